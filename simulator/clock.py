@@ -1,0 +1,105 @@
+"""Virtual time. The only module that knows what time it is.
+
+Time moves only when the simulation moves it (``advance``/``run_until_idle``); work scheduled for
+the same instant runs in the order it was scheduled (a sequence number breaks ties), so replays
+are exact.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+__all__ = ["DEFAULT_EPOCH", "Clock", "ScheduledCall"]
+
+#: Where virtual time starts unless ``Simulation(start_time=...)`` says otherwise.
+DEFAULT_EPOCH = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
+
+
+@dataclass(order=True)
+class ScheduledCall:
+    """A callback due at ``due``; ``seq`` orders calls due at the same instant."""
+
+    due: datetime
+    seq: int
+    label: str = field(compare=False)
+    callback: Callable[[], object] = field(compare=False, repr=False)
+    cancelled: bool = field(default=False, compare=False)
+
+    def cancel(self) -> None:
+        """Stop this call from running; cheap (the heap entry is skipped when popped)."""
+        self.cancelled = True
+
+
+class Clock:
+    """A virtual UTC clock with a run queue of scheduled callbacks."""
+
+    def __init__(self, start: datetime = DEFAULT_EPOCH) -> None:
+        if start.tzinfo is None:
+            raise ValueError("the clock's start time must be timezone-aware (UTC)")
+        self._now = start.astimezone(UTC)
+        self._queue: list[ScheduledCall] = []
+        self._seq = 0
+
+    def now(self) -> datetime:
+        """The current virtual time (UTC)."""
+        return self._now
+
+    def schedule(self, delay_seconds: float, label: str, callback: Callable[[], object]) -> ScheduledCall:
+        """Run ``callback`` once ``delay_seconds`` of virtual time have passed."""
+        return self.schedule_at(self._now + timedelta(seconds=max(0.0, delay_seconds)), label, callback)
+
+    def schedule_at(self, when: datetime, label: str, callback: Callable[[], object]) -> ScheduledCall:
+        """Run ``callback`` at virtual time ``when`` (now, if ``when`` is in the past)."""
+        self._seq += 1
+        call = ScheduledCall(max(when, self._now), self._seq, label, callback)
+        heapq.heappush(self._queue, call)
+        return call
+
+    def pending(self) -> list[ScheduledCall]:
+        """Calls still to run, in the order they will run."""
+        return sorted(c for c in self._queue if not c.cancelled)
+
+    def next_due(self) -> datetime | None:
+        """When the next scheduled call is due, or None when idle."""
+        self._drop_cancelled()
+        return self._queue[0].due if self._queue else None
+
+    def advance(self, seconds: float) -> int:
+        """Run every call due within the next ``seconds``, then set the clock to the end."""
+        if seconds < 0:
+            raise ValueError("time cannot move backwards")
+        end = self._now + timedelta(seconds=seconds)
+        ran = self._run_until(end)
+        self._now = end
+        return ran
+
+    def run_until_idle(self, limit: int = 10_000_000) -> int:
+        """Run scheduled calls in time order until none is left; the clock ends at the last one."""
+        ran = 0
+        while ran < limit:
+            self._drop_cancelled()
+            if not self._queue:
+                return ran
+            ran += self._run_one()
+        raise RuntimeError(f"run_until_idle stopped after {limit} calls: scheduled work never ends")
+
+    def _run_until(self, end: datetime) -> int:
+        ran = 0
+        while True:
+            self._drop_cancelled()
+            if not self._queue or self._queue[0].due > end:
+                return ran
+            ran += self._run_one()
+
+    def _run_one(self) -> int:
+        call = heapq.heappop(self._queue)
+        self._now = max(self._now, call.due)
+        call.callback()
+        return 1
+
+    def _drop_cancelled(self) -> None:
+        while self._queue and self._queue[0].cancelled:
+            heapq.heappop(self._queue)

@@ -1,0 +1,21 @@
+"""The hazmat layer: the only package that imports ``cryptography`` or touches keys and nonces.
+
+Everything above composes these pieces: the injective context encoding, KMS ciphertext blobs,
+redacted secret bytes, and the EBS volume ciphers.
+"""
+
+from .context import encode_context
+from .envelope import BackingKey, BlobError, BlobHeader, open_blob, parse_header, seal
+from .secret import SecretBytes, wipe
+
+__all__ = [
+    "BackingKey",
+    "BlobError",
+    "BlobHeader",
+    "SecretBytes",
+    "encode_context",
+    "open_blob",
+    "parse_header",
+    "seal",
+    "wipe",
+]

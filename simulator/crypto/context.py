@@ -1,0 +1,32 @@
+"""The injective encoding of an encryption context, used as AES-GCM additional data.
+
+moto, LocalStack and local-kms concatenate sorted keys and values, so ``{"ab": "c"}`` and
+``{"a": "bc"}`` (and many other pairs of contexts) give the same AAD and decrypt each other's
+ciphertext. Here each key and value is length-prefixed, pairs are sorted by the UTF-8 bytes of
+their key, and the pair count leads, so two different contexts never give the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["encode_context"]
+
+_EMPTY = b""
+
+
+def encode_context(context: Mapping[str, str] | None) -> bytes:
+    """Canonical, injective bytes for ``context``; ``None`` and ``{}`` are both ``b""``.
+
+    Keys and values must already be ``str`` (the KMS service validates that).
+    """
+    if not context:
+        return _EMPTY
+    items = sorted((k.encode("utf-8"), v.encode("utf-8")) for k, v in context.items())
+    out = bytearray(len(items).to_bytes(4, "big"))
+    for k, v in items:
+        out += len(k).to_bytes(4, "big")
+        out += k
+        out += len(v).to_bytes(4, "big")
+        out += v
+    return bytes(out)

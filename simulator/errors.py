@@ -1,0 +1,351 @@
+"""Every error a user can cause, named as AWS names it.
+
+One table, mapped once: each exception class carries the AWS error ``code`` (what goes into an
+audit record's ``errorCode`` or a WorkSpaces ``FailedRequests`` entry) and the HTTP status AWS
+answers with. Message texts that AWS is known to use live in :data:`MESSAGES` so that services
+format them in one place and tests can refer to them.
+
+Messages never contain secrets: services build them from ARNs, ids and parameter names only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "MESSAGES",
+    "AccessDeniedException",
+    "AlreadyExistsException",
+    "AwsError",
+    "ConflictException",
+    "DependencyTimeoutException",
+    "DisabledException",
+    "DryRunOperationException",
+    "Ec2Error",
+    "IncorrectKeyException",
+    "IncorrectState",
+    "InvalidAliasNameException",
+    "InvalidArnException",
+    "InvalidBlockCiphertext",
+    "InvalidCiphertextException",
+    "InvalidGrantIdException",
+    "InvalidGrantTokenException",
+    "InvalidKeyUsageException",
+    "InvalidMarkerException",
+    "InvalidParameterCombination",
+    "InvalidParameterDependency",
+    "InvalidParameterValue",
+    "InvalidParameterValuesException",
+    "InvalidResourceStateException",
+    "InvalidSnapshotNotFound",
+    "InvalidVolumeNotFound",
+    "KMSInternalException",
+    "KMSInvalidStateException",
+    "KeyUnavailableException",
+    "LimitExceededException",
+    "MalformedPolicyDocumentException",
+    "NotFoundException",
+    "OperationInProgressException",
+    "OperationNotSupportedException",
+    "ResourceAlreadyExistsException",
+    "ResourceLimitExceededException",
+    "ResourceNotFoundException",
+    "ResourceUnavailableException",
+    "TagException",
+    "ThrottlingException",
+    "UnsupportedOperationException",
+    "ValidationException",
+    "VolumeInUse",
+    "error_for_code",
+]
+
+
+class AwsError(Exception):
+    """Base of every simulated AWS error.
+
+    ``code`` is the AWS error code, ``message`` the AWS-style text, ``retryable`` whether AWS
+    SDKs retry it. ``str(err)`` is ``"<code>: <message>"`` so tracebacks read like AWS CLI output.
+    """
+
+    code: ClassVar[str] = "InternalFailure"
+    http_status: ClassVar[int] = 400
+    retryable: ClassVar[bool] = False
+    service: ClassVar[str] = "aws"
+
+    def __init__(self, message: str = "", **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}" if self.message else self.code
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+# --- shared by several services -------------------------------------------------------------
+
+
+class AccessDeniedException(AwsError):
+    code = "AccessDeniedException"
+
+
+class ValidationException(AwsError):
+    code = "ValidationException"
+
+
+class ThrottlingException(AwsError):
+    code = "ThrottlingException"
+    retryable = True
+
+
+# --- KMS --------------------------------------------------------------------------------------
+
+
+class _Kms(AwsError):
+    service = "kms"
+
+
+class AlreadyExistsException(_Kms):
+    code = "AlreadyExistsException"
+
+
+class ConflictException(_Kms):
+    code = "ConflictException"
+
+
+class DependencyTimeoutException(_Kms):
+    code = "DependencyTimeoutException"
+    http_status = 503
+    retryable = True
+
+
+class DisabledException(_Kms):
+    code = "DisabledException"
+
+
+class DryRunOperationException(_Kms):
+    code = "DryRunOperationException"
+
+
+class IncorrectKeyException(_Kms):
+    code = "IncorrectKeyException"
+
+
+class InvalidAliasNameException(_Kms):
+    code = "InvalidAliasNameException"
+
+
+class InvalidArnException(_Kms):
+    code = "InvalidArnException"
+
+
+class InvalidCiphertextException(_Kms):
+    code = "InvalidCiphertextException"
+
+
+class InvalidGrantIdException(_Kms):
+    code = "InvalidGrantIdException"
+
+
+class InvalidGrantTokenException(_Kms):
+    code = "InvalidGrantTokenException"
+
+
+class InvalidKeyUsageException(_Kms):
+    code = "InvalidKeyUsageException"
+
+
+class InvalidMarkerException(_Kms):
+    code = "InvalidMarkerException"
+
+
+class KeyUnavailableException(_Kms):
+    code = "KeyUnavailableException"
+    http_status = 500
+    retryable = True
+
+
+class KMSInternalException(_Kms):
+    code = "KMSInternalException"
+    http_status = 500
+    retryable = True
+
+
+class KMSInvalidStateException(_Kms):
+    code = "KMSInvalidStateException"
+
+
+class LimitExceededException(_Kms):
+    code = "LimitExceededException"
+
+
+class MalformedPolicyDocumentException(_Kms):
+    code = "MalformedPolicyDocumentException"
+
+
+class NotFoundException(_Kms):
+    code = "NotFoundException"
+
+
+class TagException(_Kms):
+    code = "TagException"
+
+
+class UnsupportedOperationException(_Kms):
+    code = "UnsupportedOperationException"
+
+
+# --- EC2 / EBS (codes contain dots, so the class name drops them) -----------------------------
+
+
+class Ec2Error(AwsError):
+    service = "ec2"
+
+
+class InvalidVolumeNotFound(Ec2Error):
+    code = "InvalidVolume.NotFound"
+
+
+class InvalidSnapshotNotFound(Ec2Error):
+    code = "InvalidSnapshot.NotFound"
+
+
+class IncorrectState(Ec2Error):
+    code = "IncorrectState"
+
+
+class VolumeInUse(Ec2Error):
+    code = "VolumeInUse"
+
+
+class InvalidParameterDependency(Ec2Error):
+    code = "InvalidParameterDependency"
+
+
+class InvalidParameterValue(Ec2Error):
+    code = "InvalidParameterValue"
+
+
+class InvalidParameterCombination(Ec2Error):
+    code = "InvalidParameterCombination"
+
+
+class InvalidBlockCiphertext(Ec2Error):
+    """A stored block failed authentication on read (``gcm`` volumes only).
+
+    Not an AWS error: real EBS uses unauthenticated XTS and would return the altered bytes.
+    """
+
+    code = "InvalidBlockCiphertext"
+
+
+# --- WorkSpaces -------------------------------------------------------------------------------
+
+
+class _WorkSpaces(AwsError):
+    service = "workspaces"
+
+
+class InvalidParameterValuesException(_WorkSpaces):
+    code = "InvalidParameterValuesException"
+
+
+class InvalidResourceStateException(_WorkSpaces):
+    code = "InvalidResourceStateException"
+
+
+class OperationInProgressException(_WorkSpaces):
+    code = "OperationInProgressException"
+
+
+class OperationNotSupportedException(_WorkSpaces):
+    code = "OperationNotSupportedException"
+
+
+class ResourceAlreadyExistsException(_WorkSpaces):
+    code = "ResourceAlreadyExistsException"
+
+
+class ResourceLimitExceededException(_WorkSpaces):
+    code = "ResourceLimitExceededException"
+
+
+class ResourceNotFoundException(_WorkSpaces):
+    code = "ResourceNotFoundException"
+
+
+class ResourceUnavailableException(_WorkSpaces):
+    code = "ResourceUnavailableException"
+
+
+def _all_errors() -> dict[str, type[AwsError]]:
+    found: dict[str, type[AwsError]] = {}
+    stack: list[type[AwsError]] = [AwsError]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not cls.__name__.startswith("_") and cls is not AwsError and cls is not Ec2Error:
+            found[cls.code] = cls
+    return found
+
+
+_BY_CODE = _all_errors()
+
+
+def error_for_code(code: str) -> type[AwsError]:
+    """The exception class for an AWS error code (``"DisabledException"``, ``"IncorrectState"``)."""
+    try:
+        return _BY_CODE[code]
+    except KeyError:
+        raise ValidationException(f"Unknown AWS error code '{code}'.") from None
+
+
+#: Message templates AWS is known (or, where the spec says so, assumed) to use. Format with
+#: ``MESSAGES[name].format(...)``.
+MESSAGES: dict[str, str] = {
+    "key_disabled": "{arn} is disabled.",
+    "key_pending_deletion": "{arn} is pending deletion.",
+    "key_not_pending_deletion": "{arn} is not pending deletion",
+    "key_not_found": "Key '{arn}' does not exist",
+    "invalid_key_id": "Invalid keyId '{value}'",
+    "invalid_arn_region": "Invalid arn {region}",
+    "alias_not_found": "Alias {arn} is not found.",
+    "incorrect_key": (
+        "The key ID in the request does not identify a CMK that can perform this operation."
+    ),
+    "key_usage": "{arn} key usage is {usage} which is not valid for {operation}.",
+    "too_long": (
+        "1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+        "Member must have length less than or equal to {limit}"
+    ),
+    "too_short": (
+        "1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+        "Member must have length greater than or equal to {limit}"
+    ),
+    "value_too_large": (
+        "1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
+        "constraint: Member must have value less than or equal to {limit}"
+    ),
+    "value_too_small": (
+        "1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
+        "constraint: Member must have value greater than or equal to {limit}"
+    ),
+    "enum": (
+        "1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [{allowed}]"
+    ),
+    "access_denied": (
+        "User: {principal} is not authorized to perform: {action} on resource: {resource} "
+        "because no {policy_kind} policy allows the {action} action"
+    ),
+    "access_denied_explicit": (
+        "User: {principal} is not authorized to perform: {action} on resource: {resource} "
+        "with an explicit deny in a {policy_kind} policy"
+    ),
+    "on_demand_rotation_limit": (
+        "The on-demand rotations limit has been reached for the given keyId. No more on-demand "
+        "rotations can be performed for this key: {arn}"
+    ),
+}

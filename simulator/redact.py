@@ -1,0 +1,64 @@
+"""The redaction step shared by the audit trail and the trace.
+
+Anything byte-like (plaintext, ciphertext, data keys, key material) and any field whose name says
+it is secret is replaced before a record is stored, printed or written to a file. Redaction is by
+type as well as by name, so a secret put in an unexpected field is caught all the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["SECRET_FIELDS", "redact"]
+
+#: Field names whose values are never recorded, whatever their type (camelCase and snake_case).
+SECRET_FIELDS = frozenset(
+    {
+        "plaintext",
+        "ciphertextBlob",
+        "ciphertext_blob",
+        "plaintext_data_key",
+        "plaintextDataKey",
+        "encrypted_data_key",
+        "encryptedDataKey",
+        "grantToken",
+        "grant_token",
+        "grantTokens",
+        "grant_tokens",
+        "key_material",
+        "keyMaterial",
+        "data_key",
+        "dataKey",
+    }
+)
+
+
+def _mask(value: object) -> str:
+    size = len(value) if isinstance(value, bytes | bytearray | memoryview | str) else None
+    return "<redacted>" if size is None else f"<redacted {size}>"
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def redact(value: Any) -> Any:
+    """A copy of ``value`` with secrets replaced by ``"<redacted N>"`` markers."""
+    kind = type(value)
+    if kind in _PLAIN:  # the common case, checked by exact type for speed (hot path)
+        return value
+    if kind is dict:
+        return {
+            k: (_mask(v) if k in SECRET_FIELDS and v is not None else redact(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, bytes | bytearray | memoryview):
+        return _mask(value)
+    if isinstance(value, Mapping):
+        return {
+            k: (_mask(v) if k in SECRET_FIELDS and v is not None else redact(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value

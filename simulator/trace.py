@@ -1,0 +1,168 @@
+"""The step-by-step trace of what the simulated services did, for people to read.
+
+Where the audit trail is KMS's view (CloudTrail), the trace is the storyteller's view: every
+event has the virtual time, the lifecycle step (1-9 of the encrypted launch, or None), who acted,
+what they did, to what, and a detail mapping. Details pass through the redaction step.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .clock import Clock
+from .redact import redact
+
+__all__ = ["Trace", "TraceEvent"]
+
+
+@dataclass(frozen=True)
+class TraceEvent:
+    """One thing that happened: ``time``, ``step`` (1..9 or None), ``actor``, ``action``, ``target``."""
+
+    seq: int
+    time: datetime
+    step: int | None
+    actor: str
+    action: str
+    target: str
+    workspace_id: str | None = None
+    outcome: str = "ok"
+    detail: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (time as ISO-8601 with ``Z``)."""
+        return {
+            "seq": self.seq,
+            "time": self.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "step": self.step,
+            "actor": self.actor,
+            "action": self.action,
+            "target": self.target,
+            "workspace_id": self.workspace_id,
+            "outcome": self.outcome,
+            "detail": dict(self.detail),
+        }
+
+
+Listener = Callable[[TraceEvent], None]
+
+
+class Trace:
+    """An ordered, append-only list of :class:`TraceEvent` with listeners for live display."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._events: list[TraceEvent] = []
+        self._listeners: list[Listener] = []
+        self.enabled = True
+        # Scopes let an orchestrator (WorkSpaces) tag the events of the services it drives with
+        # its workspace id and lifecycle step, without those services knowing about it.
+        self._scopes: list[tuple[str | None, int | None, Mapping[str, int]]] = []
+        self._phases: list[str] = []
+
+    @contextmanager
+    def scope(
+        self, *, workspace_id: str | None = None, step: int | None = None,
+        steps: Mapping[str, int] | None = None,
+    ) -> Iterator[None]:
+        """Tag events recorded inside with ``workspace_id`` and a step.
+
+        ``steps`` maps phase names (see :meth:`phase`) to step numbers; ``step`` is the default.
+        """
+        self._scopes.append((workspace_id, step, steps or {}))
+        try:
+            yield
+        finally:
+            self._scopes.pop()
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Mark events recorded inside as belonging to phase ``name`` (``"ebs.attach"``)."""
+        self._phases.append(name)
+        try:
+            yield
+        finally:
+            self._phases.pop()
+
+    def _resolve(self) -> tuple[str | None, int | None]:
+        workspace_id: str | None = None
+        default_step: int | None = None
+        for ws, st, _ in self._scopes:
+            workspace_id = ws if ws is not None else workspace_id
+            default_step = st if st is not None else default_step
+        for name in reversed(self._phases):
+            for _, _, steps in reversed(self._scopes):
+                if name in steps:
+                    return workspace_id, steps[name]
+        return workspace_id, default_step
+
+    def record(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        *,
+        step: int | None = None,
+        workspace_id: str | None = None,
+        outcome: str = "ok",
+        **detail: Any,
+    ) -> TraceEvent | None:
+        """Append an event (details are redacted) and tell the listeners."""
+        if not self.enabled and not self._listeners:
+            return None
+        if self._scopes:
+            scoped_ws, scoped_step = self._resolve()
+            workspace_id = workspace_id if workspace_id is not None else scoped_ws
+            step = step if step is not None else scoped_step
+        event = TraceEvent(
+            seq=len(self._events) + 1,
+            time=self._clock.now(),
+            step=step,
+            actor=actor,
+            action=action,
+            target=target,
+            workspace_id=workspace_id,
+            outcome=outcome,
+            detail=redact(detail),
+        )
+        if self.enabled:
+            self._events.append(event)
+        for listener in self._listeners:
+            listener(event)
+        return event
+
+    def events(self, workspace_id: str | None = None, step: int | None = None) -> list[TraceEvent]:
+        """Events in order, optionally only one WorkSpace's or one step's."""
+        return [
+            e
+            for e in self._events
+            if (workspace_id is None or e.workspace_id == workspace_id)
+            and (step is None or e.step == step)
+        ]
+
+    def __iter__(self) -> Iterator[TraceEvent]:
+        return iter(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` on every new event; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def clear(self) -> None:
+        """Forget recorded events (listeners stay)."""
+        self._events.clear()
+
+    def to_json(self, workspace_id: str | None = None) -> str:
+        """The trace as a JSON array, stable byte for byte for a seeded run."""
+        return json.dumps(
+            [e.to_dict() for e in self.events(workspace_id)], indent=2, sort_keys=True,
+            ensure_ascii=False,
+        ) + "\n"
