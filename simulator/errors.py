@@ -20,8 +20,14 @@ __all__ = [
     "ConflictException",
     "DependencyTimeoutException",
     "DisabledException",
+    "DeleteConflictException",
     "DryRunOperationException",
     "Ec2Error",
+    "EntityAlreadyExistsException",
+    "IamError",
+    "IamLimitExceededException",
+    "IamMalformedPolicyDocumentException",
+    "IamValidationError",
     "IncorrectKeyException",
     "IncorrectState",
     "InvalidAliasNameException",
@@ -44,6 +50,7 @@ __all__ = [
     "KeyUnavailableException",
     "LimitExceededException",
     "MalformedPolicyDocumentException",
+    "NoSuchEntityException",
     "NotFoundException",
     "OperationInProgressException",
     "OperationNotSupportedException",
@@ -241,6 +248,50 @@ class InvalidBlockCiphertext(Ec2Error):
     code = "InvalidBlockCiphertext"
 
 
+# --- IAM ------------------------------------------------------------------------------------
+
+
+class IamError(AwsError):
+    service = "iam"
+
+
+class NoSuchEntityException(IamError):
+    """IAM: the user, role or policy named does not exist."""
+
+    code = "NoSuchEntity"
+    http_status = 404
+
+
+class EntityAlreadyExistsException(IamError):
+    code = "EntityAlreadyExists"
+    http_status = 409
+
+
+class DeleteConflictException(IamError):
+    """IAM: the entity still has subordinate entities (inline policies) attached."""
+
+    code = "DeleteConflict"
+    http_status = 409
+
+
+class IamMalformedPolicyDocumentException(IamError):
+    """IAM's policy-document error (KMS's own is :class:`MalformedPolicyDocumentException`)."""
+
+    code = "MalformedPolicyDocument"
+
+
+class IamLimitExceededException(IamError):
+    code = "LimitExceeded"
+    http_status = 409
+
+
+class IamValidationError(ValidationException):
+    """IAM's parameter-validation error; a :class:`ValidationException` with IAM's code."""
+
+    code = "ValidationError"
+    service = "iam"
+
+
 # --- WorkSpaces -------------------------------------------------------------------------------
 
 
@@ -286,7 +337,7 @@ def _all_errors() -> dict[str, type[AwsError]]:
     while stack:
         cls = stack.pop()
         stack.extend(cls.__subclasses__())
-        if not cls.__name__.startswith("_") and cls is not AwsError and cls is not Ec2Error:
+        if not cls.__name__.startswith("_") and cls not in (AwsError, Ec2Error, IamError):
             found[cls.code] = cls
     return found
 
