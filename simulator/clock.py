@@ -3,6 +3,10 @@
 Time moves only when the simulation moves it (``advance``/``run_until_idle``); work scheduled for
 the same instant runs in the order it was scheduled (a sequence number breaks ties), so replays
 are exact.
+
+A *background* call (:meth:`Clock.schedule_background`) is periodic housekeeping, such as
+WorkSpaces' 12-hourly user-volume snapshots: it runs when time passes over it, but it does not
+keep :meth:`Clock.run_until_idle` going, which would otherwise never end.
 """
 
 from __future__ import annotations
@@ -27,9 +31,14 @@ class ScheduledCall:
     label: str = field(compare=False)
     callback: Callable[[], object] = field(compare=False, repr=False)
     cancelled: bool = field(default=False, compare=False)
+    #: Background calls do not keep ``run_until_idle`` going (see :meth:`Clock.schedule_background`).
+    background: bool = field(default=False, compare=False)
+    _on_cancel: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
     def cancel(self) -> None:
         """Stop this call from running; cheap (the heap entry is skipped when popped)."""
+        if not self.cancelled and self._on_cancel is not None:
+            self._on_cancel()
         self.cancelled = True
 
 
@@ -42,6 +51,8 @@ class Clock:
         self._now = start.astimezone(UTC)
         self._queue: list[ScheduledCall] = []
         self._seq = 0
+        # Foreground calls scheduled and neither run nor cancelled: run_until_idle's stop test.
+        self._foreground = 0
 
     def now(self) -> datetime:
         """The current virtual time (UTC)."""
@@ -54,9 +65,29 @@ class Clock:
     def schedule_at(self, when: datetime, label: str, callback: Callable[[], object]) -> ScheduledCall:
         """Run ``callback`` at virtual time ``when`` (now, if ``when`` is in the past)."""
         self._seq += 1
-        call = ScheduledCall(max(when, self._now), self._seq, label, callback)
+        call = ScheduledCall(max(when, self._now), self._seq, label, callback,
+                             _on_cancel=self._forget_foreground)
+        self._foreground += 1
         heapq.heappush(self._queue, call)
         return call
+
+    def schedule_background(
+        self, delay_seconds: float, label: str, callback: Callable[[], object],
+    ) -> ScheduledCall:
+        """Like :meth:`schedule`, for periodic housekeeping that must not keep the clock busy.
+
+        ``advance`` runs a background call when its time comes, like any other;
+        ``run_until_idle`` stops once only background calls are left (and runs those due
+        before the last foreground call, in time order).
+        """
+        self._seq += 1
+        when = self._now + timedelta(seconds=max(0.0, delay_seconds))
+        call = ScheduledCall(when, self._seq, label, callback, background=True)
+        heapq.heappush(self._queue, call)
+        return call
+
+    def _forget_foreground(self) -> None:
+        self._foreground -= 1
 
     def pending(self) -> list[ScheduledCall]:
         """Calls still to run, in the order they will run."""
@@ -77,11 +108,15 @@ class Clock:
         return ran
 
     def run_until_idle(self, limit: int = 10_000_000) -> int:
-        """Run scheduled calls in time order until none is left; the clock ends at the last one."""
+        """Run scheduled calls in time order until none is left; the clock ends at the last one.
+
+        Background calls (:meth:`schedule_background`) do not count: once only they are left,
+        this returns.
+        """
         ran = 0
         while ran < limit:
             self._drop_cancelled()
-            if not self._queue:
+            if not self._queue or self._foreground == 0:
                 return ran
             ran += self._run_one()
         raise RuntimeError(f"run_until_idle stopped after {limit} calls: scheduled work never ends")
@@ -96,6 +131,9 @@ class Clock:
 
     def _run_one(self) -> int:
         call = heapq.heappop(self._queue)
+        if not call.background:
+            call._on_cancel = None  # it runs now; a later cancel() must not count it twice
+            self._foreground -= 1
         self._now = max(self._now, call.due)
         call.callback()
         return 1
