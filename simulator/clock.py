@@ -31,7 +31,7 @@ class ScheduledCall:
     label: str = field(compare=False)
     callback: Callable[[], object] = field(compare=False, repr=False)
     cancelled: bool = field(default=False, compare=False)
-    #: Background calls do not keep ``run_until_idle`` going (see :meth:`Clock.schedule_background`).
+    #: Background calls do not keep ``run_until_idle`` going (:meth:`Clock.schedule_background`).
     background: bool = field(default=False, compare=False)
     _on_cancel: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 

@@ -1,4 +1,4 @@
-"""Background clock calls: periodic housekeeping (WorkSpaces snapshots) never blocks run_until_idle."""
+"""Background clock calls: housekeeping (WorkSpaces snapshots) never blocks run_until_idle."""
 
 from __future__ import annotations
 
