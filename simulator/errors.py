@@ -18,12 +18,14 @@ __all__ = [
     "AlreadyExistsException",
     "AwsError",
     "ConflictException",
+    "DeleteConflictException",
     "DependencyTimeoutException",
     "DisabledException",
-    "DeleteConflictException",
     "DryRunOperationException",
+    "DsEntityAlreadyExistsException",
     "Ec2Error",
     "EntityAlreadyExistsException",
+    "EntityDoesNotExistException",
     "IamError",
     "IamLimitExceededException",
     "IamMalformedPolicyDocumentException",
@@ -40,6 +42,7 @@ __all__ = [
     "InvalidMarkerException",
     "InvalidParameterCombination",
     "InvalidParameterDependency",
+    "InvalidParameterException",
     "InvalidParameterValue",
     "InvalidParameterValuesException",
     "InvalidResourceStateException",
@@ -329,6 +332,34 @@ class ResourceNotFoundException(_WorkSpaces):
 
 class ResourceUnavailableException(_WorkSpaces):
     code = "ResourceUnavailableException"
+
+
+# --- Directory Service (ds, ds-data) -----------------------------------------------------------
+
+
+class _DirectoryService(AwsError):
+    service = "ds"
+
+
+class EntityDoesNotExistException(_DirectoryService):
+    """Directory Service: the directory or user named does not exist."""
+
+    code = "EntityDoesNotExistException"
+
+
+class DsEntityAlreadyExistsException(_DirectoryService):
+    """Directory Service's EntityAlreadyExistsException.
+
+    IAM's error of (almost) the same name is :class:`EntityAlreadyExistsException`.
+    """
+
+    code = "EntityAlreadyExistsException"
+
+
+class InvalidParameterException(_DirectoryService):
+    """Directory Service: a parameter is malformed or out of range."""
+
+    code = "InvalidParameterException"
 
 
 def _all_errors() -> dict[str, type[AwsError]]:
