@@ -1,0 +1,104 @@
+"""A run's trace as a Mermaid ``sequenceDiagram``.
+
+Every participant is declared before use (the launch's Admin, WorkSpaces, EBS and KMS always,
+others as they appear), every arrow joins two declared participants, and each lifecycle step
+starts with a note ``Step N`` spanning the diagram. Failed calls end in a cross (``-x``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..trace import TraceEvent
+from .participants import ADMIN, callee_of, caller_of, short_id
+
+__all__ = ["STEP_TITLES", "sequence_diagram"]
+
+#: Short titles of the nine steps, for the diagram's step notes.
+STEP_TITLES: dict[int, str] = {
+    1: "WorkSpaces gets a grant for this WorkSpace",
+    2: "EBS creates the volume and gets a grant for it",
+    3: "EBS asks for a data key bound to the context",
+    4: "KMS returns only the encrypted data key",
+    5: "attach: EBS asks KMS to decrypt the data key",
+    6: "KMS returns the plaintext data key",
+    7: "EBS encrypts all I/O, key held in memory",
+    8: "EBS stores the encrypted data key with the volume",
+    9: "terminate: the grants are retired",
+}
+
+# Services sit right of the people; this is their left-to-right order.
+_SERVICE_ORDER = ("WorkSpaces", "Directory", "EBS", "KMS", "IAM", "Faults")
+_ALWAYS = (ADMIN, "WorkSpaces", "EBS", "KMS")
+_UNSAFE = re.compile(r"[;#\n\r<>]")
+
+
+def _ident(name: str) -> str:
+    ident = re.sub(r"\W", "_", name)
+    return ident if ident and not ident[0].isdigit() else "P_" + ident
+
+
+def _label(text: str, limit: int = 90) -> str:
+    text = _UNSAFE.sub(" ", text).strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _arrow_text(event: TraceEvent) -> str:
+    bits = [event.action]
+    key = next((event.detail[k] for k in ("key_id", "key_arn", "kms_key_id")
+                if isinstance(event.detail.get(k), str)), None)
+    target = key if key is not None else event.target
+    if target and target != event.workspace_id:
+        bits.append(short_id(target))
+    for name in ("encryption_context", "context"):
+        context = event.detail.get(name)
+        if isinstance(context, Mapping) and context:
+            bits.append("ctx {" + ", ".join(_context_key(k) for k in context) + "}")
+            break
+    if event.outcome != "ok":
+        code = event.detail.get("error_code") or event.detail.get("error") or event.outcome
+        bits.append(f"FAILED {code}")
+    return _label(" ".join(str(b) for b in bits))
+
+
+def _context_key(key: Any) -> str:
+    text = str(key)
+    return text[4:] if text.startswith("aws:") else text
+
+
+def sequence_diagram(
+    events: Iterable[TraceEvent], *, title: str | None = None, step_titles: bool = True,
+) -> str:
+    """Mermaid source for ``events`` (for example ``sim.trace.events(workspace_id=...)``)."""
+    rows = [(caller_of(e), callee_of(e), e) for e in events]
+    seen: list[str] = []
+    for caller, callee, _ in rows:
+        for name in (caller, callee):
+            if name not in seen:
+                seen.append(name)
+    people = [p for p in seen if p not in _SERVICE_ORDER and p != ADMIN]
+    services = [p for p in _SERVICE_ORDER if p in _ALWAYS or p in seen]
+    participants = [ADMIN, *people, *services]
+    ids = {name: _ident(name) for name in participants}
+
+    lines = ["sequenceDiagram"]
+    if title:
+        lines.append(f"    title {_label(title)}")
+    for name in participants:
+        ident = ids[name]
+        lines.append(f"    participant {ident}" if ident == name
+                     else f"    participant {ident} as {_label(name)}")
+    span = f"{ids[participants[0]]},{ids[participants[-1]]}"
+    last_step: int | None = None
+    for caller, callee, event in rows:
+        if event.step is not None and event.step != last_step:
+            text = f"Step {event.step}"
+            if step_titles and event.step in STEP_TITLES:
+                text += f" - {STEP_TITLES[event.step]}"
+            lines.append(f"    Note over {span}: {text}")
+        last_step = event.step if event.step is not None else last_step
+        arrow = "->>" if event.outcome == "ok" else "-x"
+        lines.append(f"    {ids[caller]}{arrow}{ids[callee]}: {_arrow_text(event)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,173 @@
+"""Who talks to whom: turning trace events into conversations between participants.
+
+A trace event names its ``actor`` (``"EBS"``, ``"workspaces"``, a principal ARN) and an
+``action`` on a ``target`` (a key ARN, a volume id, a WorkSpace id). Narration and diagrams
+show it as an arrow ``actor -> callee``; the callee is read from the event's detail when a
+service says it (``to=`` / ``service=``), else from the operation's service, else from the shape
+of the target (``arn:aws:kms:...`` is KMS, ``vol-...`` is EBS, ``ws-...`` is WorkSpaces).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..trace import TraceEvent
+
+__all__ = [
+    "ADMIN",
+    "CORE_PARTICIPANTS",
+    "callee_of",
+    "caller_of",
+    "participant_of",
+    "short_id",
+]
+
+ADMIN = "Admin"
+#: The participants of the encrypted launch, in the order diagrams declare them.
+CORE_PARTICIPANTS = (ADMIN, "WorkSpaces", "EBS", "KMS")
+
+_ALIASES = {
+    "admin": ADMIN,
+    "root": ADMIN,
+    "workspaces": "WorkSpaces",
+    "workspace": "WorkSpaces",
+    "ebs": "EBS",
+    "ec2": "EBS",
+    "kms": "KMS",
+    "iam": "IAM",
+    "sts": "IAM",
+    "directory": "Directory",
+    "ds": "Directory",
+    "faults": "Faults",
+    "fault": "Faults",
+    "user": "User",
+}
+
+_KMS_OPS = frozenset({
+    "CancelKeyDeletion", "CreateAlias", "CreateGrant", "CreateKey", "Decrypt", "DeleteAlias",
+    "DeleteKey", "DescribeKey", "DisableKey", "DisableKeyRotation", "EnableKey",
+    "EnableKeyRotation", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
+    "GetKeyPolicy", "GetKeyRotationStatus", "ListAliases", "ListGrants", "ListKeyRotations",
+    "ListKeys", "ListRetirableGrants", "PutKeyPolicy", "ReEncrypt", "RetireGrant", "RevokeGrant",
+    "RotateKey", "RotateKeyOnDemand", "ScheduleKeyDeletion", "UpdateAlias",
+})
+_EBS_OPS = frozenset({
+    "AttachVolume", "CopySnapshot", "CreateSnapshot", "CreateVolume", "DeleteSnapshot",
+    "DeleteVolume", "DescribeVolumes", "DetachVolume",
+})
+_WORKSPACES_OPS = frozenset({
+    "CreateWorkspaces", "CreateWorkspaceImage", "DescribeWorkspaces", "ModifyWorkspaceProperties",
+    "ModifyWorkspaceState", "RebootWorkspaces", "RebuildWorkspaces", "RestoreWorkspace",
+    "StartWorkspaces", "StopWorkspaces", "TerminateWorkspaces",
+})
+_DIRECTORY_OPS = frozenset({"CreateDirectory", "CreateUser", "DeleteUser", "DeleteDirectory"})
+_IAM_OPS = frozenset({"CreateUser", "PutUserPolicy", "DeleteUserPolicy", "AttachUserPolicy"})
+
+_CAMEL = re.compile(r"(?:^|_)([a-z0-9])")
+
+
+def _camel(action: str) -> str:
+    """``generate_data_key`` -> ``GenerateDataKey``; AWS-cased names pass through."""
+    if "_" not in action and action[:1].isupper():
+        return action
+    return _CAMEL.sub(lambda m: m.group(1).upper(), action)
+
+
+def participant_of(name: str) -> str:
+    """The participant a name or principal ARN stands for (``"ebs"`` -> ``"EBS"``).
+
+    IAM users appear under their user name (``arn:aws:iam::1:user/Alice`` -> ``"Alice"``); the
+    account root is the ``Admin``; the service identities are their services.
+    """
+    text = name.strip()
+    if not text:
+        return "?"
+    if text.startswith("arn:"):
+        return _participant_of_arn(text)
+    lowered = text.lower()
+    if lowered in _ALIASES:
+        return _ALIASES[lowered]
+    head = re.split(r"[.:/ ]", lowered, maxsplit=1)[0]
+    if head in _ALIASES:
+        return _ALIASES[head]
+    return text
+
+
+def _participant_of_arn(arn: str) -> str:
+    parts = arn.split(":", 5)
+    if len(parts) < 6:
+        return arn
+    service, resource = parts[2], parts[5]
+    if resource == "root":
+        return ADMIN
+    if service == "kms":
+        return "KMS"
+    if service in ("iam", "sts"):
+        if "workspaces" in resource:
+            return "WorkSpaces"
+        if "ec2" in resource or resource.endswith("/ebs"):
+            return "EBS"
+        return resource.rsplit("/", 1)[-1] or arn
+    return _ALIASES.get(service, service)
+
+
+def caller_of(event: TraceEvent) -> str:
+    """The participant that acted."""
+    return participant_of(event.actor)
+
+
+def callee_of(event: TraceEvent) -> str:
+    """The participant the event's action was addressed to (the actor itself if internal)."""
+    me = caller_of(event)
+    for field in ("to", "service", "callee"):
+        value = event.detail.get(field)
+        if isinstance(value, str) and value:
+            return participant_of(value)
+    action = event.action
+    if ":" in action:  # "kms:Decrypt"
+        prefix = action.split(":", 1)[0].lower()
+        if prefix in _ALIASES:
+            return _ALIASES[prefix]
+        action = action.split(":", 1)[1]
+    op = _camel(action)
+    if op in _KMS_OPS:
+        return "KMS"
+    if op in _EBS_OPS:
+        return "EBS"
+    if op in _WORKSPACES_OPS:
+        return "WorkSpaces"
+    if op in _DIRECTORY_OPS and me != "IAM":
+        return "Directory" if me != "Directory" else me
+    if op in _IAM_OPS:
+        return "IAM"
+    return _participant_of_target(event.target) or me
+
+
+def _participant_of_target(target: str) -> str | None:
+    if target.startswith("arn:"):
+        return _participant_of_arn(target)
+    if target.startswith("alias/"):
+        return "KMS"
+    if target.startswith(("vol-", "snap-", "i-")):
+        return "EBS"
+    if target.startswith(("ws-", "wsb-", "wsi-")):
+        return "WorkSpaces"
+    if target.startswith("d-"):
+        return "Directory"
+    return None
+
+
+def short_id(value: str) -> str:
+    """A readable short form of an id or ARN: ``key/1234abcd``, ``alias/aws/workspaces``."""
+    if value.startswith("arn:aws:kms:"):
+        resource = value.split(":", 5)[-1]
+        if resource.startswith("key/"):
+            return "key/" + resource[4:12]
+        return resource
+    if re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", value):
+        return "key/" + value[:8]
+    if value.startswith("arn:aws:iam::") or value.startswith("arn:aws:sts::"):
+        return _participant_of_arn(value)
+    if re.fullmatch(r"[0-9a-f]{64}", value):  # grant ids
+        return value[:8] + "..."
+    return value
