@@ -1,0 +1,24 @@
+"""IAM: principals, policy documents, the authorisation evaluator and the IAM service."""
+
+from .evaluator import AuthRequest, Decision, authorize_identity, authorize_kms
+from .policy import PolicyDocument, Statement, default_key_policy, parse_policy
+from .principals import Caller, ebs_identity_arn, root_arn, workspaces_identity_arn
+from .service import IdentityAndAccessManagement, Role, User
+
+__all__ = [
+    "AuthRequest",
+    "Caller",
+    "Decision",
+    "IdentityAndAccessManagement",
+    "PolicyDocument",
+    "Role",
+    "Statement",
+    "User",
+    "authorize_identity",
+    "authorize_kms",
+    "default_key_policy",
+    "ebs_identity_arn",
+    "parse_policy",
+    "root_arn",
+    "workspaces_identity_arn",
+]

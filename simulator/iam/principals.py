@@ -53,6 +53,9 @@ class Caller:
     user_name: str | None = None
     via_service: str | None = None
     invoked_by: str | None = None
+    #: For an assumed-role session: the IAM role's ARN (with its path), which is what a policy's
+    #: ``Principal`` and ``aws:PrincipalArn`` name. ``None`` for other callers.
+    role_arn: str | None = None
 
     @property
     def is_root(self) -> bool:

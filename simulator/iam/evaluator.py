@@ -1,0 +1,214 @@
+"""The authorisation decision: key policy + IAM identity policies + grants.
+
+KMS (KDG "Determining access", spec section C) decides one request in this order:
+
+1. An applicable explicit ``Deny`` in the key policy or in the caller's identity policies wins.
+   Grants never deny.
+2. Otherwise the request is allowed if
+
+   (a) a key-policy statement allows the caller itself (or ``"*"``), or
+   (b) a key-policy statement allows the caller's *account* (``arn:aws:iam::<acct>:root`` or the
+       bare account id) **and** one of the caller's identity policies allows the request; the
+       account root has every IAM permission, so for it (b) needs no identity policy, or
+   (c) a live grant for the caller allows the operation (:meth:`GrantStore.find`).
+
+3. Otherwise it is implicitly denied.
+
+An IAM Allow with no account statement in the key policy therefore does nothing (an IAM Deny
+still applies). Principal matching details:
+
+- an assumed-role session matches a policy naming its role's ARN, and grants to the role;
+- a key-policy ``Deny`` naming an account applies to every principal of that account;
+- ``NotPrincipal`` excludes the principals it names directly (not their account's users).
+
+:func:`authorize_identity` is the plain IAM decision for non-KMS actions (``workspaces:*``,
+``ec2:*``, ``ds:*``): the account root is always allowed; otherwise an identity-policy Allow is
+needed and an explicit Deny wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from ..errors import MESSAGES
+from .conditions import normalize_context
+from .policy import PolicyDocument, role_arn_of
+from .principals import Caller
+
+if TYPE_CHECKING:
+    from ..kms.grants import Grant, GrantStore
+
+__all__ = [
+    "AuthRequest",
+    "Decision",
+    "DecisionReason",
+    "authorize_identity",
+    "authorize_kms",
+    "request_context",
+]
+
+DecisionReason = Literal["explicit-deny", "key-policy", "iam", "grant", "implicit-deny"]
+
+
+@dataclass(frozen=True)
+class AuthRequest:
+    """One request to authorise.
+
+    ``conditions`` holds the request's condition keys (any case); the evaluator adds
+    ``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``aws:PrincipalType``, ``aws:username``,
+    ``aws:ViaAWSService``, and for ``kms:`` actions ``kms:CallerAccount`` and ``kms:ViaService``
+    (from the caller) when they are absent; ``aws:CurrentTime``/``aws:EpochTime`` when ``now``
+    is given. ``grant_operation`` is the grant operation that could allow this (``"Decrypt"``);
+    ``None`` means no grant can allow it.
+    """
+
+    caller: Caller
+    action: str
+    resource: str
+    conditions: Mapping[str, object] = field(default_factory=dict)
+    grant_operation: str | None = None
+    encryption_context: Mapping[str, str] | None = None
+    grant_tokens: tuple[str, ...] = ()
+    grant_check: Callable[[Grant], bool] | None = None
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer: ``message`` is the AccessDenied text when not allowed."""
+
+    allowed: bool
+    reason: DecisionReason
+    grant_id: str | None = None
+    message: str = ""
+
+
+_ALLOW_KEY_POLICY = Decision(True, "key-policy")
+_ALLOW_IAM = Decision(True, "iam")
+
+_PRINCIPAL_TYPES = {"Root": "Account", "IAMUser": "User", "AssumedRole": "AssumedRole",
+                    "FederatedUser": "FederatedUser"}
+
+
+def request_context(request: AuthRequest) -> dict[str, tuple[str, ...]]:
+    """The request's condition keys, lower-cased, with the keys derived from the caller added."""
+    ctx = normalize_context(request.conditions) if request.conditions else {}
+    caller = request.caller
+    role = role_arn_of(caller)
+    ctx.setdefault("aws:principalarn", (role or caller.arn,))
+    ctx.setdefault("aws:principalaccount", (caller.account_id,))
+    ctx.setdefault("aws:principaltype", (_PRINCIPAL_TYPES.get(caller.type, caller.type),))
+    if caller.type == "IAMUser" and caller.user_name:
+        ctx.setdefault("aws:username", (caller.user_name,))
+    ctx.setdefault("aws:viaawsservice", ("true" if caller.via_service else "false",))
+    if request.action[:4].lower() == "kms:":
+        ctx.setdefault("kms:calleraccount", (caller.account_id,))
+        if caller.via_service:
+            ctx.setdefault("kms:viaservice", (caller.via_service,))
+    if request.now is not None:
+        ctx.setdefault("aws:currenttime", (request.now.isoformat(),))
+        ctx.setdefault("aws:epochtime", (str(int(request.now.timestamp())),))
+    return ctx
+
+
+class _Ctx:
+    """Builds the condition context only if a statement with conditions needs it."""
+
+    __slots__ = ("_ctx", "_req")
+
+    def __init__(self, req: AuthRequest) -> None:
+        self._req = req
+        self._ctx: dict[str, tuple[str, ...]] | None = None
+
+    def get(self) -> dict[str, tuple[str, ...]]:
+        if self._ctx is None:
+            self._ctx = request_context(self._req)
+        return self._ctx
+
+
+def _denied(request: AuthRequest, policy_kind: str, *, explicit: bool) -> Decision:
+    template = MESSAGES["access_denied_explicit" if explicit else "access_denied"]
+    msg = template.format(principal=request.caller.arn, action=request.action,
+                          resource=request.resource, policy_kind=policy_kind)
+    return Decision(False, "explicit-deny" if explicit else "implicit-deny", message=msg)
+
+
+def _identity(request: AuthRequest, identity_policies: Sequence[PolicyDocument],
+              ctx: _Ctx) -> bool | None:
+    """None: an explicit Deny applies; True: an Allow applies; False: neither."""
+    allowed = False
+    action, resource = request.action, request.resource
+    for doc in identity_policies:
+        for st in doc.applicable(action, resource):
+            if st.conditions and not st.conditions_hold(ctx.get()):
+                continue
+            if st.effect == "Deny":
+                return None
+            allowed = True
+    return allowed
+
+
+def authorize_kms(request: AuthRequest, *, key_policy: PolicyDocument,
+                  identity_policies: Sequence[PolicyDocument], grants: GrantStore | None,
+                  key_arn: str) -> Decision:
+    """Decide a KMS request on ``key_arn`` (see the module docstring for the rules)."""
+    caller = request.caller
+    ctx = _Ctx(request)
+    direct = account = False
+    for st in key_policy.applicable(request.action, request.resource):
+        m = st.principal_match(caller)
+        if not m:
+            continue
+        if st.conditions and not st.conditions_hold(ctx.get()):
+            continue
+        if st.effect == "Deny":
+            return _denied(request, "resource-based", explicit=True)
+        if m == 2:
+            direct = True
+        else:
+            account = True
+
+    iam = False
+    if not caller.is_root and identity_policies:
+        verdict = _identity(request, identity_policies, ctx)
+        if verdict is None:
+            return _denied(request, "identity-based", explicit=True)
+        iam = verdict
+
+    if direct:
+        return _ALLOW_KEY_POLICY
+    if account and (iam or caller.is_root):
+        return _ALLOW_IAM
+    if grants is not None and request.grant_operation is not None:
+        g = _find_grant(request, grants, key_arn, caller.arn)
+        if g is None:
+            role = role_arn_of(caller)
+            if role is not None:
+                g = _find_grant(request, grants, key_arn, role)
+        if g is not None:
+            return Decision(True, "grant", grant_id=g.grant_id)
+    return _denied(request, "identity-based" if account else "resource-based", explicit=False)
+
+
+def _find_grant(request: AuthRequest, grants: GrantStore, key_arn: str,
+                grantee: str) -> Grant | None:
+    assert request.grant_operation is not None
+    return grants.find(key_arn=key_arn, grantee=grantee, operation=request.grant_operation,
+                       encryption_context=request.encryption_context,
+                       tokens=request.grant_tokens, check=request.grant_check)
+
+
+def authorize_identity(request: AuthRequest, *,
+                       identity_policies: Sequence[PolicyDocument]) -> Decision:
+    """Decide a non-KMS request by identity policies alone (the root is always allowed)."""
+    if request.caller.is_root:
+        return _ALLOW_IAM
+    verdict = _identity(request, identity_policies, _Ctx(request))
+    if verdict is None:
+        return _denied(request, "identity-based", explicit=True)
+    if verdict:
+        return _ALLOW_IAM
+    return _denied(request, "identity-based", explicit=False)

@@ -1,0 +1,487 @@
+"""Policy documents: parsing, validation and pre-compiled matching.
+
+:func:`parse_policy` turns a JSON policy (a KMS key policy or an IAM identity policy) into a
+:class:`PolicyDocument` whose statements carry pre-compiled matchers: actions are lower-cased and
+split into an exact set plus one regex for the wildcard patterns, resources likewise, principals
+into sets, conditions into closures (:mod:`.conditions`). :meth:`PolicyDocument.applicable`
+caches, per (action, resource), the statements that can apply, so that evaluating a request is a
+dict lookup plus a principal and condition check on a handful of statements.
+
+Validation follows what KMS (PutKeyPolicy/CreateKey) and IAM (PutUserPolicy) reject:
+
+- not a string -> ``ValidationException``; empty -> ``ValidationException``;
+- a key policy over 32,768 bytes -> ``LimitExceededException``;
+- characters outside ``\\u0009 \\u000A \\u000D \\u0020-\\u00FF``, bad JSON, a wrong shape, an
+  unknown ``Effect``, unknown fields, bad principals, bad condition operators ->
+  ``MalformedPolicyDocumentException`` (KMS's class; the IAM service re-raises IAM's own);
+- key policies: every statement needs ``Principal`` or ``NotPrincipal``; principals must be
+  well-formed and exist (``principal_exists``); a statement without ``Action`` or ``Resource`` is
+  accepted but never matches; ``ForAllValues``/``ForAnyValue`` with ``kms:EncryptionContext:<k>``
+  is refused (``OverlyPermissiveCondition``);
+- identity policies: no ``Principal``; ``Action`` and ``Resource`` are required; ``Resource`` must
+  be ``"*"`` or an ARN; ``Sid`` is alphanumeric and unique.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..errors import LimitExceededException, MalformedPolicyDocumentException, ValidationException
+from .conditions import Condition, glob_regex, parse_condition_block
+from .principals import Caller
+
+__all__ = [
+    "KEY_POLICY_MAX_BYTES",
+    "PolicyDocument",
+    "PolicyKind",
+    "PrincipalSpec",
+    "Statement",
+    "default_key_policy",
+    "parse_policy",
+    "role_arn_of",
+]
+
+PolicyKind = Literal["key", "identity"]
+
+#: Key policies are limited to 32 KB (KMS resource quotas); the quota cannot be raised.
+KEY_POLICY_MAX_BYTES = 32_768
+_VERSIONS = ("2012-10-17", "2008-10-17")
+_BAD_CHARS = re.compile(r"[^\t\n\r\u0020-\u00ff]")
+_ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)\Z")
+_ACCOUNT_RE = re.compile(r"^\d{12}\Z")
+_PRINCIPAL_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:(iam|sts)::(\d{12}):"
+    r"(root|user/[\w+=,.@/-]+|role/[\w+=,.@/-]+|assumed-role/[\w+=,.@:-]+/[\w+=,.@-]+"
+    r"|federated-user/[\w+=,.@-]+)\Z")
+_SERVICE_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com(\.cn)?\Z")
+_SID_IAM_RE = re.compile(r"^[A-Za-z0-9]*\Z")
+_STATEMENT_FIELDS = frozenset({
+    "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
+    "NotResource", "Condition"})
+_INVALID_PRINCIPALS = "Policy contains a statement with one or more invalid principals."
+_CACHE_LIMIT = 4096
+
+
+def _bad(message: str) -> MalformedPolicyDocumentException:
+    return MalformedPolicyDocumentException(message)
+
+
+_ROLE_CACHE: dict[str, str | None] = {}
+
+
+def role_arn_of(caller: Caller) -> str | None:
+    """The IAM role ARN behind an assumed-role session caller, else ``None``.
+
+    Uses ``caller.role_arn`` when set; otherwise derives ``arn:aws:iam::<acct>:role/<name>`` from
+    an ``arn:aws:sts::<acct>:assumed-role/<name>/<session>`` ARN (path unknown, so none).
+    """
+    if caller.role_arn is not None:
+        return caller.role_arn
+    arn = caller.arn
+    try:
+        return _ROLE_CACHE[arn]
+    except KeyError:
+        pass
+    role: str | None = None
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+        name = parts[5][len("assumed-role/"):].rsplit("/", 1)[0]
+        role = f"arn:{parts[1]}:iam::{parts[4]}:role/{name}"
+    if len(_ROLE_CACHE) > _CACHE_LIMIT:
+        _ROLE_CACHE.clear()
+    _ROLE_CACHE[arn] = role
+    return role
+
+
+# --- principals ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrincipalSpec:
+    """A ``Principal`` / ``NotPrincipal`` element, compiled.
+
+    ``aws`` keeps the values as written; ``arns`` holds them normalised (a bare account id becomes
+    ``arn:aws:iam::<acct>:root``); ``accounts`` the account ids whose root is named.
+    """
+
+    any: bool
+    aws: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    federated: tuple[str, ...] = ()
+    canonical_users: tuple[str, ...] = ()
+    arns: frozenset[str] = frozenset()
+    accounts: frozenset[str] = frozenset()
+
+    def match(self, caller: Caller) -> int:
+        """2 if it names ``caller`` itself (or ``"*"``), 1 if only its account, else 0."""
+        if self.any or caller.arn in self.arns:
+            return 2
+        if self.arns:
+            role = role_arn_of(caller)
+            if role is not None and role in self.arns:
+                return 2
+        if self.services and caller.type == "AWSService" and (
+                caller.arn in self.services or caller.principal_id in self.services):
+            return 2
+        if caller.account_id in self.accounts:
+            return 1
+        return 0
+
+
+def _strings(raw: object, what: str) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        return (raw,)
+    if isinstance(raw, list) and raw and all(isinstance(v, str) for v in raw):
+        return tuple(raw)
+    raise _bad(f"{what} must be a string or a non-empty list of strings")
+
+
+def _parse_principal(raw: object, account_id: str,
+                     principal_exists: Callable[[str], bool] | None) -> PrincipalSpec:
+    if raw == "*":
+        return PrincipalSpec(any=True, aws=("*",))
+    if not isinstance(raw, dict) or not raw:
+        raise _bad(_INVALID_PRINCIPALS)
+    aws: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    federated: tuple[str, ...] = ()
+    canonical: tuple[str, ...] = ()
+    for kind, values in raw.items():
+        if not isinstance(values, str | list) or (isinstance(values, list) and (
+                not values or not all(isinstance(v, str) for v in values))):
+            raise _bad(_INVALID_PRINCIPALS)
+        vals = (values,) if isinstance(values, str) else tuple(values)
+        if kind == "AWS":
+            aws = vals
+        elif kind == "Service":
+            services = vals
+        elif kind == "Federated":
+            federated = vals
+        elif kind == "CanonicalUser":
+            canonical = vals
+        else:
+            raise _bad(_INVALID_PRINCIPALS)
+    arns: set[str] = set()
+    accounts: set[str] = set()
+    any_ = False
+    for v in aws:
+        if v == "*":
+            any_ = True
+            continue
+        if _ACCOUNT_RE.match(v):
+            acct = v
+            arn = f"arn:aws:iam::{v}:root"
+        else:
+            m = _PRINCIPAL_ARN_RE.match(v)
+            if m is None:
+                raise _bad(_INVALID_PRINCIPALS)
+            acct, arn = m.group(2), v
+            if m.group(3) == "root" and m.group(1) != "iam":
+                raise _bad(_INVALID_PRINCIPALS)
+        if principal_exists is not None and not principal_exists(v):
+            raise _bad(_INVALID_PRINCIPALS)
+        arns.add(arn)
+        if arn.endswith(":root"):
+            accounts.add(acct)
+    for s in services:
+        if not _SERVICE_RE.match(s):
+            raise _bad(_INVALID_PRINCIPALS)
+    for f in federated:
+        if not f or any(c.isspace() for c in f):
+            raise _bad(_INVALID_PRINCIPALS)
+    for c in canonical:
+        if not re.match(r"^[0-9a-f]{64}\Z", c):
+            raise _bad(_INVALID_PRINCIPALS)
+    return PrincipalSpec(any=any_, aws=aws, services=services, federated=federated,
+                         canonical_users=canonical, arns=frozenset(arns),
+                         accounts=frozenset(accounts))
+
+
+# --- statements ------------------------------------------------------------------------------
+
+
+def _never(_: str) -> bool:
+    return False
+
+
+def _always(_: str) -> bool:
+    return True
+
+
+def _glob_matcher(patterns: tuple[str, ...], *, ignore_case: bool) -> Callable[[str], bool]:
+    """Match a (pre-lower-cased when ``ignore_case``) string against IAM glob patterns."""
+    pats = tuple(p.lower() for p in patterns) if ignore_case else patterns
+    if "*" in pats:
+        return _always
+    exact = frozenset(p for p in pats if "*" not in p and "?" not in p)
+    wild = [p for p in pats if p not in exact]
+    if not wild:
+        return exact.__contains__
+    rx = glob_regex(wild).match
+    return lambda s: s in exact or rx(s) is not None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One policy statement, as written plus its compiled matchers.
+
+    ``inert`` marks a key-policy statement with no Action/NotAction or no Resource/NotResource:
+    accepted by KMS, but it never matches anything.
+    """
+
+    sid: str | None
+    effect: Literal["Allow", "Deny"]
+    principal: PrincipalSpec | None = None
+    not_principal: PrincipalSpec | None = None
+    actions: tuple[str, ...] | None = None
+    not_actions: tuple[str, ...] | None = None
+    resources: tuple[str, ...] | None = None
+    not_resources: tuple[str, ...] | None = None
+    conditions: tuple[Condition, ...] = ()
+    inert: bool = False
+    _action: Callable[[str], bool] = field(default=_never, compare=False, repr=False)
+    _resource: Callable[[str], bool] = field(default=_never, compare=False, repr=False)
+
+    @property
+    def allow(self) -> bool:
+        return self.effect == "Allow"
+
+    def matches_action(self, action: str) -> bool:
+        """Whether the statement covers ``action`` (any case)."""
+        return not self.inert and self._action(action.lower())
+
+    def matches_resource(self, resource: str) -> bool:
+        return not self.inert and self._resource(resource)
+
+    def principal_match(self, caller: Caller) -> int:
+        """2: names the caller (or everyone); 1: names only the caller's account; 0: no.
+
+        Identity-policy statements (no principal element) apply to their owner: 2.
+        """
+        if self.principal is not None:
+            return self.principal.match(caller)
+        if self.not_principal is not None:
+            return 0 if self.not_principal.match(caller) == 2 else 2
+        return 2
+
+    def conditions_hold(self, context: dict[str, tuple[str, ...]]) -> bool:
+        return all(c._test(context.get(c.key_lower)) for c in self.conditions)
+
+
+def _compile_statement(raw: object, kind: PolicyKind, account_id: str,
+                       principal_exists: Callable[[str], bool] | None) -> Statement:
+    if not isinstance(raw, dict):
+        raise _bad("Each statement must be a JSON object")
+    unknown = set(raw) - _STATEMENT_FIELDS
+    if unknown:
+        raise _bad(f"Statement contains unknown field(s): {', '.join(sorted(unknown))}")
+    sid = raw.get("Sid")
+    if sid is not None and not isinstance(sid, str):
+        raise _bad("Sid must be a string")
+    if kind == "identity" and sid is not None and not _SID_IAM_RE.match(sid):
+        raise _bad(f"Statement IDs (SID) must be alpha-numeric: {sid!r}")
+    if "Effect" not in raw:
+        raise _bad("Missing required field Effect")
+    effect = raw["Effect"]
+    if effect not in ("Allow", "Deny"):
+        raise _bad(f"Invalid effect: {effect}")
+    for a, b in (("Principal", "NotPrincipal"), ("Action", "NotAction"),
+                 ("Resource", "NotResource")):
+        if a in raw and b in raw:
+            raise _bad(f"A statement cannot contain both {a} and {b}")
+
+    principal = not_principal = None
+    if kind == "identity":
+        if "Principal" in raw or "NotPrincipal" in raw:
+            raise _bad("Policy document should not specify a principal.")
+    else:
+        if "Principal" in raw:
+            principal = _parse_principal(raw["Principal"], account_id, principal_exists)
+        elif "NotPrincipal" in raw:
+            not_principal = _parse_principal(raw["NotPrincipal"], account_id, principal_exists)
+        else:
+            raise _bad(_INVALID_PRINCIPALS + " A key policy statement must name a Principal.")
+
+    def actions_of(name: str) -> tuple[str, ...] | None:
+        if name not in raw:
+            return None
+        vals = raw[name]
+        if isinstance(vals, list) and not vals:
+            return ()
+        out = _strings(vals, name)
+        for a in out:
+            if not _ACTION_RE.match(a):
+                raise _bad("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, "
+                           f"ec2, etc. Action: {a!r}")
+        return out
+
+    def resources_of(name: str) -> tuple[str, ...] | None:
+        if name not in raw:
+            return None
+        vals = raw[name]
+        if isinstance(vals, list) and not vals:
+            return ()
+        out = _strings(vals, name)
+        for r in out:
+            if r != "*" and not r.startswith("arn:"):
+                raise _bad(f'Resource {r} must be in ARN format or "*".')
+        return out
+
+    actions, not_actions = actions_of("Action"), actions_of("NotAction")
+    resources, not_resources = resources_of("Resource"), resources_of("NotResource")
+    conditions: tuple[Condition, ...] = ()
+    if "Condition" in raw:
+        conditions = parse_condition_block(raw["Condition"],
+                                           reject_set_on_context_keys=(kind == "key"))
+
+    has_action = bool(actions) or bool(not_actions)
+    has_resource = bool(resources) or bool(not_resources)
+    if kind == "identity":
+        if not has_action:
+            raise _bad("Policy statement must contain actions.")
+        if not has_resource:
+            raise _bad("Policy statement must contain resources.")
+    inert = not (has_action and has_resource)
+
+    if actions:
+        action_m = _glob_matcher(actions, ignore_case=True)
+    elif not_actions:
+        neg = _glob_matcher(not_actions, ignore_case=True)
+
+        def action_m(a: str) -> bool:
+            return not neg(a)
+    else:
+        action_m = _never
+    # Resource ARNs are case-sensitive.
+    if resources:
+        resource_m = _glob_matcher(resources, ignore_case=False)
+    elif not_resources:
+        rneg = _glob_matcher(not_resources, ignore_case=False)
+
+        def resource_m(r: str) -> bool:
+            return not rneg(r)
+    else:
+        resource_m = _never
+
+    return Statement(
+        sid=sid, effect=effect, principal=principal, not_principal=not_principal,
+        actions=actions, not_actions=not_actions, resources=resources,
+        not_resources=not_resources, conditions=conditions, inert=inert,
+        _action=action_m, _resource=resource_m)
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyDocument:
+    """A parsed, validated policy. ``text`` is exactly what the caller gave (GetKeyPolicy
+    returns it as is)."""
+
+    text: str
+    statements: tuple[Statement, ...]
+    kind: PolicyKind = "key"
+    version: str | None = None
+    id: str | None = None
+    _cache: dict[tuple[str, str], tuple[Statement, ...]] = field(
+        default_factory=dict, compare=False, repr=False, hash=False)
+
+    def applicable(self, action: str, resource: str) -> tuple[Statement, ...]:
+        """The statements whose action and resource elements cover this request (cached)."""
+        k = (action, resource)
+        try:
+            return self._cache[k]
+        except KeyError:
+            pass
+        low = action.lower()
+        found = tuple(s for s in self.statements
+                      if not s.inert and s._action(low) and s._resource(resource))
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[k] = found
+        return found
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.text.encode("utf-8"))
+
+
+def parse_policy(text: object, *, kind: PolicyKind, account_id: str,
+                 principal_exists: Callable[[str], bool] | None = None) -> PolicyDocument:
+    """Validate and compile a policy (see the module docstring for what is rejected, and how).
+
+    ``kind="key"`` for KMS key policies, ``"identity"`` for IAM identity policies.
+    ``principal_exists`` (key policies) is asked about every ``AWS`` principal except ``"*"``.
+    """
+    if kind not in ("key", "identity"):
+        raise ValidationException(f"Unknown policy kind {kind!r}")
+    if not isinstance(text, str):
+        raise ValidationException(
+            f"1 validation error detected: Value at 'policy' failed to satisfy constraint: "
+            f"Member must be a string, not {type(text).__name__}")
+    if not text:
+        raise ValidationException(
+            "1 validation error detected: Value at 'policy' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1")
+    if kind == "key" and len(text.encode("utf-8")) > KEY_POLICY_MAX_BYTES:
+        raise LimitExceededException(
+            f"The key policy is {len(text.encode('utf-8'))} bytes; the limit is "
+            f"{KEY_POLICY_MAX_BYTES} bytes.")
+    bad = _BAD_CHARS.search(text)
+    if bad is not None:
+        raise _bad(f"Policy contains a character outside the allowed set "
+                   f"(\\u0009, \\u000A, \\u000D, \\u0020-\\u00FF) at position {bad.start()}: "
+                   f"U+{ord(bad.group()):04X}")
+    try:
+        doc: Any = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = (f" ({exc.msg} at line {exc.lineno} column {exc.colno})"
+                 if isinstance(exc, json.JSONDecodeError) else "")
+        raise _bad(f"Syntax errors in policy.{where}") from None
+    if not isinstance(doc, dict):
+        raise _bad("Syntax errors in policy. The policy must be a JSON object.")
+    unknown = set(doc) - {"Version", "Id", "Statement"}
+    if unknown:
+        raise _bad(f"Policy contains unknown field(s): {', '.join(sorted(unknown))}")
+    version = doc.get("Version")
+    if version is not None and version not in _VERSIONS:
+        raise _bad("The policy must contain a valid version string")
+    pid = doc.get("Id")
+    if pid is not None and not isinstance(pid, str):
+        raise _bad("Id must be a string")
+    if "Statement" not in doc:
+        raise _bad("Missing required field Statement")
+    raw_statements = doc["Statement"]
+    if isinstance(raw_statements, dict):
+        raw_statements = [raw_statements]
+    if not isinstance(raw_statements, list) or not raw_statements:
+        raise _bad("Statement must be a JSON object or a non-empty list of objects")
+    statements = tuple(_compile_statement(s, kind, account_id, principal_exists)
+                       for s in raw_statements)
+    sids = [s.sid for s in statements if s.sid]
+    if kind == "identity" and len(sids) != len(set(sids)):
+        raise _bad("Statement IDs (SID) in a single policy must be unique.")
+    return PolicyDocument(text=text, statements=statements, kind=kind, version=version, id=pid)
+
+
+def default_key_policy(account_id: str) -> str:
+    """The key policy KMS gives a key created without one (AWS-recorded text and layout)."""
+    return (
+        "{\n"
+        '  "Version" : "2012-10-17",\n'
+        '  "Id" : "key-default-1",\n'
+        '  "Statement" : [ {\n'
+        '    "Sid" : "Enable IAM User Permissions",\n'
+        '    "Effect" : "Allow",\n'
+        '    "Principal" : {\n'
+        f'      "AWS" : "arn:aws:iam::{account_id}:root"\n'
+        "    },\n"
+        '    "Action" : "kms:*",\n'
+        '    "Resource" : "*"\n'
+        "  } ]\n"
+        "}"
+    )

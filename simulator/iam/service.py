@@ -1,0 +1,441 @@
+"""IAM: users, roles, their inline policies, and who a caller is.
+
+A deliberately small IAM: what KMS authorisation and the WorkSpaces flow need. Users and roles
+live in the simulation's one account; each may hold inline identity policies, which are parsed
+(and compiled) once when put, so :meth:`IdentityAndAccessManagement.identity_policies` — called on
+every KMS request — is a cached dict lookup.
+
+Callers: :meth:`~IdentityAndAccessManagement.caller_for` maps an ARN to a
+:class:`~simulator.iam.principals.Caller`. A **role ARN acts as an assumed-role session**
+``arn:aws:sts::<acct>:assumed-role/<role>/<session>`` (session name ``envelope-sim``, or the one
+in a session ARN given directly), because AWS principals never call as the role itself; a
+policy naming the role ARN matches its sessions.
+
+The service identities of :mod:`.principals` (the EC2 infrastructure that decrypts EBS data
+keys, the WorkSpaces infrastructure) carry a built-in, service-linked identity policy allowing
+their own service's actions (``ec2:*``; ``ec2:*`` and ``ds:*`` for WorkSpaces) and nothing in
+KMS: they reach keys only through grants.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..errors import (
+    DeleteConflictException,
+    EntityAlreadyExistsException,
+    IamLimitExceededException,
+    IamMalformedPolicyDocumentException,
+    IamValidationError,
+    MalformedPolicyDocumentException,
+    NoSuchEntityException,
+    ValidationException,
+)
+from ..runtime import Runtime
+from .policy import PolicyDocument, parse_policy
+from .principals import Caller, ebs_identity_arn, root_arn, workspaces_identity_arn
+
+__all__ = [
+    "DEFAULT_SESSION_NAME",
+    "IdentityAndAccessManagement",
+    "ListPolicyNamesResult",
+    "ListRolesResult",
+    "ListUsersResult",
+    "Role",
+    "RolePolicy",
+    "User",
+    "UserPolicy",
+]
+
+#: Session name used when a role ARN is turned into a caller.
+DEFAULT_SESSION_NAME = "envelope-sim"
+#: IAM quotas: aggregate inline policy size (non-whitespace characters) per user and per role.
+USER_INLINE_POLICY_CHARS = 2_048
+ROLE_INLINE_POLICY_CHARS = 10_240
+
+_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}\Z")
+_POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}\Z")
+_PATH_RE = re.compile(r"^(/|/[\u0021-\u007e]+/)\Z")
+_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_ACCOUNT_RE = re.compile(r"^\d{12}\Z")
+_SERVICE_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com(\.cn)?\Z")
+
+_SERVICE_POLICIES = {
+    "ebs": '{"Version":"2012-10-17","Statement":[{"Sid":"EbsServiceLinked","Effect":"Allow",'
+           '"Action":"ec2:*","Resource":"*"}]}',
+    "workspaces": '{"Version":"2012-10-17","Statement":[{"Sid":"WorkSpacesServiceLinked",'
+                  '"Effect":"Allow","Action":["ec2:*","ds:*"],"Resource":"*"}]}',
+}
+
+
+@dataclass(frozen=True)
+class User:
+    arn: str
+    user_name: str
+    user_id: str
+    path: str
+    create_date: datetime
+
+
+@dataclass(frozen=True)
+class Role:
+    arn: str
+    role_name: str
+    role_id: str
+    path: str
+    create_date: datetime
+
+
+@dataclass(frozen=True)
+class UserPolicy:
+    user_name: str
+    policy_name: str
+    policy_document: str
+
+
+@dataclass(frozen=True)
+class RolePolicy:
+    role_name: str
+    policy_name: str
+    policy_document: str
+
+
+@dataclass(frozen=True)
+class ListUsersResult:
+    users: list[User]
+
+
+@dataclass(frozen=True)
+class ListRolesResult:
+    roles: list[Role]
+
+
+@dataclass(frozen=True)
+class ListPolicyNamesResult:
+    policy_names: list[str]
+
+
+class _Principal:
+    """A user or role with its inline policies (name -> parsed document), in put order."""
+
+    __slots__ = ("entity", "policies")
+
+    def __init__(self, entity: User | Role) -> None:
+        self.entity = entity
+        self.policies: dict[str, PolicyDocument] = {}
+
+
+def _check_name(value: object, field: str, pattern: re.Pattern[str], limit: int) -> str:
+    if not isinstance(value, str):
+        raise IamValidationError(
+            f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+            f"Member must be a string")
+    if not 1 <= len(value) <= limit:
+        raise IamValidationError(
+            f"1 validation error detected: Value '{value[:80]}' at '{field}' failed to satisfy "
+            f"constraint: Member must have length between 1 and {limit}")
+    if not pattern.match(value):
+        raise IamValidationError(
+            f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
+            r"constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+")
+    return value
+
+
+def _policy_chars(text: str) -> int:
+    return sum(1 for c in text if not c.isspace())
+
+
+class IdentityAndAccessManagement:
+    """The simulation's IAM (``sim.iam``)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+        self._account = runtime.account_id
+        self._users: dict[str, _Principal] = {}  # lower-cased name -> user
+        self._roles: dict[str, _Principal] = {}
+        self._cache: dict[str, tuple[PolicyDocument, ...]] = {}
+        self._service_policies = {
+            ebs_identity_arn(self._account): (self._parse_identity(_SERVICE_POLICIES["ebs"]),),
+            workspaces_identity_arn(self._account): (
+                self._parse_identity(_SERVICE_POLICIES["workspaces"]),),
+        }
+
+    @property
+    def account_id(self) -> str:
+        return self._account
+
+    # --- users ------------------------------------------------------------------------------
+
+    def create_user(self, *, user_name: str, path: str = "/") -> User:
+        """CreateUser. Names are unique case-insensitively (EntityAlreadyExists)."""
+        _check_name(user_name, "userName", _NAME_RE, 64)
+        path = self._check_path(path)
+        if user_name.lower() in self._users:
+            raise EntityAlreadyExistsException(f"User with name {user_name} already exists.")
+        user = User(arn=f"arn:aws:iam::{self._account}:user{path}{user_name}",
+                    user_name=user_name, user_id=self._unique_id("AIDA"), path=path,
+                    create_date=self._rt.clock.now())
+        self._users[user_name.lower()] = _Principal(user)
+        return user
+
+    def get_user(self, *, user_name: str) -> User:
+        entity = self._user(user_name).entity
+        assert isinstance(entity, User)
+        return entity
+
+    def list_users(self) -> ListUsersResult:
+        return ListUsersResult(users=[p.entity for p in self._users.values()
+                                      if isinstance(p.entity, User)])
+
+    def delete_user(self, *, user_name: str) -> None:
+        """DeleteUser; refused (DeleteConflict) while the user still has inline policies."""
+        p = self._user(user_name)
+        if p.policies:
+            raise DeleteConflictException("Cannot delete entity, must delete policies first.")
+        del self._users[user_name.lower()]
+        self._cache.clear()
+
+    def put_user_policy(self, *, user_name: str, policy_name: str, policy_document: str) -> None:
+        """PutUserPolicy: add or replace an inline policy (validated and compiled now)."""
+        _check_name(policy_name, "policyName", _POLICY_NAME_RE, 128)
+        p = self._user(user_name)
+        self._put(p, policy_name, policy_document, USER_INLINE_POLICY_CHARS, "user", user_name)
+
+    def get_user_policy(self, *, user_name: str, policy_name: str) -> UserPolicy:
+        doc = self._policy(self._user(user_name), policy_name, "user", user_name)
+        return UserPolicy(user_name=self.get_user(user_name=user_name).user_name,
+                          policy_name=policy_name, policy_document=doc.text)
+
+    def delete_user_policy(self, *, user_name: str, policy_name: str) -> None:
+        p = self._user(user_name)
+        self._policy(p, policy_name, "user", user_name)
+        del p.policies[policy_name]
+        self._cache.clear()
+
+    def list_user_policies(self, *, user_name: str) -> ListPolicyNamesResult:
+        return ListPolicyNamesResult(policy_names=list(self._user(user_name).policies))
+
+    # --- roles ------------------------------------------------------------------------------
+
+    def create_role(self, *, role_name: str, path: str = "/") -> Role:
+        """CreateRole (the trust policy is not modelled: any caller may act as the role)."""
+        _check_name(role_name, "roleName", _NAME_RE, 64)
+        path = self._check_path(path)
+        if role_name.lower() in self._roles:
+            raise EntityAlreadyExistsException(f"Role with name {role_name} already exists.")
+        role = Role(arn=f"arn:aws:iam::{self._account}:role{path}{role_name}",
+                    role_name=role_name, role_id=self._unique_id("AROA"), path=path,
+                    create_date=self._rt.clock.now())
+        self._roles[role_name.lower()] = _Principal(role)
+        return role
+
+    def get_role(self, *, role_name: str) -> Role:
+        entity = self._role(role_name).entity
+        assert isinstance(entity, Role)
+        return entity
+
+    def list_roles(self) -> ListRolesResult:
+        return ListRolesResult(roles=[p.entity for p in self._roles.values()
+                                      if isinstance(p.entity, Role)])
+
+    def delete_role(self, *, role_name: str) -> None:
+        p = self._role(role_name)
+        if p.policies:
+            raise DeleteConflictException("Cannot delete entity, must delete policies first.")
+        del self._roles[role_name.lower()]
+        self._cache.clear()
+
+    def put_role_policy(self, *, role_name: str, policy_name: str, policy_document: str) -> None:
+        _check_name(policy_name, "policyName", _POLICY_NAME_RE, 128)
+        p = self._role(role_name)
+        self._put(p, policy_name, policy_document, ROLE_INLINE_POLICY_CHARS, "role", role_name)
+
+    def get_role_policy(self, *, role_name: str, policy_name: str) -> RolePolicy:
+        doc = self._policy(self._role(role_name), policy_name, "role", role_name)
+        return RolePolicy(role_name=self.get_role(role_name=role_name).role_name,
+                          policy_name=policy_name, policy_document=doc.text)
+
+    def delete_role_policy(self, *, role_name: str, policy_name: str) -> None:
+        p = self._role(role_name)
+        self._policy(p, policy_name, "role", role_name)
+        del p.policies[policy_name]
+        self._cache.clear()
+
+    def list_role_policies(self, *, role_name: str) -> ListPolicyNamesResult:
+        return ListPolicyNamesResult(policy_names=list(self._role(role_name).policies))
+
+    # --- callers and authorisation support ---------------------------------------------------
+
+    def caller_for(self, arn: str) -> Caller:
+        """The caller behind an ARN: the root, a user, a role (as a session), a service identity.
+
+        Unknown or malformed ARNs raise ``NoSuchEntityException``.
+        """
+        if not isinstance(arn, str):
+            raise NoSuchEntityException("The principal ARN must be a string.")
+        acct = self._account
+        if arn in (root_arn(acct), acct):
+            return Caller.root(acct)
+        if arn in self._service_policies:
+            name = "ebs" if arn == ebs_identity_arn(acct) else "workspaces"
+            return Caller(arn=arn, account_id=acct, type="AWSService",
+                          principal_id=f"AWSService:{name}")
+        user_prefix = f"arn:aws:iam::{acct}:user/"
+        role_prefix = f"arn:aws:iam::{acct}:role/"
+        session_prefix = f"arn:aws:sts::{acct}:assumed-role/"
+        if arn.startswith(user_prefix):
+            name = arn.rsplit("/", 1)[-1]
+            p = self._users.get(name.lower())
+            if p is not None and p.entity.arn == arn:
+                user = p.entity
+                assert isinstance(user, User)
+                return Caller(arn=user.arn, account_id=acct, type="IAMUser",
+                              principal_id=user.user_id, user_name=user.user_name)
+        elif arn.startswith(role_prefix):
+            name = arn.rsplit("/", 1)[-1]
+            p = self._roles.get(name.lower())
+            if p is not None and p.entity.arn == arn:
+                return self._session(p, DEFAULT_SESSION_NAME)
+        elif arn.startswith(session_prefix):
+            rest = arn[len(session_prefix):]
+            name, _, session = rest.partition("/")
+            p = self._roles.get(name.lower())
+            if (p is not None and p.entity.arn.endswith("/" + name) and session
+                    and re.match(r"^[\w+=,.@-]{2,64}\Z", session)):
+                return self._session(p, session)
+        raise NoSuchEntityException(f"The principal {arn} does not exist in this simulation.")
+
+    def _session(self, p: _Principal, session: str) -> Caller:
+        role = p.entity
+        assert isinstance(role, Role)
+        return Caller(
+            arn=f"arn:aws:sts::{self._account}:assumed-role/{role.role_name}/{session}",
+            account_id=self._account, type="AssumedRole",
+            principal_id=f"{role.role_id}:{session}", role_arn=role.arn)
+
+    def identity_policies(self, caller: Caller) -> Sequence[PolicyDocument]:
+        """The identity policies of a caller (cached; called on every KMS request).
+
+        The root has none (it needs none); a session has its role's; unknown callers have none.
+        """
+        arn = caller.arn
+        try:
+            return self._cache[arn]
+        except KeyError:
+            pass
+        docs: tuple[PolicyDocument, ...] = ()
+        if arn in self._service_policies:
+            docs = self._service_policies[arn]
+        elif caller.type == "IAMUser" and caller.user_name is not None:
+            p = self._users.get(caller.user_name.lower())
+            if p is not None and p.entity.arn == arn:
+                docs = tuple(p.policies.values())
+        elif caller.role_arn is not None or caller.type == "AssumedRole":
+            p = self._role_of(caller)
+            if p is not None:
+                docs = tuple(p.policies.values())
+        self._cache[arn] = docs
+        return docs
+
+    def _role_of(self, caller: Caller) -> _Principal | None:
+        if caller.role_arn is not None:
+            name = caller.role_arn.rsplit("/", 1)[-1]
+            p = self._roles.get(name.lower())
+            return p if p is not None and p.entity.arn == caller.role_arn else None
+        prefix = f"arn:aws:sts::{self._account}:assumed-role/"
+        if caller.arn.startswith(prefix):
+            name = caller.arn[len(prefix):].partition("/")[0]
+            return self._roles.get(name.lower())
+        return None
+
+    def principal_exists(self, arn: str) -> bool:
+        """Whether a key-policy principal names something that exists.
+
+        ``"*"``, any 12-digit account id or account root ARN, this account's users, roles and
+        role sessions, the service identities, and well-formed service principals
+        (``ec2.amazonaws.com``) exist. Users and roles of *other* accounts cannot be checked
+        here and are taken to exist.
+        """
+        if arn == "*" or _ACCOUNT_RE.match(arn) or _SERVICE_RE.match(arn):
+            return True
+        if arn in self._service_policies:
+            return True
+        m = re.match(r"^arn:aws:(iam|sts)::(\d{12}):(.+)\Z", arn)
+        if m is None:
+            return False
+        service, acct, resource = m.groups()
+        if resource == "root":
+            return service == "iam"
+        if acct != self._account:
+            return True
+        if service == "iam" and resource.startswith("user/"):
+            p = self._users.get(resource.rsplit("/", 1)[-1].lower())
+            return p is not None and p.entity.arn == arn
+        if service == "iam" and resource.startswith("role/"):
+            p = self._roles.get(resource.rsplit("/", 1)[-1].lower())
+            return p is not None and p.entity.arn == arn
+        if service == "sts" and resource.startswith("assumed-role/"):
+            name = resource[len("assumed-role/"):].partition("/")[0]
+            return name.lower() in self._roles
+        return False
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _user(self, user_name: object) -> _Principal:
+        _check_name(user_name, "userName", _NAME_RE, 64)
+        assert isinstance(user_name, str)
+        p = self._users.get(user_name.lower())
+        if p is None:
+            raise NoSuchEntityException(f"The user with name {user_name} cannot be found.")
+        return p
+
+    def _role(self, role_name: object) -> _Principal:
+        _check_name(role_name, "roleName", _NAME_RE, 64)
+        assert isinstance(role_name, str)
+        p = self._roles.get(role_name.lower())
+        if p is None:
+            raise NoSuchEntityException(f"The role with name {role_name} cannot be found.")
+        return p
+
+    @staticmethod
+    def _policy(p: _Principal, policy_name: object, kind: str, owner: str) -> PolicyDocument:
+        _check_name(policy_name, "policyName", _POLICY_NAME_RE, 128)
+        assert isinstance(policy_name, str)
+        doc = p.policies.get(policy_name)
+        if doc is None:
+            raise NoSuchEntityException(
+                f"The {kind} policy with name {policy_name} cannot be found.")
+        return doc
+
+    def _parse_identity(self, text: object) -> PolicyDocument:
+        try:
+            return parse_policy(text, kind="identity", account_id=self._account)
+        except MalformedPolicyDocumentException as exc:
+            raise IamMalformedPolicyDocumentException(exc.message) from None
+        except ValidationException as exc:  # non-string or empty document: IAM's own code
+            raise IamValidationError(exc.message) from None
+
+    def _put(self, p: _Principal, policy_name: str, text: object, limit: int, kind: str,
+             owner: str) -> None:
+        doc = self._parse_identity(text)
+        total = sum(_policy_chars(d.text) for n, d in p.policies.items() if n != policy_name)
+        total += _policy_chars(doc.text)
+        if total > limit:
+            raise IamLimitExceededException(
+                f"Maximum policy size of {limit} bytes exceeded for {kind} {owner}")
+        p.policies[policy_name] = doc
+        self._cache.clear()
+
+    def _check_path(self, path: object) -> str:
+        if not isinstance(path, str) or not 1 <= len(path) <= 512 or not _PATH_RE.match(path):
+            raise IamValidationError(
+                "1 validation error detected: Value at 'path' failed to satisfy constraint: "
+                "Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-"
+                "\\u007E]+\\u002F)")
+        return path
+
+    def _unique_id(self, prefix: str) -> str:
+        return prefix + self._rt.entropy.choice_string(_ID_ALPHABET, 17)

@@ -1,0 +1,476 @@
+"""KMS grants: the store, its index, eventual consistency and grant tokens.
+
+The KMS service validates parameters and authorises callers; this module keeps the grants and
+answers the one question the evaluator asks on every call: *is there a live grant on this key for
+this grantee that allows this operation with this encryption context?* (:meth:`GrantStore.find`).
+
+Lookup is flat in the number of grants on a key. Grants are indexed by
+``(key ARN, grantee, operation)``; inside that bucket, unconstrained grants sit in one dict,
+``EncryptionContextEquals`` grants under the frozen set of their (lower-cased key, value) pairs,
+``EncryptionContextSubset`` grants likewise. A request with context C finds an Equals grant with
+one dict lookup (C's pairs), and a Subset grant by looking up every subset of C's pairs, or, when
+``2 ** len(C)`` exceeds the number of distinct Subset constraints in the bucket, by scanning those.
+
+Eventual consistency (``settings.grant_propagation_seconds``, mutable at run time): a new grant is
+usable once the delay has passed, or at once by a caller presenting one of its tokens; a retired
+or revoked grant disappears from ``list``/``get`` at once but keeps allowing until the delay has
+passed since its retirement.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import combinations
+from types import MappingProxyType
+
+from ..errors import InvalidGrantTokenException, LimitExceededException
+from ..runtime import Runtime
+
+__all__ = [
+    "CONTEXT_OPERATIONS",
+    "GRANTS_PER_KEY_LIMIT",
+    "Grant",
+    "GrantConstraints",
+    "GrantStore",
+]
+
+#: Grant operations that take an encryption context: only these check grant constraints.
+CONTEXT_OPERATIONS = frozenset({
+    "Encrypt", "Decrypt", "ReEncryptFrom", "ReEncryptTo", "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+})
+#: Grants per customer managed key (KMS resource quotas).
+GRANTS_PER_KEY_LIMIT = 50_000
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,8192}\Z")
+_TOKEN_BYTES = 48
+
+Pairs = frozenset[tuple[str, str]]
+_EMPTY: Pairs = frozenset()
+
+
+def _pairs(context: Mapping[str, str] | None) -> Pairs:
+    """Grant-constraint view of a context: keys case-insensitive, values case-sensitive."""
+    if not context:
+        return _EMPTY
+    return frozenset((k.lower(), v) for k, v in context.items())
+
+
+@dataclass(frozen=True)
+class GrantConstraints:
+    """``Constraints`` of CreateGrant; both may be set (then both must hold)."""
+
+    encryption_context_equals: Mapping[str, str] | None = None
+    encryption_context_subset: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        # Own read-only copies, so a caller's dict cannot change a stored grant.
+        for name in ("encryption_context_equals", "encryption_context_subset"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, MappingProxyType):
+                object.__setattr__(self, name, MappingProxyType(dict(value)))
+
+    @property
+    def constraint_types(self) -> tuple[str, ...]:
+        """The ``kms:GrantConstraintType`` values: ``EncryptionContextEquals``/``...Subset``."""
+        out = []
+        if self.encryption_context_equals is not None:
+            out.append("EncryptionContextEquals")
+        if self.encryption_context_subset is not None:
+            out.append("EncryptionContextSubset")
+        return tuple(out)
+
+    def allows(self, encryption_context: Mapping[str, str] | None) -> bool:
+        """Whether a request with this encryption context satisfies the constraints."""
+        return _allows(_norm(self), _pairs(encryption_context))
+
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        if self.encryption_context_equals is not None:
+            out["encryption_context_equals"] = dict(self.encryption_context_equals)
+        if self.encryption_context_subset is not None:
+            out["encryption_context_subset"] = dict(self.encryption_context_subset)
+        return out
+
+
+def _norm(c: GrantConstraints | None) -> tuple[Pairs | None, Pairs | None]:
+    if c is None:
+        return None, None
+    eq = None if c.encryption_context_equals is None else _pairs(c.encryption_context_equals)
+    sub = None if c.encryption_context_subset is None else _pairs(c.encryption_context_subset)
+    return eq, sub
+
+
+def _allows(norm: tuple[Pairs | None, Pairs | None], request: Pairs) -> bool:
+    eq, sub = norm
+    if eq is not None and request != eq:
+        return False
+    return not (sub is not None and not sub <= request)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One grant, as ListGrants shows it (``issuing_account`` is ``arn:aws:iam::<acct>:root``)."""
+
+    key_arn: str
+    grant_id: str
+    name: str | None
+    grantee_principal: str
+    retiring_principal: str | None
+    operations: tuple[str, ...]
+    constraints: GrantConstraints | None
+    issuing_account: str
+    creation_date: datetime
+    created_by: str
+
+
+class _Entry:
+    __slots__ = ("eq", "grant", "ops", "retired_at", "sub")
+
+    def __init__(self, grant: Grant) -> None:
+        self.grant = grant
+        self.ops = frozenset(grant.operations)
+        self.eq, self.sub = _norm(grant.constraints)
+        self.retired_at: datetime | None = None
+
+
+class _Bucket:
+    """The grants of one (key, grantee, operation), split by constraint shape."""
+
+    __slots__ = ("equals", "free", "subset")
+
+    def __init__(self) -> None:
+        self.free: dict[str, _Entry] = {}
+        self.equals: dict[Pairs, dict[str, _Entry]] = {}
+        self.subset: dict[Pairs, dict[str, _Entry]] = {}
+
+    def _slot(self, e: _Entry) -> dict[str, _Entry]:
+        if e.eq is not None:
+            return self.equals.setdefault(e.eq, {})
+        if e.sub:
+            return self.subset.setdefault(e.sub, {})
+        return self.free
+
+    def add(self, e: _Entry) -> None:
+        self._slot(e)[e.grant.grant_id] = e
+
+    def remove(self, e: _Entry) -> None:
+        gid = e.grant.grant_id
+        if e.eq is not None:
+            d = self.equals.get(e.eq)
+            if d is not None:
+                d.pop(gid, None)
+                if not d:
+                    del self.equals[e.eq]
+        elif e.sub:
+            d = self.subset.get(e.sub)
+            if d is not None:
+                d.pop(gid, None)
+                if not d:
+                    del self.subset[e.sub]
+        else:
+            self.free.pop(gid, None)
+
+    def empty(self) -> bool:
+        return not (self.free or self.equals or self.subset)
+
+    def candidates(self, request: Pairs | None) -> Iterator[_Entry]:
+        """Entries whose constraints may allow ``request`` (None: constraints are ignored)."""
+        yield from self.free.values()
+        if request is None:
+            for d in self.equals.values():
+                yield from d.values()
+            for d in self.subset.values():
+                yield from d.values()
+            return
+        hit = self.equals.get(request)
+        if hit is not None:
+            yield from hit.values()
+        if not self.subset or not request:
+            return
+        if 2 ** len(request) <= len(self.subset):
+            ordered = sorted(request)
+            for r in range(1, len(ordered) + 1):
+                for combo in combinations(ordered, r):
+                    hit = self.subset.get(frozenset(combo))
+                    if hit is not None:
+                        yield from hit.values()
+        else:
+            for pairs, d in self.subset.items():
+                if pairs <= request:
+                    yield from d.values()
+
+
+class GrantStore:
+    """All grants of one simulated KMS (every key), with their tokens."""
+
+    def __init__(self, runtime: Runtime, *, max_grants_per_key: int = GRANTS_PER_KEY_LIMIT
+                 ) -> None:
+        self._rt = runtime
+        self._clock = runtime.clock
+        self._settings = runtime.settings
+        self.max_grants_per_key = max_grants_per_key
+        #: current (not retired/revoked) grants per key, in creation order
+        self._by_key: dict[str, dict[str, _Entry]] = {}
+        self._by_name: dict[tuple[str, str], list[_Entry]] = {}
+        self._by_retiring: dict[str, dict[tuple[str, str], _Entry]] = {}
+        #: every grant that may still allow something (current, or retired within the delay)
+        self._index: dict[tuple[str, str, str], _Bucket] = {}
+        self._tokens: dict[str, _Entry] = {}
+        self._tokens_by_key: dict[str, list[str]] = {}
+
+    # --- creating ---------------------------------------------------------------------------
+
+    def create(self, *, key_arn: str, grantee_principal: str, operations: Sequence[str],
+               constraints: GrantConstraints | None, retiring_principal: str | None,
+               name: str | None, created_by: str) -> tuple[Grant, str]:
+        """Make a grant (or, for a same-name identical retry, return the original) and a token.
+
+        A new token is issued every time; every token of a grant works.
+        """
+        ops = tuple(dict.fromkeys(operations))
+        if name is not None:
+            for e in self._by_name.get((key_arn, name), ()):
+                if self._same(e.grant, grantee_principal, ops, constraints, retiring_principal):
+                    return e.grant, self._issue_token(e)
+        current = self._by_key.setdefault(key_arn, {})
+        if len(current) >= self.max_grants_per_key:
+            raise LimitExceededException(
+                f"The grant quota for this KMS key ({self.max_grants_per_key} grants) has been "
+                f"reached: {key_arn}")
+        grant = Grant(
+            key_arn=key_arn, grant_id=self._rt.ids.grant_id(), name=name,
+            grantee_principal=grantee_principal, retiring_principal=retiring_principal,
+            operations=ops, constraints=constraints,
+            issuing_account=f"arn:aws:iam::{_account_of(key_arn)}:root",
+            creation_date=self._clock.now(), created_by=created_by)
+        e = _Entry(grant)
+        current[grant.grant_id] = e
+        if name is not None:
+            self._by_name.setdefault((key_arn, name), []).append(e)
+        if retiring_principal is not None:
+            self._by_retiring.setdefault(retiring_principal, {})[(key_arn, grant.grant_id)] = e
+        for op in e.ops:
+            self._index.setdefault((key_arn, grantee_principal, op), _Bucket()).add(e)
+        return grant, self._issue_token(e)
+
+    @staticmethod
+    def _same(g: Grant, grantee: str, ops: tuple[str, ...], constraints: GrantConstraints | None,
+              retiring: str | None) -> bool:
+        def plain(c: GrantConstraints | None) -> dict[str, dict[str, str]] | None:
+            return None if c is None else c.to_dict()
+
+        return (g.grantee_principal == grantee and g.retiring_principal == retiring
+                and frozenset(g.operations) == frozenset(ops)
+                and plain(g.constraints) == plain(constraints))
+
+    def _issue_token(self, e: _Entry) -> str:
+        while True:
+            raw = self._rt.entropy.token_bytes(_TOKEN_BYTES)
+            token = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+            if token not in self._tokens:
+                break
+        self._tokens[token] = e
+        self._tokens_by_key.setdefault(e.grant.key_arn, []).append(token)
+        return token
+
+    # --- tokens -----------------------------------------------------------------------------
+
+    def resolve_tokens(self, tokens: Sequence[str]) -> builtins.list[Grant]:
+        """The grants these tokens were issued for (retired ones included; see :meth:`get`).
+
+        A malformed token, or a well-formed one never issued (or whose key is gone), raises
+        ``InvalidGrantTokenException``.
+        """
+        return [e.grant for e in self._resolve(tokens)]
+
+    def _resolve(self, tokens: Sequence[str]) -> builtins.list[_Entry]:
+        out = []
+        for t in tokens:
+            if not isinstance(t, str) or not _TOKEN_RE.match(t):
+                raise InvalidGrantTokenException("The grant token is malformed.")
+            e = self._tokens.get(t)
+            if e is None:
+                raise InvalidGrantTokenException("The grant token is not valid.")
+            out.append(e)
+        return out
+
+    # --- the hot path -----------------------------------------------------------------------
+
+    def find(self, *, key_arn: str, grantee: str, operation: str,
+             encryption_context: Mapping[str, str] | None, tokens: Sequence[str] = (),
+             check: Callable[[Grant], bool] | None = None) -> Grant | None:
+        """A live grant allowing ``operation`` on ``key_arn`` to ``grantee``, or ``None``.
+
+        Live: propagated (or presented by one of ``tokens``) and not retired/revoked more than
+        the propagation delay ago. Constraints are checked only for :data:`CONTEXT_OPERATIONS`.
+        ``check`` is an extra predicate (CreateGrant passes "the child grant is narrower").
+        """
+        now = self._clock.now()
+        delay = self._settings.grant_propagation_seconds
+        window = timedelta(seconds=delay) if delay > 0 else None
+        request = (_pairs(encryption_context) if operation in CONTEXT_OPERATIONS else None)
+        presented: set[int] = set()
+        if tokens:
+            for e in self._resolve(tokens):
+                g = e.grant
+                if (g.key_arn == key_arn and g.grantee_principal == grantee
+                        and operation in e.ops and _live_retired(e, now, window)
+                        and (request is None or _allows((e.eq, e.sub), request))
+                        and (check is None or check(g))):
+                    return g
+                presented.add(id(e))
+        bucket = self._index.get((key_arn, grantee, operation))
+        if bucket is None:
+            return None
+        dead: builtins.list[_Entry] = []
+        found: Grant | None = None
+        for e in bucket.candidates(request):
+            if not _live_retired(e, now, window):
+                dead.append(e)
+                continue
+            if (window is not None and now - e.grant.creation_date < window
+                    and id(e) not in presented):
+                continue  # not propagated yet, and no token for it
+            if request is not None and not _allows((e.eq, e.sub), request):
+                continue
+            if check is not None and not check(e.grant):
+                continue
+            found = e.grant
+            break
+        for e in dead:
+            self._unindex(e)
+        return found
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def get(self, key_arn: str, grant_id: str) -> Grant | None:
+        """The current (not retired or revoked) grant with this id on this key."""
+        e = self._by_key.get(key_arn, {}).get(grant_id)
+        return None if e is None else e.grant
+
+    def list(self, key_arn: str, *, grant_id: str | None = None,
+             grantee_principal: str | None = None) -> builtins.list[Grant]:
+        """Current grants of a key in creation order, optionally filtered."""
+        current = self._by_key.get(key_arn, {})
+        if grant_id is not None:
+            e = current.get(grant_id)
+            entries = [] if e is None else [e]
+        else:
+            entries = list(current.values())
+        return [e.grant for e in entries
+                if grantee_principal is None or e.grant.grantee_principal == grantee_principal]
+
+    def list_retirable(self, retiring_principal: str) -> builtins.list[Grant]:
+        """Current grants (on any key) whose retiring principal is this, in creation order."""
+        return [e.grant for e in self._by_retiring.get(retiring_principal, {}).values()]
+
+    def count(self, key_arn: str) -> int:
+        """Current grants on the key (what the 50,000 quota counts)."""
+        return len(self._by_key.get(key_arn, {}))
+
+    # --- ending -----------------------------------------------------------------------------
+
+    def retire(self, grant: Grant) -> None:
+        """Retire a current grant (no-op if it is not current); see the module docstring."""
+        self._end(grant)
+
+    def revoke(self, grant: Grant) -> None:
+        """Revoke a current grant (no-op if it is not current); same effect as :meth:`retire`."""
+        self._end(grant)
+
+    def _end(self, grant: Grant) -> None:
+        current = self._by_key.get(grant.key_arn)
+        e = None if current is None else current.pop(grant.grant_id, None)
+        if e is None:
+            return
+        e.retired_at = self._clock.now()
+        if grant.name is not None:
+            named = self._by_name.get((grant.key_arn, grant.name), [])
+            if e in named:
+                named.remove(e)
+            if not named:
+                self._by_name.pop((grant.key_arn, grant.name), None)
+        if grant.retiring_principal is not None:
+            mine = self._by_retiring.get(grant.retiring_principal)
+            if mine is not None:
+                mine.pop((grant.key_arn, grant.grant_id), None)
+                if not mine:
+                    del self._by_retiring[grant.retiring_principal]
+        if self._settings.grant_propagation_seconds <= 0:
+            self._unindex(e)
+
+    def _unindex(self, e: _Entry) -> None:
+        g = e.grant
+        for op in e.ops:
+            k = (g.key_arn, g.grantee_principal, op)
+            b = self._index.get(k)
+            if b is not None:
+                b.remove(e)
+                if b.empty():
+                    del self._index[k]
+
+    def remove_key(self, key_arn: str) -> None:
+        """Forget every grant and token of a deleted key."""
+        for e in self._by_key.pop(key_arn, {}).values():
+            self._end_quietly(e)
+        for k in [k for k in self._index if k[0] == key_arn]:
+            del self._index[k]
+        for t in self._tokens_by_key.pop(key_arn, []):
+            self._tokens.pop(t, None)
+        for name_key in [k for k in self._by_name if k[0] == key_arn]:
+            del self._by_name[name_key]
+
+    def _end_quietly(self, e: _Entry) -> None:
+        rp = e.grant.retiring_principal
+        if rp is not None and rp in self._by_retiring:
+            self._by_retiring[rp].pop((e.grant.key_arn, e.grant.grant_id), None)
+            if not self._by_retiring[rp]:
+                del self._by_retiring[rp]
+
+    # --- CreateGrant with a grant ------------------------------------------------------------
+
+    @staticmethod
+    def is_narrower(operations: Sequence[str], constraints: GrantConstraints | None,
+                    parent: Grant) -> bool:
+        """Whether a child grant is within its parent: a subset of its operations, and every
+        encryption context the child's constraints allow is allowed by the parent's."""
+        if not set(operations) <= set(parent.operations):
+            return False
+        child = _shape(constraints)
+        par = _shape(parent.constraints)
+        if child[0] == "none":
+            return True
+        if par[0] == "none":
+            return False
+        if child[0] == "exact":
+            return child[1] == par[1] if par[0] == "exact" else par[1] <= child[1]
+        # child allows every superset of its pairs: only a parent "superset of P" with P
+        # contained in the child's pairs covers that.
+        return par[0] == "upset" and par[1] <= child[1]
+
+
+def _shape(c: GrantConstraints | None) -> tuple[str, Pairs]:
+    """The set of contexts a constraint allows: ("exact", E) = {E}; ("upset", S) = every
+    context containing S; ("none", {}) = no context at all (Equals that misses its Subset)."""
+    eq, sub = _norm(c)
+    sub = sub or _EMPTY
+    if eq is not None:
+        return ("exact", eq) if sub <= eq else ("none", _EMPTY)
+    return ("upset", sub)
+
+
+def _live_retired(e: _Entry, now: datetime, window: timedelta | None) -> bool:
+    """Not retired, or retired less than the propagation delay ago."""
+    r = e.retired_at
+    return r is None or (window is not None and now - r < window)
+
+
+def _account_of(key_arn: str) -> str:
+    parts = key_arn.split(":")
+    return parts[4] if len(parts) > 5 else ""
