@@ -1,0 +1,60 @@
+"""pytest fixtures shipped with envelope-sim (loaded through the ``pytest11`` entry point)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+__all__ = ["AuditCapture", "audit_capture", "seeded_sim", "sim"]
+
+
+@pytest.fixture
+def sim() -> Any:
+    """A fresh simulation drawing randomness from the OS (unseeded)."""
+    from simulator import Simulation
+
+    return Simulation()
+
+
+@pytest.fixture
+def seeded_sim() -> Any:
+    """A fresh simulation with ``seed=0``: replayable ids, keys and nonces."""
+    from simulator import Simulation
+
+    return Simulation(seed=0)
+
+
+class AuditCapture:
+    """Audit records produced while the capture is attached to a simulation."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+        self._detach: list[Any] = []
+
+    def attach(self, simulation: Any) -> Any:
+        """Start capturing ``simulation``'s audit records; returns the simulation."""
+        self._detach.append(simulation.audit.subscribe(self.records.append))
+        return simulation
+
+    def names(self) -> list[str]:
+        """The eventName of every captured record, in order."""
+        return [r["eventName"] for r in self.records]
+
+    def errors(self) -> list[dict[str, Any]]:
+        """Captured records of failed calls."""
+        return [r for r in self.records if "errorCode" in r]
+
+    def close(self) -> None:
+        for detach in self._detach:
+            detach()
+        self._detach.clear()
+
+
+@pytest.fixture
+def audit_capture() -> Iterator[AuditCapture]:
+    """An :class:`AuditCapture`; call ``audit_capture.attach(sim)`` to start capturing."""
+    capture = AuditCapture()
+    yield capture
+    capture.close()
