@@ -193,3 +193,16 @@ def test_narrator_progress_uses_the_periodic_form_when_not_a_terminal() -> None:
         for _ in range(20):
             bar.advance()
     assert out.transcript[-1] == "launching [########################] 20/20 (100%)"
+
+
+def test_call_recorded_by_the_callee_shows_the_service_that_made_it() -> None:
+    _, trace, out, _ = make()
+    trace.record("KMS", "GenerateDataKeyWithoutPlaintext", KEY, step=4,
+                 caller="arn:aws:sts::123456789012:assumed-role/aws:workspaces-infrastructure/x",
+                 invoked_by="ec2.amazonaws.com", encryption_context=CTX)
+    trace.record("KMS", "Decrypt", KEY, outcome="AccessDeniedException",
+                 caller="arn:aws:iam::123456789012:user/Alice", error="User Alice is not allowed")
+    first, second = (ln for ln in out.transcript if "KMS" in ln and "Step " not in ln[:6])
+    assert "EBS -> KMS" in first and "as WorkSpaces" in first and "caller" not in first
+    assert "Alice -> KMS" in second
+    assert "FAILED AccessDeniedException: User Alice is not allowed" in second

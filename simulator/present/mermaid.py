@@ -58,7 +58,8 @@ def _arrow_text(event: TraceEvent) -> str:
             bits.append("ctx {" + ", ".join(_context_key(k) for k in context) + "}")
             break
     if event.outcome != "ok":
-        code = event.detail.get("error_code") or event.detail.get("error") or event.outcome
+        code = event.outcome if event.outcome not in ("error", "failed") else \
+            event.detail.get("error_code", event.outcome)
         bits.append(f"FAILED {code}")
     return _label(" ".join(str(b) for b in bits))
 

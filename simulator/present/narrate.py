@@ -21,7 +21,7 @@ from typing import Any, TextIO, TypeVar
 
 from ..errors import AwsError
 from ..trace import Trace, TraceEvent
-from .participants import callee_of, caller_of, short_id
+from .participants import callee_of, caller_of, principal_of, short_id
 from .progress import Progress
 from .style import Style, is_tty, want_color
 
@@ -73,8 +73,9 @@ ERROR_TEXT: dict[str, str] = {
 
 _KEY_FIELDS = ("key_id", "key_arn", "kms_key_id", "key")
 _CONTEXT_FIELDS = ("encryption_context", "context")
-_SKIP_FIELDS = frozenset({*_KEY_FIELDS, *_CONTEXT_FIELDS, "to", "service", "callee",
-                          "error_code", "error", "error_message", "message"})
+_SKIP_FIELDS = frozenset({*_KEY_FIELDS, *_CONTEXT_FIELDS, "to", "service", "callee", "caller",
+                          "invoked_by", "phase", "error_code", "error", "error_message",
+                          "message"})
 
 
 def format_context(context: Mapping[str, Any]) -> str:
@@ -266,21 +267,27 @@ def _context_of(event: TraceEvent) -> Mapping[str, Any] | None:
 
 
 def _error_code(event: TraceEvent) -> str:
-    for name in ("error_code", "error"):
-        value = event.detail.get(name)
-        if isinstance(value, str) and value:
-            return value
-    return event.outcome if event.outcome not in ("ok", "error", "failed") else ""
+    """The AWS error code of a failed event: its outcome, or ``error_code=`` in its detail."""
+    if event.outcome not in ("ok", "error", "failed", ""):
+        return event.outcome
+    value = event.detail.get("error_code")
+    return value if isinstance(value, str) else ""
 
 
 def _failure_text(event: TraceEvent) -> str:
     code = _error_code(event) or event.outcome
-    message = event.detail.get("error_message") or event.detail.get("message")
-    return f"{code}: {message}" if isinstance(message, str) and message else code
+    for name in ("error_message", "error", "message"):
+        message = event.detail.get(name)
+        if isinstance(message, str) and message and message != code:
+            return f"{code}: {message}"
+    return code
 
 
 def _describe_detail(event: TraceEvent) -> str:
     bits: list[str] = []
+    principal = principal_of(event)
+    if principal is not None:
+        bits.append(f"as {principal}")
     for name in _KEY_FIELDS:
         value = event.detail.get(name)
         if isinstance(value, str) and value:

@@ -19,6 +19,7 @@ __all__ = [
     "callee_of",
     "caller_of",
     "participant_of",
+    "principal_of",
     "short_id",
 ]
 
@@ -112,8 +113,29 @@ def _participant_of_arn(arn: str) -> str:
 
 
 def caller_of(event: TraceEvent) -> str:
-    """The participant that acted."""
+    """The participant that acted.
+
+    A service recording a call it received (KMS does) names the caller in ``caller=`` (an
+    ARN) and the service that made the call for it in ``invoked_by=`` (``ec2.amazonaws.com``);
+    the participant is then that service, else the caller.
+    """
+    who = event.detail.get("caller")
+    if isinstance(who, str) and who:
+        via = event.detail.get("invoked_by")
+        if isinstance(via, str) and via:
+            return participant_of(via)
+        return participant_of(who)
     return participant_of(event.actor)
+
+
+def principal_of(event: TraceEvent) -> str | None:
+    """The principal a service called as, when it called for someone else (else None)."""
+    who = event.detail.get("caller")
+    via = event.detail.get("invoked_by")
+    if isinstance(who, str) and who and isinstance(via, str) and via:
+        principal = participant_of(who)
+        return principal if principal != participant_of(via) else None
+    return None
 
 
 def callee_of(event: TraceEvent) -> str:
@@ -123,6 +145,9 @@ def callee_of(event: TraceEvent) -> str:
         value = event.detail.get(field)
         if isinstance(value, str) and value:
             return participant_of(value)
+    who = event.detail.get("caller")
+    if isinstance(who, str) and who:  # recorded by the service that was called
+        return participant_of(event.actor)
     action = event.action
     if ":" in action:  # "kms:Decrypt"
         prefix = action.split(":", 1)[0].lower()
