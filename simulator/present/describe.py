@@ -101,8 +101,7 @@ def describe_simulation(sim: Any) -> str:
         for alias in sim.kms.list_aliases().aliases:
             target = getattr(alias, "target_key_id", None)
             if target:
-                arn = sim.kms.describe_key(key_id=target).key_metadata.arn \
-                    if not str(target).startswith("arn:") else target
+                arn = str(getattr(sim.kms.describe_key(key_id=target), "arn", ""))
                 key_names.setdefault(arn, alias.alias_name)
     except AwsError:  # aliases only decorate the table
         pass
