@@ -163,7 +163,11 @@ class AuditTrail:
         """Also append every record from now on to ``path`` as JSON lines (closed by ``close``)."""
         handle = Path(path).open("a", encoding="utf-8")  # noqa: SIM115 - closed in close()
         self._files.append(handle)
-        self._sink.sinks.append(lambda rec: handle.write(json.dumps(rec, sort_keys=False) + "\n"))
+
+        def write(rec: dict[str, Any]) -> None:
+            handle.write(json.dumps(rec) + "\n")
+
+        self._sink.sinks.append(write)
 
     def close(self) -> None:
         """Flush and close any JSON-lines files."""

@@ -8,6 +8,7 @@ type as well as by name, so a secret put in an unexpected field is caught all th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 __all__ = ["SECRET_FIELDS", "redact"]
@@ -47,18 +48,21 @@ def redact(value: Any) -> Any:
     kind = type(value)
     if kind in _PLAIN:  # the common case, checked by exact type for speed (hot path)
         return value
-    if kind is dict:
+    if kind is dict or isinstance(value, Mapping):
         return {
-            k: (_mask(v) if k in SECRET_FIELDS and v is not None else redact(v))
+            (k if type(k) is str else redact(k)): (
+                _mask(v) if k in SECRET_FIELDS and v is not None else redact(v)
+            )
             for k, v in value.items()
         }
     if isinstance(value, bytes | bytearray | memoryview):
         return _mask(value)
-    if isinstance(value, Mapping):
-        return {
-            k: (_mask(v) if k in SECRET_FIELDS and v is not None else redact(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | set | frozenset):
         return [redact(v) for v in value]
-    return value
+    if isinstance(value, str | int | float):
+        return value
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Anything else a caller passed (an object where a string belongs, say) is named by its
+    # type only: records must stay JSON-serialisable and must not echo arbitrary objects.
+    return f"<{type(value).__name__}>"

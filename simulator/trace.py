@@ -89,13 +89,14 @@ class Trace:
         finally:
             self._phases.pop()
 
-    def _resolve(self) -> tuple[str | None, int | None]:
+    def _resolve(self, phase: str | None) -> tuple[str | None, int | None]:
         workspace_id: str | None = None
         default_step: int | None = None
         for ws, st, _ in self._scopes:
             workspace_id = ws if ws is not None else workspace_id
             default_step = st if st is not None else default_step
-        for name in reversed(self._phases):
+        phases = [*self._phases, phase] if phase is not None else self._phases
+        for name in reversed(phases):
             for _, _, steps in reversed(self._scopes):
                 if name in steps:
                     return workspace_id, steps[name]
@@ -110,13 +111,17 @@ class Trace:
         step: int | None = None,
         workspace_id: str | None = None,
         outcome: str = "ok",
+        phase: str | None = None,
         **detail: Any,
     ) -> TraceEvent | None:
-        """Append an event (details are redacted) and tell the listeners."""
+        """Append an event (details are redacted) and tell the listeners.
+
+        ``phase`` names what the event belongs to (as :meth:`phase` does, innermost).
+        """
         if not self.enabled and not self._listeners:
             return None
         if self._scopes:
-            scoped_ws, scoped_step = self._resolve()
+            scoped_ws, scoped_step = self._resolve(phase)
             workspace_id = workspace_id if workspace_id is not None else scoped_ws
             step = step if step is not None else scoped_step
         event = TraceEvent(

@@ -1,0 +1,171 @@
+"""KMS key records and the rules of key specs, usages and states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..clock import ScheduledCall
+from ..crypto import BackingKey
+from .models import KeyMetadata, Tag
+
+__all__ = [
+    "AWS_MANAGED_SERVICES",
+    "ENCRYPT_DECRYPT",
+    "KEY_SPECS",
+    "KeyRecord",
+    "Rotation",
+    "usages_for_spec",
+]
+
+ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
+SIGN_VERIFY = "SIGN_VERIFY"
+GENERATE_VERIFY_MAC = "GENERATE_VERIFY_MAC"
+KEY_AGREEMENT = "KEY_AGREEMENT"
+
+#: KeySpec -> the KeyUsage values it allows (first is the default where one exists).
+KEY_SPECS: dict[str, tuple[str, ...]] = {
+    "SYMMETRIC_DEFAULT": (ENCRYPT_DECRYPT,),
+    "RSA_2048": (ENCRYPT_DECRYPT, SIGN_VERIFY),
+    "RSA_3072": (ENCRYPT_DECRYPT, SIGN_VERIFY),
+    "RSA_4096": (ENCRYPT_DECRYPT, SIGN_VERIFY),
+    "ECC_NIST_P256": (SIGN_VERIFY, KEY_AGREEMENT),
+    "ECC_NIST_P384": (SIGN_VERIFY, KEY_AGREEMENT),
+    "ECC_NIST_P521": (SIGN_VERIFY, KEY_AGREEMENT),
+    "ECC_NIST_EDWARDS25519": (SIGN_VERIFY,),
+    "ECC_SECG_P256K1": (SIGN_VERIFY,),
+    "HMAC_224": (GENERATE_VERIFY_MAC,),
+    "HMAC_256": (GENERATE_VERIFY_MAC,),
+    "HMAC_384": (GENERATE_VERIFY_MAC,),
+    "HMAC_512": (GENERATE_VERIFY_MAC,),
+    "ML_DSA_44": (SIGN_VERIFY,),
+    "ML_DSA_65": (SIGN_VERIFY,),
+    "ML_DSA_87": (SIGN_VERIFY,),
+    "SM2": (ENCRYPT_DECRYPT, SIGN_VERIFY, KEY_AGREEMENT),
+}
+
+#: Services whose predefined ``alias/aws/<service>`` aliases exist in every account.
+AWS_MANAGED_SERVICES: dict[str, str] = {
+    "ebs": "ec2",
+    "workspaces": "workspaces",
+    "s3": "s3",
+    "rds": "rds",
+    "lambda": "lambda",
+    "secretsmanager": "secretsmanager",
+    "ssm": "ssm",
+    "dynamodb": "dynamodb",
+    "elasticfilesystem": "elasticfilesystem",
+    "backup": "backup",
+}
+
+_ENCRYPTION_ALGORITHMS = {
+    "SYMMETRIC_DEFAULT": ("SYMMETRIC_DEFAULT",),
+    "RSA": ("RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"),
+    "SM2": ("SM2PKE",),
+}
+
+
+def usages_for_spec(key_spec: str) -> tuple[str, ...]:
+    return KEY_SPECS[key_spec]
+
+
+@dataclass
+class Rotation:
+    """One entry of ListKeyRotations."""
+
+    key_material_id: str
+    rotation_date: datetime
+    rotation_type: str  # AUTOMATIC | ON_DEMAND
+
+
+@dataclass
+class KeyRecord:
+    """A KMS key's whole state. Mutable; only the KMS service changes it."""
+
+    key_id: str
+    arn: str
+    account_id: str
+    creation_date: datetime
+    key_spec: str
+    key_usage: str
+    description: str
+    key_manager: str  # CUSTOMER | AWS
+    origin: str
+    policy_text: str
+    policy: object  # iam.policy.PolicyDocument (kept opaque here to avoid a cycle)
+    key_state: str = "Enabled"
+    materials: dict[str, BackingKey] = field(default_factory=dict, repr=False)
+    current_material_id: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    deletion_date: datetime | None = None
+    pending_window_in_days: int | None = None
+    deletion_call: ScheduledCall | None = field(default=None, repr=False)
+    rotation_enabled: bool = False
+    rotation_period_in_days: int | None = None
+    next_rotation_date: datetime | None = None
+    rotation_call: ScheduledCall | None = field(default=None, repr=False)
+    rotations: list[Rotation] = field(default_factory=list)
+    on_demand_rotations: int = 0
+
+    @property
+    def is_aws_managed(self) -> bool:
+        return self.key_manager == "AWS"
+
+    @property
+    def is_symmetric(self) -> bool:
+        return self.key_spec == "SYMMETRIC_DEFAULT"
+
+    @property
+    def current_material(self) -> BackingKey:
+        assert self.current_material_id is not None
+        return self.materials[self.current_material_id]
+
+    def metadata(self) -> KeyMetadata:
+        """The DescribeKey view of this key."""
+        spec = self.key_spec
+        if self.key_usage == ENCRYPT_DECRYPT:
+            family = "RSA" if spec.startswith("RSA") else spec if spec == "SM2" else "SYMMETRIC_DEFAULT"
+            enc = _ENCRYPTION_ALGORITHMS[family]
+        else:
+            enc = ()
+        mac = (f"HMAC_SHA_{spec.split('_')[1]}",) if self.key_usage == GENERATE_VERIFY_MAC else ()
+        sign: tuple[str, ...] = ()
+        if self.key_usage == SIGN_VERIFY:
+            if spec.startswith("RSA"):
+                sign = ("RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512",
+                        "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384",
+                        "RSASSA_PKCS1_V1_5_SHA_512")
+            elif spec.startswith("ML_DSA"):
+                sign = ("ML_DSA_SHAKE_256",)
+            elif spec == "ECC_NIST_EDWARDS25519":
+                sign = ("ED25519_SHA_512",)
+            else:
+                sign = ("ECDSA_SHA_256",)
+        agree = ("ECDH",) if self.key_usage == KEY_AGREEMENT else ()
+        return KeyMetadata(
+            aws_account_id=self.account_id,
+            key_id=self.key_id,
+            arn=self.arn,
+            creation_date=self.creation_date,
+            enabled=self.key_state == "Enabled",
+            description=self.description,
+            key_usage=self.key_usage,
+            key_state=self.key_state,
+            origin=self.origin,
+            key_manager=self.key_manager,
+            key_spec=spec,
+            customer_master_key_spec=spec,
+            encryption_algorithms=enc,
+            mac_algorithms=mac,
+            signing_algorithms=sign,
+            key_agreement_algorithms=agree,
+            multi_region=False,
+            deletion_date=self.deletion_date if self.key_state == "PendingDeletion" else None,
+            pending_deletion_window_in_days=(
+                self.pending_window_in_days if self.key_state == "PendingDeletion" else None
+            ),
+            current_key_material_id=self.current_material_id,
+        )
+
+    def tag_list(self) -> tuple[Tag, ...]:
+        return tuple(Tag(k, v) for k, v in sorted(self.tags.items()))

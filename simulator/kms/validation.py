@@ -1,0 +1,150 @@
+"""Request validation for KMS: AWS's "1 validation error detected" texts, in one place.
+
+Every check raises :class:`~simulator.errors.ValidationException` (or the AWS-named error) before
+any state changes, so a failed call changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import MESSAGES, ValidationException
+
+__all__ = [
+    "check_blob",
+    "check_bool",
+    "check_context",
+    "check_enum",
+    "check_int",
+    "check_limit",
+    "check_marker",
+    "check_plaintext",
+    "check_str",
+    "check_tokens",
+]
+
+
+def _type_error(field: str, expected: str, value: object) -> ValidationException:
+    return ValidationException(
+        f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+        f"Member must be {expected} (got {type(value).__name__})"
+    )
+
+
+def check_str(
+    value: object, field: str, *, min_len: int = 1, max_len: int = 2048,
+    pattern: re.Pattern[str] | None = None,
+) -> str:
+    """A string within length bounds (and matching ``pattern`` if given)."""
+    if not isinstance(value, str):
+        raise _type_error(field, "a string", value)
+    if len(value) < min_len:
+        raise ValidationException(MESSAGES["too_short"].format(field=field, limit=min_len))
+    if len(value) > max_len:
+        raise ValidationException(MESSAGES["too_long"].format(field=field, limit=max_len))
+    if pattern is not None and not pattern.fullmatch(value):
+        raise ValidationException(
+            f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
+            f"constraint: Member must satisfy regular expression pattern: {pattern.pattern}"
+        )
+    return value
+
+
+def check_int(value: object, field: str, low: int, high: int) -> int:
+    """An int (not a bool) in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _type_error(field, "an integer", value)
+    if value > high:
+        raise ValidationException(MESSAGES["value_too_large"].format(value=value, field=field, limit=high))
+    if value < low:
+        raise ValidationException(MESSAGES["value_too_small"].format(value=value, field=field, limit=low))
+    return value
+
+
+def check_bool(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise _type_error(field, "a boolean", value)
+    return value
+
+
+def check_enum(value: object, field: str, allowed: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValidationException(
+            MESSAGES["enum"].format(value=value, field=field, allowed=", ".join(allowed))
+        )
+    return value
+
+
+def check_limit(value: object, field: str = "limit", high: int = 1000) -> int | None:
+    return None if value is None else check_int(value, field, 1, high)
+
+
+def check_marker(value: object) -> int:
+    """Markers are opaque to users; ours are decimal offsets."""
+    from ..errors import InvalidMarkerException
+
+    if value is None:
+        return 0
+    if not isinstance(value, str) or not value.isdigit():
+        raise InvalidMarkerException("The marker is not valid for this request.")
+    return int(value)
+
+
+def check_context(value: object, field: str = "encryptionContext") -> dict[str, str] | None:
+    """A string-to-string mapping; ``None`` and ``{}`` both mean "no context"."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise _type_error(field, "a map of strings to strings", value)
+    for k, v in value.items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise ValidationException(
+                f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+                f"Map keys and values must be strings (got {type(k).__name__} -> "
+                f"{type(v).__name__})"
+            )
+    return dict(value) if value else None
+
+
+def check_plaintext(value: object, field: str = "plaintext", max_len: int = 4096) -> bytes:
+    """Bytes (or a str, encoded as UTF-8 as the AWS SDKs do), 1..max_len long."""
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise _type_error(field, "bytes", value)
+    data = bytes(value)
+    if len(data) > max_len:
+        raise ValidationException(MESSAGES["too_long"].format(field=field, limit=max_len))
+    if not data:
+        raise ValidationException(MESSAGES["too_short"].format(field=field, limit=1))
+    return data
+
+
+def check_blob(value: object, field: str = "ciphertextBlob") -> bytes:
+    return check_plaintext(value, field, 6144) if not isinstance(value, str) else _blob_str(field)
+
+
+def _blob_str(field: str) -> bytes:
+    raise ValidationException(
+        f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+        "Member must be bytes"
+    )
+
+
+def check_tokens(value: object) -> tuple[str, ...]:
+    """GrantTokens: a list of 0-10 strings, each 1-8192 characters."""
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise _type_error("grantTokens", "a list of strings", value)
+    if len(value) > 10:
+        raise ValidationException(MESSAGES["too_long"].format(field="grantTokens", limit=10))
+    return tuple(check_str(t, "grantTokens.member", max_len=8192) for t in value)
+
+
+def as_list(value: Any, field: str) -> list[Any]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise _type_error(field, "a list", value)
+    return list(value)

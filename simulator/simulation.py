@@ -1,0 +1,111 @@
+"""The composition root: one ``Simulation`` wires every service of one account and Region.
+
+No module globals: two simulations never share anything. ``Simulation(seed=N)`` replays a run
+byte for byte (ids, data keys, nonces, times); ``Simulation()`` draws from the OS.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .clock import DEFAULT_EPOCH, Clock
+from .errors import ValidationException
+from .iam.principals import Caller
+from .iam.service import IdentityAndAccessManagement
+from .kms.service import KeyManagementService
+from .kms.state import KmsState
+from .runtime import Runtime, Settings
+
+__all__ = ["PrincipalView", "Simulation"]
+
+
+class Simulation:
+    """One simulated AWS account in one Region: IAM, KMS, EBS, Directory Service, WorkSpaces.
+
+    Settings (see :class:`~simulator.runtime.Settings`) are keywords:
+    ``Simulation(seed=7, volume_cipher="gcm", grant_propagation_seconds=60)``.
+    """
+
+    def __init__(
+        self,
+        seed: int | None = None,
+        account_id: str = "123456789012",
+        region: str = "us-west-2",
+        *,
+        start_time: datetime = DEFAULT_EPOCH,
+        **settings: Any,
+    ) -> None:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValidationException("seed must be an integer or None")
+        if not (isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()):
+            raise ValidationException("account_id must be 12 digits")
+        if not isinstance(region, str) or not region:
+            raise ValidationException("region must be a Region name such as 'us-west-2'")
+        known = set(Settings.__dataclass_fields__) - {"account_id", "region"}
+        unknown = set(settings) - known
+        if unknown:
+            raise ValidationException(
+                f"Unknown Simulation setting(s) {sorted(unknown)}; known: {sorted(known)}")
+        if settings.get("volume_cipher", "xts") not in ("xts", "gcm"):
+            raise ValidationException("volume_cipher must be 'xts' or 'gcm'")
+        self.seed = seed
+        self.settings = Settings(account_id=account_id, region=region, **settings)
+        self.clock = Clock(start_time)
+        self.runtime = Runtime(self.settings, seed, self.clock)
+        self.trace = self.runtime.trace
+        self.audit = self.runtime.audit
+        self.root = Caller.root(account_id)
+
+        self.iam = IdentityAndAccessManagement(self.runtime)
+        self._kms_state = KmsState(self.runtime, self.iam)
+        self.kms = KeyManagementService(self._kms_state, self.root)
+        self._wire_ebs()
+        self._wire_workspaces()
+        self._wire_faults()
+
+    # Each service package wires itself here, so the composition stays in one place.
+
+    def _wire_ebs(self) -> None:
+        pass
+
+    def _wire_workspaces(self) -> None:
+        pass
+
+    def _wire_faults(self) -> None:
+        pass
+
+    @property
+    def account_id(self) -> str:
+        return self.settings.account_id
+
+    @property
+    def region(self) -> str:
+        return self.settings.region
+
+    def advance(self, seconds: float) -> int:
+        """Run the work due within the next ``seconds`` of virtual time; returns calls run."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ValidationException("seconds must be a non-negative number")
+        return self.clock.advance(seconds)
+
+    def run_until_idle(self) -> int:
+        """Run all scheduled work (provisioning, reboots, deletions), in time order."""
+        return self.clock.run_until_idle()
+
+    def as_principal(self, arn: str) -> PrincipalView:
+        """Views of the services that call as ``arn`` (a user, role or the root)."""
+        return PrincipalView(self, self.iam.caller_for(arn))
+
+
+class PrincipalView:
+    """``sim.as_principal(arn)``: ``.kms``, ``.ebs`` and ``.workspaces`` calling as one principal."""
+
+    def __init__(self, sim: Simulation, caller: Caller) -> None:
+        self.caller = caller
+        self.kms = sim.kms.with_caller(caller)
+        # Optional services attach their views here (see Simulation._wire_*).
+        for name in ("ebs", "workspaces"):
+            service = getattr(sim, name, None)
+            if service is not None:
+                setattr(self, name, service.with_caller(caller))

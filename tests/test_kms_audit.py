@@ -1,0 +1,96 @@
+"""The CloudTrail-shaped audit trail: every call, success or failure, never a secret."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simulator import Simulation
+from simulator.errors import DisabledException
+
+
+def test_every_call_is_recorded_with_the_cloudtrail_envelope(sim: Simulation) -> None:
+    key = sim.kms.create_key()
+    sim.kms.generate_data_key(key_id=key.key_id, encryption_context={"a": "b"}, key_spec="AES_256")
+    rec = sim.audit.events(event_name="GenerateDataKey")[0]
+    assert rec["eventSource"] == "kms.amazonaws.com" and rec["eventVersion"] == "1.08"
+    assert rec["awsRegion"] == "us-west-2" and rec["recipientAccountId"] == "123456789012"
+    assert rec["eventTime"] == "2026-01-05T09:00:00Z"
+    assert rec["readOnly"] is True and rec["eventType"] == "AwsApiCall"
+    assert rec["requestParameters"] == {"keyId": key.key_id, "encryptionContext": {"a": "b"},
+                                        "keySpec": "AES_256"}
+    assert rec["resources"] == [{"accountId": "123456789012", "type": "AWS::KMS::Key", "ARN": key.arn}]
+    assert rec["responseElements"] is None
+    assert rec["userIdentity"]["type"] == "Root"
+    assert "errorCode" not in rec
+
+
+def test_key_id_is_logged_as_sent_and_the_resource_as_the_arn(sim: Simulation) -> None:
+    key = sim.kms.create_key()
+    sim.kms.create_alias(alias_name="alias/app", target_key_id=key.key_id)
+    sim.kms.encrypt(key_id="alias/app", plaintext=b"x")
+    rec = sim.audit.events(event_name="Encrypt")[0]
+    assert rec["requestParameters"]["keyId"] == "alias/app"
+    assert rec["resources"][0]["ARN"] == key.arn
+
+
+def test_failures_are_recorded_with_error_code_and_message(sim: Simulation) -> None:
+    key = sim.kms.create_key()
+    sim.kms.disable_key(key_id=key.key_id)
+    with pytest.raises(DisabledException):
+        sim.kms.encrypt(key_id=key.arn, plaintext=b"x")
+    rec = sim.audit.events(event_name="Encrypt", error_code="DisabledException")[0]
+    assert rec["errorMessage"] == f"{key.arn} is disabled."
+
+
+def test_validation_failures_are_recorded_too(sim: Simulation) -> None:
+    with pytest.raises(Exception):
+        sim.kms.generate_random(number_of_bytes=0)
+    assert sim.audit.events(event_name="GenerateRandom")[0]["errorCode"] == "ValidationException"
+
+
+def test_create_grant_logs_the_grant_id_but_never_the_token(sim: Simulation) -> None:
+    key = sim.kms.create_key()
+    res = sim.kms.create_grant(key_id=key.key_id, grantee_principal="arn:aws:iam::123456789012:user/Bob",
+                               operations=["Decrypt"])
+    rec = sim.audit.events(event_name="CreateGrant")[0]
+    assert rec["responseElements"] == {"grantId": res.grant_id}
+    assert res.grant_token not in json.dumps(sim.audit.events())
+    sim.kms.retire_grant(grant_token=res.grant_token)
+    retire = sim.audit.events(event_name="RetireGrant")[0]
+    assert retire["requestParameters"] is None
+    assert retire["additionalEventData"] == {"grantId": res.grant_id}
+    assert res.grant_token not in json.dumps(sim.audit.events())
+
+
+def test_jsonl_sink_writes_every_record(tmp_path: Path, sim: Simulation) -> None:
+    path = tmp_path / "audit.jsonl"
+    sim.audit.write_jsonl(path)
+    key = sim.kms.create_key()
+    sim.kms.encrypt(key_id=key.arn, plaintext=b"x")
+    sim.audit.close()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["eventName"] for r in lines] == ["CreateKey", "Encrypt"]
+
+
+def test_user_processors_run_after_redaction(sim: Simulation) -> None:
+    seen: list[dict[str, object]] = []
+
+    def spy(_logger: object, _name: str, ev: dict[str, object]) -> dict[str, object]:
+        seen.append(dict(ev))
+        ev["customTag"] = "x"
+        return ev
+
+    sim.audit.add_processor(spy)
+    key = sim.kms.create_key()
+    sim.kms.encrypt(key_id=key.arn, plaintext=b"x")
+    assert seen[-1]["eventName"] == "Encrypt"
+    assert sim.audit.events(event_name="Encrypt")[0]["customTag"] == "x"
+
+
+def test_odd_request_values_stay_json_serialisable(sim: Simulation) -> None:
+    with pytest.raises(Exception):
+        sim.kms.describe_key(key_id=object())  # type: ignore[arg-type]
+    json.dumps(sim.audit.events())
