@@ -9,6 +9,14 @@ __all__ = ["Ids"]
 _LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
+def _format_uuid(raw: bytes) -> str:
+    h = bytearray(raw)
+    h[6] = (h[6] & 0x0F) | 0x40  # version 4
+    h[8] = (h[8] & 0x3F) | 0x80  # RFC 4122 variant
+    x = h.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
 class Ids:
     """Makes ids for one simulation; replayable when its entropy is seeded."""
 
@@ -17,11 +25,12 @@ class Ids:
 
     def uuid(self) -> str:
         """A random (version 4) UUID string: KMS key ids, request and event ids."""
-        h = bytearray(self._e.token_bytes(16))
-        h[6] = (h[6] & 0x0F) | 0x40  # version 4
-        h[8] = (h[8] & 0x3F) | 0x80  # RFC 4122 variant
-        x = h.hex()
-        return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+        return _format_uuid(self._e.token_bytes(16))
+
+    def uuid_pair(self) -> tuple[str, str]:
+        """Two UUIDs from one draw (CloudTrail's requestID and eventID; hot path)."""
+        raw = self._e.token_bytes(32)
+        return _format_uuid(raw[:16]), _format_uuid(raw[16:])
 
     def key_id(self) -> str:
         return self.uuid()

@@ -49,12 +49,17 @@ def redact(value: Any) -> Any:
     if kind in _PLAIN:  # the common case, checked by exact type for speed (hot path)
         return value
     if kind is dict or isinstance(value, Mapping):
-        return {
-            (k if type(k) is str else redact(k)): (
-                _mask(v) if k in SECRET_FIELDS and v is not None else redact(v)
-            )
-            for k, v in value.items()
-        }
+        out = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                k = redact(k)  # keys too must stay JSON-friendly
+            if k in SECRET_FIELDS and v is not None:
+                out[k] = _mask(v)
+            elif type(v) in _PLAIN:  # inlined fast path: most values are plain strings
+                out[k] = v
+            else:
+                out[k] = redact(v)
+        return out
     if isinstance(value, bytes | bytearray | memoryview):
         return _mask(value)
     if isinstance(value, list | tuple | set | frozenset):

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 __all__ = ["encode_context"]
 
 _EMPTY = b""
+_ONE = (1).to_bytes(4, "big")
 
 
 def encode_context(context: Mapping[str, str] | None) -> bytes:
@@ -22,6 +23,10 @@ def encode_context(context: Mapping[str, str] | None) -> bytes:
     """
     if not context:
         return _EMPTY
+    if len(context) == 1:  # the common case (EBS: one or two pairs), without the sort
+        ((key, value),) = context.items()
+        kb, vb = key.encode("utf-8"), value.encode("utf-8")
+        return b"".join((_ONE, len(kb).to_bytes(4, "big"), kb, len(vb).to_bytes(4, "big"), vb))
     items = sorted((k.encode("utf-8"), v.encode("utf-8")) for k, v in context.items())
     out = bytearray(len(items).to_bytes(4, "big"))
     for k, v in items:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -71,6 +72,17 @@ class BlobHeader:
     material_id: str
 
 
+@lru_cache(maxsize=4096)
+def _prefix(key_id: str, material_id: str) -> bytes:
+    # Cached: parsing the UUID and the hex material id costs more than the AES-GCM itself.
+    return bytes((BLOB_VERSION,)) + uuid.UUID(key_id).bytes + bytes.fromhex(material_id)
+
+
+@lru_cache(maxsize=4096)
+def _key_id_text(raw: bytes) -> str:
+    return str(uuid.UUID(bytes=raw))
+
+
 def seal(
     backing: BackingKey,
     key_id: str,
@@ -81,7 +93,7 @@ def seal(
     """Encrypt ``plaintext`` for ``key_id`` under ``backing``, binding ``context``."""
     if len(nonce) != NONCE_SIZE:
         raise ValueError("nonce must be 12 bytes")
-    header = bytes((BLOB_VERSION,)) + uuid.UUID(key_id).bytes + bytes.fromhex(backing.material_id) + nonce
+    header = _prefix(key_id, backing.material_id) + nonce
     return header + backing._aead.encrypt(nonce, plaintext, header + encode_context(context))
 
 
@@ -89,7 +101,7 @@ def parse_header(blob: bytes) -> BlobHeader:
     """Read the key id and material id a blob claims (unauthenticated until opened)."""
     if len(blob) < HEADER_SIZE + TAG_SIZE or blob[0] != BLOB_VERSION:
         raise BlobError("not a ciphertext blob of this simulator")
-    return BlobHeader(str(uuid.UUID(bytes=bytes(blob[1:17]))), bytes(blob[17:49]).hex())
+    return BlobHeader(_key_id_text(bytes(blob[1:17])), bytes(blob[17:49]).hex())
 
 
 def open_blob(backing: BackingKey, blob: bytes, context: Mapping[str, str] | None) -> SecretBytes:

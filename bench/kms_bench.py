@@ -1,0 +1,119 @@
+"""GenerateDataKey + Decrypt pairs per second, audit trail on, against two baselines.
+
+Baselines measured in the same run:
+  (a) a bare ``cryptography`` AES-256-GCM wrap + unwrap of a fresh 32-byte data key
+      (random key + random nonce + encrypt + decrypt, AESGCM object built once);
+  (b) moto's in-process KMS through boto3 (GenerateDataKey + Decrypt), when moto is importable.
+
+Bars (issue 2): a pair costs at most 25x the bare wrap+unwrap, and is at least 50x faster than
+moto's pair. Exit status 1 if a bar is missed.
+
+    python bench/kms_bench.py [--pairs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from simulator import Simulation
+
+
+def _rate(fn: Callable[[], object], n: int, repeats: int = 5) -> float:
+    """Best-of-``repeats`` operations per second over ``n`` calls."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, time.perf_counter() - start)
+    return n / best
+
+
+def bare_pair() -> Callable[[], object]:
+    aead = AESGCM(os.urandom(32))
+    aad = b"\x00\x00\x00\x01\x00\x00\x00\x01a\x00\x00\x00\x01b"
+
+    def pair() -> object:
+        data_key = os.urandom(32)
+        nonce = os.urandom(12)
+        blob = aead.encrypt(nonce, data_key, aad)
+        return aead.decrypt(nonce, blob, aad)
+
+    return pair
+
+
+def sim_pair() -> Callable[[], object]:
+    sim = Simulation(seed=1)
+    sim.trace.enabled = True
+    key = sim.kms.create_key().arn
+    kms = sim.kms
+    ctx = {"aws:ebs:id": "vol-0123456789abcdef0"}
+    audit = sim.audit
+
+    def pair() -> object:
+        dk = kms.generate_data_key(key_id=key, encryption_context=ctx, key_spec="AES_256")
+        out = kms.decrypt(ciphertext_blob=dk.ciphertext_blob, encryption_context=ctx)
+        if len(audit) > 200_000:  # keep memory bounded on long runs; the records were made
+            audit.clear()
+            sim.trace.clear()
+        return out
+
+    return pair
+
+
+def moto_pair() -> Callable[[], object] | None:
+    try:
+        import boto3
+        from moto import mock_aws
+    except ImportError:
+        return None
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    mock = mock_aws()
+    mock.start()
+    client = boto3.client("kms", region_name="us-west-2")
+    key = client.create_key()["KeyMetadata"]["Arn"]
+    ctx = {"aws:ebs:id": "vol-0123456789abcdef0"}
+
+    def pair() -> object:
+        dk = client.generate_data_key(KeyId=key, EncryptionContext=ctx, KeySpec="AES_256")
+        return client.decrypt(CiphertextBlob=dk["CiphertextBlob"], EncryptionContext=ctx)
+
+    return pair
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    n = args.pairs
+
+    bare = _rate(bare_pair(), n)
+    ours = _rate(sim_pair(), n)
+    print(f"bare AES-GCM wrap+unwrap : {bare:12,.0f} pairs/s  ({1e6 / bare:7.2f} us/pair)")
+    print(f"envelope-sim GDK+Decrypt : {ours:12,.0f} pairs/s  ({1e6 / ours:7.2f} us/pair)  "
+          f"[audit + trace on]")
+    cost = bare / ours
+    ok = cost <= 25
+    print(f"  cost vs bare           : {cost:6.1f}x   (bar: <= 25x) {'OK' if ok else 'MISSED'}")
+    moto = moto_pair()
+    if moto is None:
+        print("moto not importable: install the 'bench' extra to compare (pip install -e '.[bench]')")
+    else:
+        moto_rate = _rate(moto, max(200, n // 50), repeats=3)
+        speedup = ours / moto_rate
+        print(f"moto GDK+Decrypt (boto3) : {moto_rate:12,.0f} pairs/s  ({1e6 / moto_rate:7.2f} us/pair)")
+        moto_ok = speedup >= 50
+        print(f"  speed-up vs moto       : {speedup:6.1f}x   (bar: >= 50x) {'OK' if moto_ok else 'MISSED'}")
+        ok = ok and moto_ok
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
