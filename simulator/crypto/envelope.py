@@ -50,7 +50,7 @@ class BlobError(Exception):
 class BackingKey:
     """One version of a KMS key's 256-bit material; never shows its bytes."""
 
-    __slots__ = ("_aead", "material_id")
+    __slots__ = ("_aead", "_material", "material_id")
 
     def __init__(self, material_id: str, material: bytes) -> None:
         if len(material) != MATERIAL_SIZE:
@@ -58,6 +58,7 @@ class BackingKey:
         if len(bytes.fromhex(material_id)) != 32:
             raise ValueError("material id must be 64 hex characters")
         self.material_id = material_id
+        self._material = bytes(material)  # kept for leak scanners only; never printed
         self._aead = AESGCM(material)  # built once: constructing AESGCM per call is slow
 
     def __repr__(self) -> str:
