@@ -56,7 +56,7 @@ _ACCOUNT_RE = re.compile(r"^\d{12}\Z")
 _PRINCIPAL_ARN_RE = re.compile(
     r"^arn:aws[a-z-]*:(iam|sts)::(\d{12}):"
     r"(root|user/[\w+=,.@/-]+|role/[\w+=,.@/-]+|assumed-role/[\w+=,.@:-]+/[\w+=,.@-]+"
-    r"|federated-user/[\w+=,.@-]+)\Z")
+    r"|federated-user/[\w+=,.@-]+)\Z", re.ASCII)
 _SERVICE_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com(\.cn)?\Z")
 _SID_IAM_RE = re.compile(r"^[A-Za-z0-9]*\Z")
 _STATEMENT_FIELDS = frozenset({

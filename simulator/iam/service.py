@@ -56,8 +56,9 @@ DEFAULT_SESSION_NAME = "envelope-sim"
 USER_INLINE_POLICY_CHARS = 2_048
 ROLE_INLINE_POLICY_CHARS = 10_240
 
-_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}\Z")
-_POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}\Z")
+_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}\Z", re.ASCII)
+_POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}\Z", re.ASCII)
+_SESSION_RE = re.compile(r"^[\w+=,.@-]{2,64}\Z", re.ASCII)
 _PATH_RE = re.compile(r"^(/|/[\u0021-\u007e]+/)\Z")
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _ACCOUNT_RE = re.compile(r"^\d{12}\Z")
@@ -304,7 +305,7 @@ class IdentityAndAccessManagement:
             name, _, session = rest.partition("/")
             p = self._roles.get(name.lower())
             if (p is not None and p.entity.arn.endswith("/" + name) and session
-                    and re.match(r"^[\w+=,.@-]{2,64}\Z", session)):
+                    and _SESSION_RE.match(session)):
                 return self._session(p, session)
         raise NoSuchEntityException(f"The principal {arn} does not exist in this simulation.")
 
