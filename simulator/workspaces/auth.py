@@ -1,0 +1,60 @@
+"""Who may call WorkSpaces and Directory Service operations: the caller's IAM identity policies.
+
+WorkSpaces and Directory Service have no resource policies, so an operation is allowed when the
+account root calls it or when the caller's identity-based policies allow the action on the
+resource (``authorize_identity``, the same evaluator KMS uses for IAM policies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ..iam.principals import Caller
+
+__all__ = ["Authorizer", "IamAuthorizer", "allow_all", "denial_message"]
+
+
+class Authorizer(Protocol):
+    """Answers one question: may ``caller`` do ``action`` on ``resource``?
+
+    Returns ``None`` when allowed, otherwise the AccessDenied message to raise or report.
+    """
+
+    def __call__(self, caller: Caller, action: str, resource: str) -> str | None: ...
+
+
+def denial_message(caller: Caller, action: str, resource: str) -> str:
+    """AWS's text for an action no identity-based policy allows."""
+    return (
+        f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} "
+        f"because no identity-based policy allows the {action} action"
+    )
+
+
+def allow_all(caller: Caller, action: str, resource: str) -> str | None:
+    """An authorizer that allows everything (a simulation built without IAM)."""
+    return None
+
+
+class IamAuthorizer:
+    """Evaluates the caller's IAM identity policies through ``simulator.iam``."""
+
+    def __init__(self, iam: Any, now: Callable[[], Any]) -> None:
+        self._iam = iam
+        self._now = now
+
+    def __call__(self, caller: Caller, action: str, resource: str) -> str | None:
+        if caller.is_root:
+            return None
+        # Imported here: the evaluator is a sibling package built in parallel, and WorkSpaces
+        # must stay importable (and testable with ``allow_all``) without it.
+        from ..iam.evaluator import AuthRequest, authorize_identity
+
+        request = AuthRequest(caller=caller, action=action, resource=resource, now=self._now())
+        policies = self._iam.identity_policies(caller)
+        decision = authorize_identity(request, identity_policies=policies)
+        if decision.allowed:
+            return None
+        message: str | None = getattr(decision, "message", None)
+        return message or denial_message(caller, action, resource)
