@@ -364,6 +364,13 @@ class KeyManagementService:
                     principal=self._caller.arn, action=action, resource=key.arn,
                     policy_kind="resource-based"))
 
+    def _tokens(self, grant_tokens: object) -> tuple[str, ...]:
+        """Validate grant tokens; unknown or malformed ones are refused whoever the caller."""
+        tokens = v.check_tokens(grant_tokens)
+        if tokens:
+            self._s.grants.resolve_tokens(tokens)
+        return tokens
+
     @staticmethod
     def _dry_run(dry_run: object) -> None:
         if v.check_bool(dry_run, "dryRun"):
@@ -502,7 +509,7 @@ class KeyManagementService:
     def describe_key(self, *, key_id: str, grant_tokens: Sequence[str] | None = None) -> KeyMetadata:
         """DescribeKey; on a predefined ``alias/aws/<service>`` it creates that AWS managed key."""
         with self._api("DescribeKey", {"keyId": key_id}, read_only=True) as call:
-            tokens = v.check_tokens(grant_tokens)
+            tokens = self._tokens(grant_tokens)
             ident = v.check_str(key_id, "keyId")
             alias = ident if ident.startswith("alias/") else None
             m = _ALIAS_ARN.fullmatch(ident)
@@ -835,7 +842,7 @@ class KeyManagementService:
                        read_only=True) as call:
             data = v.check_plaintext(plaintext)
             ctx = v.check_context(encryption_context)
-            tokens = v.check_tokens(grant_tokens)
+            tokens = self._tokens(grant_tokens)
             key = self._resolve(key_id, aliases=True)
             call.resources.append(key.arn)
             self._authorize(key, "kms:Encrypt", grant_operation="Encrypt", context=ctx, tokens=tokens)
@@ -865,7 +872,7 @@ class KeyManagementService:
         with self._api(name, params, read_only=True) as call:
             size = self._data_key_size(key_spec, number_of_bytes)
             ctx = v.check_context(encryption_context)
-            tokens = v.check_tokens(grant_tokens)
+            tokens = self._tokens(grant_tokens)
             key = self._resolve(key_id, aliases=True)
             call.resources.append(key.arn)
             self._authorize(key, "kms:" + name, grant_operation=name, context=ctx, tokens=tokens)
@@ -917,7 +924,7 @@ class KeyManagementService:
                        read_only=True) as call:
             blob = v.check_blob(ciphertext_blob)
             ctx = v.check_context(encryption_context)
-            tokens = v.check_tokens(grant_tokens)
+            tokens = self._tokens(grant_tokens)
             expected = self._resolve(key_id, aliases=True) if key_id is not None else None
             key, material_id = self._open(blob, ctx, expected)
             call.resources.append(key.arn)
@@ -952,7 +959,7 @@ class KeyManagementService:
             blob = v.check_blob(ciphertext_blob)
             src_ctx = v.check_context(source_encryption_context, "sourceEncryptionContext")
             dst_ctx = v.check_context(destination_encryption_context, "destinationEncryptionContext")
-            tokens = v.check_tokens(grant_tokens)
+            tokens = self._tokens(grant_tokens)
             expected = (self._resolve(source_key_id, aliases=True, field="sourceKeyId")
                         if source_key_id is not None else None)
             dest = self._resolve(destination_key_id, aliases=True, field="destinationKeyId")
@@ -1170,7 +1177,7 @@ class KeyManagementService:
             cons = self._check_constraints(constraints)
             grant_name = (None if name is None else
                           v.check_str(name, "name", max_len=256, pattern=_GRANT_NAME))
-            tokens = v.check_tokens(grant_tokens)
+            tokens = self._tokens(grant_tokens)
             key = self._resolve(key_id, aliases=False)
             call.resources.append(key.arn)
             family = "SYMMETRIC" if key.is_symmetric else (
