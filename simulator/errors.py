@@ -34,6 +34,7 @@ __all__ = [
     "IncorrectState",
     "InvalidAliasNameException",
     "InvalidArnException",
+    "InvalidAttachmentNotFound",
     "InvalidBlockCiphertext",
     "InvalidCiphertextException",
     "InvalidGrantIdException",
@@ -53,6 +54,7 @@ __all__ = [
     "KeyUnavailableException",
     "LimitExceededException",
     "MalformedPolicyDocumentException",
+    "MissingParameter",
     "NoSuchEntityException",
     "NotFoundException",
     "OperationInProgressException",
@@ -240,6 +242,14 @@ class InvalidParameterValue(Ec2Error):
 
 class InvalidParameterCombination(Ec2Error):
     code = "InvalidParameterCombination"
+
+
+class InvalidAttachmentNotFound(Ec2Error):
+    code = "InvalidAttachment.NotFound"
+
+
+class MissingParameter(Ec2Error):
+    code = "MissingParameter"
 
 
 class InvalidBlockCiphertext(Ec2Error):
