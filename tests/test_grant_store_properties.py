@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from authz_support import KEY_ARN, ROOT, make_runtime
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from authz_support import KEY_ARN, ROOT, make_runtime
 
 from simulator.kms.grants import GrantConstraints, GrantStore
 
