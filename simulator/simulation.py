@@ -67,7 +67,11 @@ class Simulation:
     # Each service package wires itself here, so the composition stays in one place.
 
     def _wire_ebs(self) -> None:
-        pass
+        from .ebs.service import ElasticBlockStore
+        from .ebs.state import EbsState
+
+        self._ebs_state = EbsState(self.runtime)
+        self.ebs = ElasticBlockStore(self._ebs_state, self.kms, self.root)
 
     def _wire_workspaces(self) -> None:
         pass

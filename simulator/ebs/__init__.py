@@ -1,0 +1,28 @@
+"""Amazon EBS: volumes that really encrypt every block, attachments holding the data key, snapshots."""
+
+from .models import (
+    DescribeSnapshotsResult,
+    DescribeVolumesResult,
+    EbsDefaultKmsKeyId,
+    EbsEncryptionByDefault,
+    Snapshot,
+    Volume,
+    VolumeAttachment,
+)
+from .service import BlockDevice, ElasticBlockStore
+from .state import EbsState
+from .store import BLOCK_SIZE
+
+__all__ = [
+    "BLOCK_SIZE",
+    "BlockDevice",
+    "DescribeSnapshotsResult",
+    "DescribeVolumesResult",
+    "EbsDefaultKmsKeyId",
+    "EbsEncryptionByDefault",
+    "EbsState",
+    "ElasticBlockStore",
+    "Snapshot",
+    "Volume",
+    "VolumeAttachment",
+]

@@ -1,0 +1,825 @@
+"""Amazon EBS (the EC2 volume and snapshot operations) with envelope encryption that really encrypts.
+
+The envelope flow (spec E, docs/architecture.md "Identities used by the nine steps"):
+
+- CreateVolume, as the caller *through EC2*: GenerateDataKeyWithoutPlaintext (64 bytes, context
+  ``{"aws:ebs:id": <volume id>}`` plus the calling service's pairs), then CreateGrant for the EBS
+  identity constrained to that context; the encrypted data key and the grant are kept with the
+  volume. KMS failures do not fail the call: the volume goes to ``error`` when the clock runs,
+  with the reason in ``state_reason``, as AWS checks the key asynchronously.
+- AttachVolume, as the EBS identity: Decrypt with the same context and the grant token. The
+  plaintext data key lives only in the attachment (a bytearray wiped on detach).
+- DeleteVolume: the EBS identity retires its grant.
+
+A disabled key or a revoked grant does nothing to an attached volume; the next attach fails
+with the KMS error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, Final, TypeVar
+
+from ..crypto import wipe
+from ..crypto.volume import DATA_KEY_SIZE, GcmVolumeCipher, XtsVolumeCipher
+from ..errors import (
+    AwsError,
+    IncorrectState,
+    InvalidAttachmentNotFound,
+    InvalidBlockCiphertext,
+    InvalidParameterCombination,
+    InvalidParameterDependency,
+    InvalidParameterValue,
+    InvalidSnapshotNotFound,
+    InvalidVolumeNotFound,
+    MissingParameter,
+    VolumeInUse,
+)
+from ..iam.principals import Caller, ebs_identity_arn
+from ..kms.service import KeyManagementService
+from .models import (
+    Attachment,
+    DescribeSnapshotsResult,
+    DescribeVolumesResult,
+    EbsDefaultKmsKeyId,
+    EbsEncryptionByDefault,
+    Snapshot,
+    SnapshotRecord,
+    Volume,
+    VolumeAttachment,
+    VolumeRecord,
+)
+from .state import EbsState
+from .store import (
+    BlockCodec,
+    BlockStore,
+    GcmCodec,
+    PlainCodec,
+    TamperedBlock,
+    XtsCodec,
+)
+
+__all__ = ["DEFAULT_KMS_KEY", "BlockDevice", "ElasticBlockStore"]
+
+DEFAULT_KMS_KEY: Final = "alias/aws/ebs"
+GiB: Final = 1 << 30
+MAX_SIZE_GIB: Final = 16384
+#: What the EBS identity may do with the key, for this volume's context only.
+EBS_GRANT_OPERATIONS: Final = ("Decrypt", "ReEncryptFrom", "ReEncryptTo", "RetireGrant")
+_CIPHERS: Final = ("xts", "gcm")
+_INSTANCE = re.compile(r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+_DEVICE = re.compile(r"/dev/(?:sd[a-z][0-9]{0,2}|xvd[a-z]{1,2}|nvme[0-9]{1,2}n1)")
+_VOLUME_ID = re.compile(r"vol-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+_SNAPSHOT_ID = re.compile(r"snap-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+_T = TypeVar("_T")
+
+
+def _ebs_caller(account_id: str) -> Caller:
+    return Caller(arn=ebs_identity_arn(account_id), account_id=account_id, type="AssumedRole",
+                  principal_id="AROAEC2INFRASTRUCTURE:ebs")
+
+
+class BlockDevice:
+    """``/dev/sdf`` as the instance sees it: plaintext reads and writes, only while attached."""
+
+    def __init__(self, ebs: ElasticBlockStore, volume_id: str, attachment: Attachment) -> None:
+        self._ebs = ebs
+        self.volume_id = volume_id
+        self._attachment = attachment
+
+    def __repr__(self) -> str:
+        return f"BlockDevice({self.volume_id!r})"
+
+    @property
+    def size(self) -> int:
+        """The device size in bytes."""
+        return self._live().size * GiB
+
+    def _live(self) -> VolumeRecord:
+        rec = self._ebs._state.volumes.get(self.volume_id)
+        if rec is None or rec.state in ("deleting", "deleted"):
+            raise IncorrectState(f"The volume '{self.volume_id}' is deleted.")
+        if rec.attachment is not self._attachment:
+            raise IncorrectState(f"The volume '{self.volume_id}' is not attached: "
+                                 "the device is gone.")
+        return rec
+
+    def _range(self, rec: VolumeRecord, offset: object, length: object) -> tuple[int, int]:
+        for name, value in (("offset", offset), ("length", length)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidParameterValue(f"Value ({value!r}) for parameter {name} is invalid. "
+                                            "It must be an integer.")
+            if value < 0:
+                raise InvalidParameterValue(f"Value ({value}) for parameter {name} is invalid. "
+                                            "It must not be negative.")
+        assert isinstance(offset, int) and isinstance(length, int)
+        if offset + length > rec.size * GiB:
+            raise InvalidParameterValue(
+                f"The range [{offset}, {offset + length}) is outside volume {self.volume_id} "
+                f"({rec.size * GiB} bytes).")
+        return offset, length
+
+    def read(self, offset: int, length: int) -> bytes:
+        """``length`` bytes from byte ``offset``; never-written bytes read as zeros."""
+        rec = self._live()
+        off, n = self._range(rec, offset, length)
+        assert rec.store is not None
+        with self._ebs._named_tamper(self.volume_id):
+            return rec.store.read(self._attachment.codec, off, n)
+
+    def write(self, offset: int, data: bytes | bytearray | memoryview) -> None:
+        """Write ``data`` at byte ``offset`` (any offset and length inside the volume)."""
+        rec = self._live()
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise InvalidParameterValue(
+                f"The data must be bytes, not {type(data).__name__}.")
+        view = memoryview(data).cast("B")
+        off, _ = self._range(rec, offset, view.nbytes)
+        assert rec.store is not None
+        with self._ebs._named_tamper(self.volume_id):
+            rec.store.write(self._attachment.codec, off, view)
+
+
+class _TamperNamer:
+    def __init__(self, volume_id: str) -> None:
+        self.volume_id = volume_id
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, et: object, ev: object, tb: object) -> None:
+        if isinstance(ev, TamperedBlock):
+            raise InvalidBlockCiphertext(
+                f"Block {ev.index} of volume {self.volume_id} failed authentication: it was "
+                "modified, moved from another block or volume, or replayed.",
+                volume_id=self.volume_id, block_index=ev.index) from None
+
+
+class ElasticBlockStore:
+    """EBS for one account and Region, as seen by one caller (a view: see docs/architecture.md)."""
+
+    def __init__(self, state: EbsState, kms: KeyManagementService, caller: Caller) -> None:
+        self._state = state
+        self._kms = kms
+        self._caller = caller
+
+    def with_caller(self, caller: Caller) -> ElasticBlockStore:
+        """The same EBS, called by ``caller``."""
+        return ElasticBlockStore(self._state, self._kms, caller)
+
+    @property
+    def caller(self) -> Caller:
+        return self._caller
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    @property
+    def _rt(self) -> Any:
+        return self._state.runtime
+
+    def _kms_via_ec2(self) -> KeyManagementService:
+        """KMS as the caller, through EC2 (``kms:ViaService`` = ec2, GrantIsForAWSResource)."""
+        return self._kms.with_caller(self._caller.through("ec2", self._rt.region))
+
+    def _kms_as_ebs(self) -> KeyManagementService:
+        return self._kms.with_caller(_ebs_caller(self._rt.account_id))
+
+    def _retrying(self, fn: Callable[[], _T]) -> _T:
+        """Call KMS, retrying retryable errors (KMSInternal, DependencyTimeout) like the SDK."""
+        attempts = max(0, int(self._rt.settings.max_retries)) + 1
+        for attempt in range(attempts):
+            try:
+                return fn()
+            except AwsError as err:
+                if not err.retryable or attempt == attempts - 1:
+                    raise
+                self._rt.trace.record("EBS", "RetryKmsCall", "-", outcome=err.code,
+                                      attempt=attempt + 1)
+        raise AssertionError("unreachable")
+
+    def _named_tamper(self, volume_id: str) -> _TamperNamer:
+        return _TamperNamer(volume_id)
+
+    def _volume(self, volume_id: object) -> VolumeRecord:
+        if not isinstance(volume_id, str) or not _VOLUME_ID.fullmatch(volume_id):
+            raise InvalidParameterValue(f"Invalid id: \"{volume_id}\" (expecting \"vol-...\")")
+        rec = self._state.volumes.get(volume_id)
+        if rec is None or rec.state == "deleted":
+            raise InvalidVolumeNotFound(f"The volume '{volume_id}' does not exist.")
+        return rec
+
+    def _snapshot(self, snapshot_id: object) -> SnapshotRecord:
+        if not isinstance(snapshot_id, str) or not _SNAPSHOT_ID.fullmatch(snapshot_id):
+            raise InvalidParameterValue(f"Invalid id: \"{snapshot_id}\" (expecting \"snap-...\")")
+        rec = self._state.snapshots.get(snapshot_id)
+        if rec is None:
+            raise InvalidSnapshotNotFound(f"The snapshot '{snapshot_id}' does not exist.")
+        return rec
+
+    @staticmethod
+    def _check_bool(value: object, name: str) -> bool | None:
+        if value is not None and not isinstance(value, bool):
+            raise InvalidParameterValue(f"Value ({value!r}) for parameter {name} is invalid. "
+                                        "It must be a boolean.")
+        return value
+
+    @staticmethod
+    def _check_key_id(value: object) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value or len(value) > 2048:
+            raise InvalidParameterValue(f"Value ({value!r}) for parameter kmsKeyId is invalid.")
+        return value
+
+    @staticmethod
+    def _check_context(value: object) -> dict[str, str]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) and k for k, v in value.items()):
+            raise InvalidParameterValue("encryption_context must map non-empty strings to strings.")
+        if "aws:ebs:id" in value:
+            raise InvalidParameterValue("The encryption context pair 'aws:ebs:id' is set by EBS.")
+        return dict(value)
+
+    @staticmethod
+    def _check_tokens(value: object) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str) or not isinstance(value, Sequence) or not all(
+                isinstance(t, str) for t in value):
+            raise InvalidParameterValue("grant_tokens must be a list of strings.")
+        return tuple(value)
+
+    def _check_cipher(self, value: object) -> str:
+        cipher = self._rt.settings.volume_cipher if value is None else value
+        if cipher not in _CIPHERS:
+            raise InvalidParameterValue(
+                f"Value ({cipher!r}) for parameter volumeCipher is invalid. Valid values: xts, gcm.")
+        assert isinstance(cipher, str)
+        return cipher
+
+    def _codec(self, cipher: str, data_key: bytearray | None, binding: str) -> BlockCodec:
+        if data_key is None:
+            return PlainCodec()
+        if cipher == "gcm":
+            return GcmCodec(GcmVolumeCipher(data_key), binding, self._rt.entropy.token_bytes)
+        return XtsCodec(XtsVolumeCipher(data_key))
+
+    def _decrypt_key(self, kms: KeyManagementService, blob: bytes, context: dict[str, str],
+                     tokens: Sequence[str]) -> bytearray:
+        result = self._retrying(lambda: kms.decrypt(
+            ciphertext_blob=blob, encryption_context=context, grant_tokens=list(tokens) or None))
+        key = bytearray(result.plaintext)
+        if len(key) != DATA_KEY_SIZE:
+            wipe(key)
+            raise InvalidParameterValue("The volume's data key is not 64 bytes.")
+        return key
+
+    def _trace(self, action: str, target: str, *, outcome: str = "ok", **detail: Any) -> None:
+        self._rt.trace.record("EBS", action, target, outcome=outcome, **detail)
+
+    # --- volumes -------------------------------------------------------------------------
+
+    def create_volume(
+        self, *, size: int | None = None, encrypted: bool | None = None,
+        kms_key_id: str | None = None, availability_zone: str | None = None,
+        snapshot_id: str | None = None, volume_cipher: str | None = None,
+        encryption_context: Mapping[str, str] | None = None,
+        grant_tokens: Sequence[str] | None = None,
+    ) -> Volume:
+        """CreateVolume: returns at once in ``creating``; ``available`` (or ``error``) later.
+
+        ``encryption_context`` holds the pairs a calling AWS service adds (WorkSpaces:
+        ``aws:workspaces:sid-directoryid``); EBS adds ``aws:ebs:id``. ``volume_cipher`` is
+        ``"xts"`` or ``"gcm"`` (default: the simulation's ``volume_cipher`` setting).
+        """
+        rt = self._rt
+        enc_flag = self._check_bool(encrypted, "encrypted")
+        key_arg = self._check_key_id(kms_key_id)
+        if key_arg is not None and enc_flag is not True:
+            raise InvalidParameterDependency(
+                "The parameter [KmsKeyId] requires the parameter Encrypted to be set.")
+        snap = self._snapshot(snapshot_id) if snapshot_id is not None else None
+        if snap is not None and snap.state != "completed":
+            raise IncorrectState(f"Snapshot '{snap.snapshot_id}' is not completed "
+                                 f"(state: {snap.state}).")
+        if size is None:
+            if snap is None:
+                raise MissingParameter("The request must contain the parameter size or snapshotId.")
+            size = snap.volume_size
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_SIZE_GIB:
+            raise InvalidParameterValue(
+                f"Volume of {size!r} GiB is not valid: the size must be an integer from 1 to "
+                f"{MAX_SIZE_GIB} GiB.")
+        if snap is not None and size < snap.volume_size:
+            raise InvalidParameterValue(
+                f"Volume of {size}GiB is too small; minimum is {snap.volume_size}GiB.")
+        az = f"{rt.region}a" if availability_zone is None else availability_zone
+        if not isinstance(az, str) or not re.fullmatch(re.escape(rt.region) + "[a-f]", az):
+            raise InvalidParameterValue(
+                f"Invalid availability zone: [{az}]; expected {rt.region}a to {rt.region}f.")
+        cipher = self._check_cipher(volume_cipher)
+        extra_context = self._check_context(encryption_context)
+        tokens = self._check_tokens(grant_tokens)
+        if snap is not None and snap.encrypted and enc_flag is False:
+            raise InvalidParameterCombination(
+                f"Snapshot '{snap.snapshot_id}' is encrypted: a volume created from it is "
+                "encrypted, and encryption cannot be removed.")
+        will_encrypt = (enc_flag is True or self._state.encryption_by_default
+                        or (snap is not None and snap.encrypted))
+        if not will_encrypt and extra_context:
+            raise InvalidParameterCombination(
+                "An encryption context applies only to encrypted volumes.")
+
+        # Valid: from here the call succeeds; KMS problems surface as the volume's error state.
+        volume_id = rt.ids.volume_id()
+        rec = VolumeRecord(
+            volume_id=volume_id, size=size, state="creating", encrypted=will_encrypt,
+            availability_zone=az, snapshot_id=snapshot_id, create_time=rt.clock.now(),
+            cipher=cipher, grant_tokens=tokens,
+        )
+        self._state.volumes[volume_id] = rec
+        with rt.trace.phase("ebs.create_volume"):
+            self._trace("CreateVolume", volume_id, size_gib=size, encrypted=will_encrypt,
+                        volume_cipher=cipher, snapshot_id=snapshot_id, availability_zone=az)
+            failure: str | None = None
+            try:
+                self._provision(rec, snap, key_arg, extra_context, tokens)
+            except AwsError as err:
+                failure = f"{err.code}: {err.message}" if err.message else err.code
+                rec.store = None
+                self._trace("CreateVolume", volume_id, outcome=err.code,
+                            reason=failure, kms_key=rec.kms_key_arn)
+        delay = rt.settings.volume_create_seconds
+        if failure is None:
+            rt.clock.schedule(delay, f"ebs:{volume_id}:available",
+                              lambda: self._settle(rec, "available", None))
+        else:
+            rt.clock.schedule(delay, f"ebs:{volume_id}:error",
+                              lambda: self._settle(rec, "error", failure))
+        return rec.to_volume()
+
+    def _settle(self, rec: VolumeRecord, state: str, reason: str | None) -> None:
+        if rec.state != "creating":
+            return
+        rec.state = state
+        rec.state_reason = reason
+        self._trace("VolumeStateChange", rec.volume_id, outcome="ok" if reason is None else "failed",
+                    state=state, cause=reason)
+
+    def _provision(self, rec: VolumeRecord, snap: SnapshotRecord | None, key_arg: str | None,
+                   extra: dict[str, str], tokens: tuple[str, ...]) -> None:
+        """The KMS side of CreateVolume; raises the KMS error that makes the volume fail."""
+        size_bytes = rec.size * GiB
+        if not rec.encrypted:
+            assert snap is None or not snap.encrypted
+            rec.store = (snap.store.clone(size_bytes) if snap is not None and snap.store is not None
+                         else BlockStore(size_bytes))
+            return
+        kms = self._kms_via_ec2()
+        context = {**extra, "aws:ebs:id": rec.volume_id}
+        rec.encryption_context = context
+        same_key_restore = False
+        if snap is not None and snap.encrypted:
+            if key_arg is None:
+                target_arn = snap.kms_key_arn
+            else:
+                target_arn = self._retrying(
+                    lambda: kms.describe_key(key_id=key_arg, grant_tokens=list(tokens) or None)).arn
+            same_key_restore = target_arn == snap.kms_key_arn
+            key_ref = target_arn
+        else:
+            key_ref = key_arg if key_arg is not None else self._state.default_kms_key_id
+        assert key_ref is not None
+        if same_key_restore:
+            assert snap is not None and snap.encrypted_data_key is not None
+            blob = snap.encrypted_data_key
+            with self._rt.trace.phase("ebs.generate_data_key"):
+                # The snapshot's data key, re-wrapped for this volume's context.
+                wrapped = self._retrying(lambda: kms.re_encrypt(
+                    ciphertext_blob=blob, source_encryption_context=snap.encryption_context,
+                    destination_key_id=key_ref, destination_encryption_context=context,
+                    grant_tokens=list(tokens) or None))
+            rec.kms_key_arn = wrapped.key_id
+            rec.encrypted_data_key = wrapped.ciphertext_blob
+            rec.data_encryption_key_id = snap.data_encryption_key_id
+        else:
+            with self._rt.trace.phase("ebs.generate_data_key"):
+                made = self._retrying(lambda: kms.generate_data_key_without_plaintext(
+                    key_id=key_ref, number_of_bytes=DATA_KEY_SIZE, encryption_context=context,
+                    grant_tokens=list(tokens) or None))
+            rec.kms_key_arn = made.key_id
+            rec.encrypted_data_key = made.ciphertext_blob
+            rec.data_encryption_key_id = self._rt.ids.uuid()
+        self._grant(rec, kms, tokens)
+        with self._rt.trace.phase("ebs.store_encrypted_key"):
+            self._trace("StoreEncryptedDataKey", rec.volume_id, kms_key=rec.kms_key_arn,
+                        encryption_context=context, grant_id=rec.grant_id,
+                        data_encryption_key_id=rec.data_encryption_key_id,
+                        encrypted_data_key_bytes=len(rec.encrypted_data_key))
+        # The blocks: shared as they are when cipher and data key carry over; otherwise every
+        # written block is re-encrypted (a full copy) with the plaintext keys held briefly.
+        if snap is None:
+            rec.store = BlockStore(size_bytes)
+        elif same_key_restore and snap.cipher == rec.cipher:
+            assert snap.store is not None
+            rec.store = snap.store.clone(size_bytes)
+        else:
+            rec.store = self._reencrypt(snap, rec, kms, tokens, size_bytes)
+
+    def _reencrypt(self, snap: SnapshotRecord, dest: VolumeRecord | SnapshotRecord,
+                   kms: KeyManagementService, tokens: tuple[str, ...],
+                   size_bytes: int) -> BlockStore:
+        assert snap.store is not None and dest.encrypted_data_key is not None
+        binding = dest.volume_id if isinstance(dest, VolumeRecord) else dest.snapshot_id
+        src_key = (self._decrypt_key(kms, snap.encrypted_data_key, snap.encryption_context, tokens)
+                   if snap.encrypted and snap.encrypted_data_key is not None else None)
+        dst_key: bytearray | None = None
+        src_codec: BlockCodec | None = None
+        dst_codec: BlockCodec | None = None
+        try:
+            dst_key = self._decrypt_key(kms, dest.encrypted_data_key, dest.encryption_context,
+                                        tokens)
+            src_codec = self._codec(snap.cipher, src_key, snap.volume_id)
+            dst_codec = self._codec(dest.cipher, dst_key, binding)
+            out = BlockStore(size_bytes)
+            indexes = sorted(set(snap.store.blocks) | set(snap.store.written))
+            with self._named_tamper(snap.volume_id):
+                for index in indexes:
+                    plain = src_codec.decode(snap.store, index, 1)
+                    dst_codec.encode(out, index, memoryview(plain))
+            self._trace("ReEncryptBlocks", binding, blocks=len(indexes),
+                        source_snapshot=snap.snapshot_id, kms_key=dest.kms_key_arn)
+            return out
+        finally:
+            for codec in (src_codec, dst_codec):
+                if codec is not None:
+                    codec.close()
+            for key in (src_key, dst_key):
+                if key is not None:
+                    wipe(key)
+
+    def _grant(self, rec: VolumeRecord, kms: KeyManagementService,
+               tokens: tuple[str, ...]) -> None:
+        assert rec.kms_key_arn is not None
+        arn = rec.kms_key_arn
+        with self._rt.trace.phase("ebs.grant"):
+            grant = self._retrying(lambda: kms.create_grant(
+                key_id=arn, grantee_principal=ebs_identity_arn(self._rt.account_id),
+                operations=list(EBS_GRANT_OPERATIONS),
+                constraints={"encryption_context_subset": dict(rec.encryption_context)},
+                retiring_principal=self._caller.arn, grant_tokens=list(tokens) or None))
+        rec.grant_id = grant.grant_id
+        rec.grant_token = grant.grant_token
+        self._trace("CreateGrant", rec.volume_id, kms_key=arn, grant_id=grant.grant_id,
+                    grantee=ebs_identity_arn(self._rt.account_id),
+                    operations=list(EBS_GRANT_OPERATIONS),
+                    encryption_context_subset=dict(rec.encryption_context))
+
+    def describe_volumes(self, *, volume_ids: Sequence[str] | None = None) -> DescribeVolumesResult:
+        """DescribeVolumes: the given volumes (all must exist), or every volume."""
+        if volume_ids is None:
+            recs = [r for r in self._state.volumes.values() if r.state != "deleted"]
+        else:
+            if isinstance(volume_ids, str) or not isinstance(volume_ids, Sequence):
+                raise InvalidParameterValue("volume_ids must be a list of volume ids.")
+            recs = [self._volume(v) for v in dict.fromkeys(volume_ids)]
+        return DescribeVolumesResult(tuple(r.to_volume() for r in recs))
+
+    def attach_volume(self, *, volume_id: str, instance_id: str, device: str) -> VolumeAttachment:
+        """AttachVolume: the EBS identity decrypts the data key (step 5-6); I/O is ready (7)."""
+        rec = self._volume(volume_id)
+        if not isinstance(instance_id, str) or not _INSTANCE.fullmatch(instance_id):
+            raise InvalidParameterValue(f"Invalid id: \"{instance_id}\" (expecting \"i-...\")")
+        if not isinstance(device, str) or not _DEVICE.fullmatch(device):
+            raise InvalidParameterValue(f"Value ({device!r}) for parameter device is invalid. "
+                                        "Expected a name like /dev/sdf or /dev/xvdf.")
+        if rec.attachment is not None:
+            raise VolumeInUse(f"{rec.volume_id} is already attached to an instance")
+        if rec.state != "available":
+            raise IncorrectState(f"The volume '{rec.volume_id}' is not 'available' "
+                                 f"(state: {rec.state}).")
+        for other in self._state.volumes.values():
+            a = other.attachment
+            if a is not None and a.instance_id == instance_id and a.device == device:
+                raise InvalidParameterValue(
+                    f"Invalid value '{device}' for unixDevice. Attachment point {device} is "
+                    "already in use")
+        rt = self._rt
+        with rt.trace.phase("ebs.attach"):
+            self._trace("AttachVolume", rec.volume_id, instance_id=instance_id, device=device,
+                        kms_key=rec.kms_key_arn)
+            data_key: bytearray | None = None
+            if rec.encrypted:
+                assert rec.encrypted_data_key is not None
+                blob = rec.encrypted_data_key
+                tokens = [rec.grant_token] if rec.grant_token else []
+                with rt.trace.phase("ebs.decrypt"):
+                    try:
+                        data_key = self._decrypt_key(self._kms_as_ebs(), blob,
+                                                     rec.encryption_context, tokens)
+                    except AwsError as err:
+                        self._trace("AttachVolume", rec.volume_id, outcome=err.code,
+                                    cause=err.message, kms_key=rec.kms_key_arn)
+                        raise
+                    self._trace("DecryptDataKey", rec.volume_id, kms_key=rec.kms_key_arn,
+                                encryption_context=rec.encryption_context,
+                                grant_id=rec.grant_id,
+                                caller=ebs_identity_arn(rt.account_id))
+            try:
+                codec = self._codec(rec.cipher, data_key, rec.volume_id)
+            except ValueError:
+                if data_key is not None:
+                    wipe(data_key)
+                raise InvalidParameterValue(
+                    f"The data key of volume {rec.volume_id} is unusable.") from None
+            rec.attachment = Attachment(instance_id, device, rt.clock.now(), codec, data_key)
+            rec.state = "in-use"
+            with rt.trace.phase("ebs.io_ready"):
+                self._trace("VolumeIoReady", rec.volume_id, instance_id=instance_id,
+                            volume_cipher=rec.cipher if rec.encrypted else "none",
+                            key_in_memory=rec.encrypted)
+        return rec.to_volume().attachments[0]
+
+    def detach_volume(self, *, volume_id: str, instance_id: str | None = None,
+                      device: str | None = None, force: bool = False) -> VolumeAttachment:
+        """DetachVolume: the plaintext data key is wiped; the volume is ``available`` again."""
+        rec = self._volume(volume_id)
+        self._check_bool(force, "force")
+        a = rec.attachment
+        if a is None:
+            raise IncorrectState(f"Volume '{rec.volume_id}' is in the '{rec.state}' state.")
+        if (instance_id is not None and instance_id != a.instance_id) or (
+                device is not None and device != a.device):
+            raise InvalidAttachmentNotFound(
+                f"The volume {rec.volume_id} is not attached to {instance_id or a.instance_id} "
+                f"at {device or a.device}.")
+        shown = rec.to_volume().attachments[0]
+        self._drop_attachment(rec, "DetachVolume", force=bool(force))
+        return shown
+
+    def _drop_attachment(self, rec: VolumeRecord, action: str, **detail: Any) -> None:
+        a = rec.attachment
+        assert a is not None
+        a.codec.close()
+        if a.plaintext_data_key is not None:
+            wipe(a.plaintext_data_key)
+        rec.attachment = None
+        rec.state = "available"
+        self._trace(action, rec.volume_id, instance_id=a.instance_id, device=a.device,
+                    key_wiped=rec.encrypted, **detail)
+
+    def delete_volume(self, *, volume_id: str) -> None:
+        """DeleteVolume: the EBS grant is retired (step 9); the blocks go with the volume."""
+        rec = self._volume(volume_id)
+        if rec.attachment is not None:
+            raise VolumeInUse(f"Volume {rec.volume_id} is currently attached to "
+                              f"{rec.attachment.instance_id}")
+        if rec.state not in ("available", "error"):
+            raise IncorrectState(f"The volume '{rec.volume_id}' is '{rec.state}' and cannot be "
+                                 "deleted now.")
+        rt = self._rt
+        rec.state = "deleting"
+        self._trace("DeleteVolume", rec.volume_id)
+        if rec.grant_id is not None and rec.kms_key_arn is not None:
+            with rt.trace.phase("ebs.retire_grant"):
+                try:
+                    self._retrying(lambda: self._kms_as_ebs().retire_grant(
+                        key_id=rec.kms_key_arn, grant_id=rec.grant_id))
+                    self._trace("RetireGrant", rec.volume_id, kms_key=rec.kms_key_arn,
+                                grant_id=rec.grant_id)
+                except AwsError as err:  # already revoked or retired: nothing left to retire
+                    self._trace("RetireGrant", rec.volume_id, outcome=err.code,
+                                kms_key=rec.kms_key_arn, grant_id=rec.grant_id, cause=err.message)
+        rec.grant_token = None
+        rec.store = None
+
+        def gone() -> None:
+            rec.state = "deleted"
+            self._state.volumes.pop(rec.volume_id, None)
+
+        rt.clock.schedule(rt.settings.volume_create_seconds, f"ebs:{rec.volume_id}:deleted", gone)
+
+    def block_device(self, volume_id: str) -> BlockDevice:
+        """The attached volume as a block device (refused unless attached: IncorrectState)."""
+        rec = self._volume(volume_id)
+        if rec.attachment is None:
+            raise IncorrectState(f"The volume '{rec.volume_id}' is not attached "
+                                 f"(state: {rec.state}); attach it to read or write.")
+        return BlockDevice(self, rec.volume_id, rec.attachment)
+
+    def raw_blocks(self, volume_id: str) -> Mapping[int, bytes]:
+        """What sits on disk: block index -> stored bytes (ciphertext when encrypted), read-only.
+
+        Blocks are :data:`~simulator.ebs.store.BLOCK_SIZE` bytes of plaintext each; gcm blocks
+        store ``nonce || ciphertext || tag``.
+        """
+        rec = self._volume(volume_id)
+        return MappingProxyType(rec.store.blocks if rec.store is not None else {})
+
+    # --- snapshots -----------------------------------------------------------------------
+
+    def create_snapshot(self, *, volume_id: str, description: str | None = None) -> Snapshot:
+        """CreateSnapshot: a point-in-time copy sharing the volume's KMS key and data key."""
+        rec = self._volume(volume_id)
+        desc = "" if description is None else description
+        if not isinstance(desc, str) or len(desc) > 255:
+            raise InvalidParameterValue("The description must be a string of at most 255 characters.")
+        if rec.state not in ("available", "in-use") or rec.store is None:
+            raise IncorrectState(f"The volume '{rec.volume_id}' is '{rec.state}'.")
+        rt = self._rt
+        snap = SnapshotRecord(
+            snapshot_id=rt.ids.snapshot_id(), volume_id=rec.volume_id, state="pending",
+            encrypted=rec.encrypted, volume_size=rec.size, start_time=rt.clock.now(),
+            description=desc, cipher=rec.cipher, store=rec.store.clone(),
+            kms_key_arn=rec.kms_key_arn, encrypted_data_key=rec.encrypted_data_key,
+            encryption_context=dict(rec.encryption_context),
+            data_encryption_key_id=rec.data_encryption_key_id,
+        )
+        self._state.snapshots[snap.snapshot_id] = snap
+        self._trace("CreateSnapshot", snap.snapshot_id, volume_id=rec.volume_id,
+                    kms_key=rec.kms_key_arn, data_encryption_key_id=rec.data_encryption_key_id)
+        rt.clock.schedule(rt.settings.snapshot_seconds, f"ebs:{snap.snapshot_id}:completed",
+                          lambda: self._settle_snapshot(snap, "completed", None))
+        return snap.to_snapshot()
+
+    def _settle_snapshot(self, snap: SnapshotRecord, state: str, message: str | None) -> None:
+        if snap.state != "pending" or snap.snapshot_id not in self._state.snapshots:
+            return
+        snap.state = state
+        snap.state_message = message
+        self._trace("SnapshotStateChange", snap.snapshot_id,
+                    outcome="ok" if message is None else "failed", state=state, cause=message)
+
+    def describe_snapshots(
+        self, *, snapshot_ids: Sequence[str] | None = None,
+    ) -> DescribeSnapshotsResult:
+        """DescribeSnapshots: the given snapshots (all must exist), or every snapshot."""
+        if snapshot_ids is None:
+            recs = list(self._state.snapshots.values())
+        else:
+            if isinstance(snapshot_ids, str) or not isinstance(snapshot_ids, Sequence):
+                raise InvalidParameterValue("snapshot_ids must be a list of snapshot ids.")
+            recs = [self._snapshot(s) for s in dict.fromkeys(snapshot_ids)]
+        return DescribeSnapshotsResult(tuple(r.to_snapshot() for r in recs))
+
+    def delete_snapshot(self, *, snapshot_id: str) -> None:
+        """DeleteSnapshot (volumes restored from it keep their own blocks)."""
+        snap = self._snapshot(snapshot_id)
+        del self._state.snapshots[snap.snapshot_id]
+        snap.store = None
+        self._trace("DeleteSnapshot", snap.snapshot_id)
+
+    def copy_snapshot(
+        self, *, source_snapshot_id: str, encrypted: bool | None = None,
+        kms_key_id: str | None = None, description: str | None = None,
+    ) -> Snapshot:
+        """CopySnapshot: encrypted copies stay encrypted; a new key means a new data key and
+        re-encrypted blocks (a full copy). The copy's context is ``{"aws:ebs:id": <copy id>}``.
+        """
+        src = self._snapshot(source_snapshot_id)
+        enc_flag = self._check_bool(encrypted, "encrypted")
+        key_arg = self._check_key_id(kms_key_id)
+        if enc_flag is False:
+            raise InvalidParameterCombination(
+                "The parameter Encrypted cannot be set to false for CopySnapshot.")
+        if key_arg is not None and enc_flag is not True:
+            raise InvalidParameterDependency(
+                "The parameter [KmsKeyId] requires the parameter Encrypted to be set.")
+        desc = "" if description is None else description
+        if not isinstance(desc, str) or len(desc) > 255:
+            raise InvalidParameterValue("The description must be a string of at most 255 characters.")
+        if src.state != "completed" or src.store is None:
+            raise IncorrectState(f"Snapshot '{src.snapshot_id}' is not completed "
+                                 f"(state: {src.state}).")
+        rt = self._rt
+        will_encrypt = src.encrypted or enc_flag is True or self._state.encryption_by_default
+        copy = SnapshotRecord(
+            snapshot_id=rt.ids.snapshot_id(), volume_id=src.volume_id, state="pending",
+            encrypted=will_encrypt, volume_size=src.volume_size, start_time=rt.clock.now(),
+            description=desc or f"Copied for DestinationRegion {rt.region} from "
+                                f"SourceSnapshot {src.snapshot_id}",
+            cipher=src.cipher,
+        )
+        self._state.snapshots[copy.snapshot_id] = copy
+        self._trace("CopySnapshot", copy.snapshot_id, source_snapshot_id=src.snapshot_id,
+                    encrypted=will_encrypt)
+        failure: str | None = None
+        try:
+            self._copy_blocks(src, copy, key_arg)
+        except AwsError as err:
+            failure = f"{err.code}: {err.message}" if err.message else err.code
+            copy.store = None
+            self._trace("CopySnapshot", copy.snapshot_id, outcome=err.code, reason=failure)
+        rt.clock.schedule(rt.settings.snapshot_seconds, f"ebs:{copy.snapshot_id}:settle",
+                          lambda: self._settle_snapshot(copy, "error" if failure else "completed",
+                                                        failure))
+        return copy.to_snapshot()
+
+    def _copy_blocks(self, src: SnapshotRecord, copy: SnapshotRecord, key_arg: str | None) -> None:
+        assert src.store is not None
+        if not copy.encrypted:
+            copy.store = src.store.clone()
+            return
+        kms = self._kms_via_ec2()
+        context = {"aws:ebs:id": copy.snapshot_id}
+        copy.encryption_context = context
+        if src.encrypted:
+            target = (src.kms_key_arn if key_arg is None
+                      else self._retrying(lambda: kms.describe_key(key_id=key_arg)).arn)
+            if target == src.kms_key_arn:
+                assert src.encrypted_data_key is not None and target is not None
+                blob = src.encrypted_data_key
+                wrapped = self._retrying(lambda: kms.re_encrypt(
+                    ciphertext_blob=blob, source_encryption_context=src.encryption_context,
+                    destination_key_id=target, destination_encryption_context=context))
+                copy.kms_key_arn = wrapped.key_id
+                copy.encrypted_data_key = wrapped.ciphertext_blob
+                copy.data_encryption_key_id = src.data_encryption_key_id
+                copy.store = src.store.clone()
+                return
+            key_ref: str = target or DEFAULT_KMS_KEY
+        else:
+            key_ref = key_arg if key_arg is not None else self._state.default_kms_key_id
+        made = self._retrying(lambda: kms.generate_data_key_without_plaintext(
+            key_id=key_ref, number_of_bytes=DATA_KEY_SIZE, encryption_context=context))
+        copy.kms_key_arn = made.key_id
+        copy.encrypted_data_key = made.ciphertext_blob
+        copy.data_encryption_key_id = self._rt.ids.uuid()
+        copy.store = self._reencrypt(src, copy, kms, (), src.store.size_bytes)
+
+    # --- encryption by default -----------------------------------------------------------
+
+    def enable_ebs_encryption_by_default(self) -> EbsEncryptionByDefault:
+        """New volumes and snapshot copies are encrypted (existing ones are unaffected)."""
+        self._state.encryption_by_default = True
+        self._trace("EnableEbsEncryptionByDefault", self._rt.region)
+        return EbsEncryptionByDefault(True)
+
+    def disable_ebs_encryption_by_default(self) -> EbsEncryptionByDefault:
+        self._state.encryption_by_default = False
+        self._trace("DisableEbsEncryptionByDefault", self._rt.region)
+        return EbsEncryptionByDefault(False)
+
+    def get_ebs_encryption_by_default(self) -> EbsEncryptionByDefault:
+        return EbsEncryptionByDefault(self._state.encryption_by_default)
+
+    def modify_ebs_default_kms_key_id(self, *, kms_key_id: str) -> EbsDefaultKmsKeyId:
+        """Use ``kms_key_id`` (id, ARN, alias or alias ARN) for new encrypted volumes."""
+        key = self._check_key_id(kms_key_id)
+        if key is None:
+            raise MissingParameter("The request must contain the parameter KmsKeyId.")
+        self._state.default_kms_key_id = key
+        self._trace("ModifyEbsDefaultKmsKeyId", self._rt.region, kms_key=key)
+        return EbsDefaultKmsKeyId(key)
+
+    def get_ebs_default_kms_key_id(self) -> EbsDefaultKmsKeyId:
+        return EbsDefaultKmsKeyId(self._state.default_kms_key_id)
+
+    def reset_ebs_default_kms_key_id(self) -> EbsDefaultKmsKeyId:
+        """Back to the AWS managed key ``alias/aws/ebs``."""
+        self._state.default_kms_key_id = DEFAULT_KMS_KEY
+        self._trace("ResetEbsDefaultKmsKeyId", self._rt.region)
+        return EbsDefaultKmsKeyId(DEFAULT_KMS_KEY)
+
+    # --- fault injection hooks (internal; used by simulator.faults and tests) -------------
+
+    def _flip_block_bit(self, volume_id: str, index: int, bit: int = 0) -> None:
+        """Flip bit ``bit`` of stored block ``index`` (disk corruption or an attacker)."""
+        rec = self._volume(volume_id)
+        if rec.store is None or index not in rec.store.blocks:
+            raise InvalidParameterValue(f"Block {index} of {volume_id} was never written.")
+        block = bytearray(rec.store.blocks[index])
+        block[(bit // 8) % len(block)] ^= 1 << (bit % 8)
+        rec.store.blocks[index] = bytes(block)
+        self._trace("FaultFlipBlockBit", volume_id, block_index=index, bit=bit)
+
+    def _put_raw_block(self, volume_id: str, index: int, stored: bytes) -> None:
+        """Put ``stored`` bytes at block ``index`` as an attacker with the disk would (swaps,
+        replays); the volume metadata (gcm write counters) is left as it is."""
+        rec = self._volume(volume_id)
+        assert rec.store is not None
+        rec.store.blocks[index] = bytes(stored)
+        self._trace("FaultPutRawBlock", volume_id, block_index=index)
+
+    def _flip_data_key_bit(self, volume_id: str, bit: int = 0) -> None:
+        """Flip a bit of the volume's stored encrypted data key: the next attach fails."""
+        rec = self._volume(volume_id)
+        if rec.encrypted_data_key is None:
+            raise InvalidParameterValue(f"Volume {volume_id} has no encrypted data key.")
+        blob = bytearray(rec.encrypted_data_key)
+        blob[(bit // 8) % len(blob)] ^= 1 << (bit % 8)
+        rec.encrypted_data_key = bytes(blob)
+        self._trace("FaultFlipDataKeyBit", volume_id, bit=bit)
+
+    def _host_failure(self, volume_id: str) -> None:
+        """The host holding the attachment fails: the in-memory data key is lost (wiped) and
+        the volume is detached; whoever reattaches it needs KMS Decrypt again."""
+        rec = self._volume(volume_id)
+        if rec.attachment is None:
+            raise IncorrectState(f"The volume '{rec.volume_id}' is not attached.")
+        self._drop_attachment(rec, "HostFailure")
+

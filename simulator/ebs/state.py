@@ -1,0 +1,21 @@
+"""What EBS keeps for one account and Region (shared by every caller's view)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import SnapshotRecord, VolumeRecord
+
+__all__ = ["EbsState"]
+
+
+class EbsState:
+    """Volumes, snapshots and the Region's encryption-by-default settings."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+        self.volumes: dict[str, VolumeRecord] = {}
+        self.snapshots: dict[str, SnapshotRecord] = {}
+        self.encryption_by_default = False
+        #: Key for new encrypted volumes when none is given (resolved by KMS on first use).
+        self.default_kms_key_id = "alias/aws/ebs"
