@@ -1,4 +1,4 @@
-"""What every service of one simulation shares: clock, entropy, ids, trace, audit, settings."""
+"""What every service of one simulation shares: clock, entropy, ids, trace, audit, hooks, settings."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from .audit import AuditTrail
 from .clock import Clock
 from .entropy import Entropy
+from .hooks import Hooks
 from .ids import Ids
 from .trace import Trace
 
@@ -63,6 +64,7 @@ class Runtime:
         self.ids = Ids(self.entropy)
         self.trace = Trace(clock)
         self.audit = AuditTrail(clock, self.ids, settings.account_id, settings.region)
+        self.hooks = Hooks()
 
     @property
     def account_id(self) -> str:

@@ -125,6 +125,14 @@ class _Api:
         self.additional: dict[str, Any] | None = None
 
     def __enter__(self) -> _Api:
+        # Fault plans and observers hook in here (simulator.hooks); an AWS error raised by a
+        # handler fails this call like any other error, audit record included.
+        try:
+            self._svc._s.runtime.hooks.emit("before-call.kms." + self.name,
+                                           caller=self._svc._caller, params=self.params)
+        except BaseException as err:
+            self.__exit__(type(err), err, err.__traceback__)
+            raise
         return self
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
