@@ -74,7 +74,16 @@ class Simulation:
         self.ebs = ElasticBlockStore(self._ebs_state, self.kms, self.root)
 
     def _wire_workspaces(self) -> None:
-        pass
+        from .workspaces.auth import IamAuthorizer
+        from .workspaces.directory import DirectoryService, DirectoryState
+        from .workspaces.service import WorkSpacesService, WorkSpacesState
+
+        self._directory_state = DirectoryState(self.runtime)
+        self.directory = DirectoryService(self._directory_state, self.root,
+                                          IamAuthorizer(self.iam, self.clock.now))
+        self._workspaces_state = WorkSpacesState(self.runtime, self._directory_state)
+        self.workspaces = WorkSpacesService(self._workspaces_state, self.kms, self.ebs,
+                                            self.iam, self.root)
 
     def _wire_faults(self) -> None:
         pass
@@ -109,7 +118,7 @@ class PrincipalView:
         self.caller = caller
         self.kms = sim.kms.with_caller(caller)
         # Optional services attach their views here (see Simulation._wire_*).
-        for name in ("ebs", "workspaces"):
+        for name in ("ebs", "directory", "workspaces"):
             service = getattr(sim, name, None)
             if service is not None:
                 setattr(self, name, service.with_caller(caller))

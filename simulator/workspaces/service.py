@@ -48,6 +48,7 @@ from ..clock import ScheduledCall
 from ..errors import (
     AccessDeniedException,
     AwsError,
+    IncorrectState,
     InvalidGrantIdException,
     InvalidKeyUsageException,
     InvalidParameterValuesException,
@@ -58,6 +59,7 @@ from ..errors import (
     OperationNotSupportedException,
     ResourceNotFoundException,
     ValidationException,
+    error_for_code,
 )
 from ..iam.principals import Caller, workspaces_identity_arn
 from ..runtime import Runtime
@@ -430,6 +432,8 @@ class WorkSpacesService:
             self._create_stage(ws, "root"),
             self._create_stage(ws, "user"),
             Stage("provisioning", wait),
+            self._ready_stage(ws, "root"),
+            self._ready_stage(ws, "user"),
             self._attach_stage(ws, "root"),
             self._attach_stage(ws, "user"),
             self._image_stage(ws),
@@ -443,33 +447,62 @@ class WorkSpacesService:
     def _context(self, ws: _Ws) -> dict[str, str]:
         return lc.sid_directory_context(ws.sid, ws.directory_id)
 
-    def _create_stage(self, ws: _Ws, kind: str, *, replacement: bool = False,
-                      snapshot_id: Callable[[], str | None] | None = None) -> Stage:
+    def _create_volume(self, ws: _Ws, kind: str, replacement: bool,
+                       snapshot_id: str | None) -> None:
+        """Ask EBS for the volume (steps 2-4 and 8 when encrypted), unless it exists."""
+        slot = ws.replacements if replacement else ws.volumes
+        if kind in slot:
+            return
         encrypted = ws.root_encrypted if kind == "root" else ws.user_encrypted
         size = (ws.properties.root_volume_size_gib if kind == "root"
                 else ws.properties.user_volume_size_gib)
+        if encrypted and ws.grant_id is None:  # step 1 must come first
+            self._grant(ws)
+        request: dict[str, Any] = {"size": size, "encrypted": encrypted,
+                                   "availability_zone": self._availability_zone()}
+        if encrypted:
+            request.update(kms_key_id=ws.key_arn, encryption_context=self._context(ws),
+                           grant_tokens=[ws.grant_token] if ws.grant_token else None)
+        if snapshot_id is not None:
+            request["snapshot_id"] = snapshot_id
+        volume = self._ebs_ws.create_volume(**request)
+        slot[kind] = _Volume(kind, volume.volume_id, encrypted)
 
+    def _create_stage(self, ws: _Ws, kind: str, *, replacement: bool = False,
+                      snapshot_id: str | None = None) -> Stage:
         def run() -> float | None:
-            slot = ws.replacements if replacement else ws.volumes
-            if kind in slot:
-                return None
-            if encrypted and ws.grant_id is None:  # step 1 must come first
-                self._grant(ws)
-            request: dict[str, Any] = {"size": size, "encrypted": encrypted,
-                                       "availability_zone": self._availability_zone()}
-            if encrypted:
-                request.update(kms_key_id=ws.key_arn, encryption_context=self._context(ws),
-                               grant_tokens=[ws.grant_token] if ws.grant_token else None)
-            source = snapshot_id() if snapshot_id is not None else None
-            if source is not None:
-                request["snapshot_id"] = source
-            volume = self._ebs_ws.create_volume(**request)
-            slot[kind] = _Volume(kind, volume.volume_id, encrypted)
+            self._create_volume(ws, kind, replacement, snapshot_id)
             return None
 
         label = f"creating the {kind} volume" + (" from the latest snapshot" if snapshot_id
                                                  else "")
         return Stage(label, run)
+
+    def _ready_stage(self, ws: _Ws, kind: str, *, replacement: bool = False,
+                     snapshot_id: str | None = None) -> Stage:
+        """Wait until EBS has made the volume. EBS checks the key asynchronously: a volume in
+        ``error`` carries the KMS error in its state reason; it is deleted and the error raised
+        (so a retryable one makes the job retry, and the retry creates the volume again)."""
+
+        def run() -> float | None:
+            slot = ws.replacements if replacement else ws.volumes
+            if kind not in slot:
+                self._create_volume(ws, kind, replacement, snapshot_id)
+                raise NotReady(self._rt.settings.volume_create_seconds)
+            volume = slot[kind]
+            described = self._ebs_ws.describe_volumes(volume_ids=[volume.volume_id]).volumes[0]
+            if described.state == "creating":
+                raise NotReady(_POLL_SECONDS)
+            if described.state == "error":
+                del slot[kind]
+                try:
+                    self._delete_volume(volume)
+                except (AwsError, NotReady):
+                    ws.orphans.append(volume)
+                raise _volume_error(volume.volume_id, described.state_reason)
+            return None
+
+        return Stage(f"waiting for the {kind} volume", run)
 
     def _attach_stage(self, ws: _Ws, kind: str, *, replacement: bool = False) -> Stage:
         def run() -> float | None:
@@ -516,7 +549,14 @@ class WorkSpacesService:
         return str(result.volumes[0].state)
 
     def _delete_volume(self, volume: _Volume) -> None:
+        """Detach (if attached) and delete; NotReady while EBS is still creating it."""
         try:
+            if not volume.attached:
+                state = self._ebs_ws.describe_volumes(volume_ids=[volume.volume_id]).volumes[0]
+                if state.state == "creating":
+                    raise NotReady(_POLL_SECONDS)
+                if state.state in ("deleting", "deleted"):
+                    return
             if volume.attached:
                 self._ebs_ws.detach_volume(volume_id=volume.volume_id)
                 volume.attached = False
@@ -636,8 +676,10 @@ class WorkSpacesService:
             self._detach_stage(ws, "root"),
             self._detach_stage(ws, "user"),
             self._create_stage(ws, "root", replacement=True),
-            self._create_stage(ws, "user", replacement=True, snapshot_id=lambda: snapshot),
+            self._create_stage(ws, "user", replacement=True, snapshot_id=snapshot),
             Stage("rebuilding", lambda: self._rt.settings.rebuild_seconds),
+            self._ready_stage(ws, "root", replacement=True),
+            self._ready_stage(ws, "user", replacement=True, snapshot_id=snapshot),
             self._attach_stage(ws, "root", replacement=True),
             self._attach_stage(ws, "user", replacement=True),
             Stage("swapping in the new volumes", promote),
@@ -658,8 +700,8 @@ class WorkSpacesService:
         for volume in list(ws.replacements.values()):
             try:
                 self._delete_volume(volume)
-            except AwsError:
-                ws.orphans.append(volume)
+            except (AwsError, NotReady):
+                ws.orphans.append(volume)  # terminate deletes it
         ws.replacements = {}
         self._fail(ws, lc.UNHEALTHY, "Rebuild", err, stage)
 
@@ -747,7 +789,8 @@ class WorkSpacesService:
         if ws.snapshot_call is not None:
             ws.snapshot_call.cancel()
             ws.snapshot_call = None
-        self._set_state(ws, lc.TERMINATING, "TerminateWorkspaces")
+        with self._rt.trace.phase("workspaces.terminate"):
+            self._set_state(ws, lc.TERMINATING, "TerminateWorkspaces")
 
         def in_terminate(fn: Callable[[], None]) -> Callable[[], float | None]:
             def run() -> float | None:
@@ -1045,10 +1088,6 @@ class WorkSpacesService:
                 raise OperationNotSupportedException(
                     f"Changing {name} is not supported by the simulator (EBS volumes are not "
                     "resized); launch a new WorkSpace with the size you need.")
-        if ws.state not in (lc.AVAILABLE, lc.STOPPED):
-            raise InvalidResourceStateException(
-                f"The WorkSpace {workspace_id} is {ws.state}; its properties can be modified "
-                "only when it is AVAILABLE or STOPPED.", resource_id=workspace_id)
         mode = changes.get("running_mode", current.running_mode)
         timeout = changes.get("running_mode_auto_stop_timeout_in_minutes",
                               current.running_mode_auto_stop_timeout_in_minutes
@@ -1057,6 +1096,10 @@ class WorkSpacesService:
             timeout = _auto_stop_timeout(mode, timeout)
         except _ItemFailure as bad:
             raise InvalidParameterValuesException(bad.message) from None
+        if ws.state not in (lc.AVAILABLE, lc.STOPPED):
+            raise InvalidResourceStateException(
+                f"The WorkSpace {workspace_id} is {ws.state}; its properties can be modified "
+                "only when it is AVAILABLE or STOPPED.", resource_id=workspace_id)
         if mode == "ALWAYS_ON" and ws.state == lc.STOPPED:
             raise InvalidResourceStateException(
                 f"The WorkSpace {workspace_id} is STOPPED; start it before switching to "
@@ -1225,6 +1268,16 @@ def _is_alias(key: str) -> bool:
 
 def _image_marker(image_id: str) -> bytes:
     return f"envelope-sim bundle image {image_id}\n".encode()
+
+
+def _volume_error(volume_id: str, reason: str | None) -> AwsError:
+    """The error behind a volume EBS put in ``error`` (its reason reads ``"<Code>: <text>"``)."""
+    code, _, text = (reason or "").partition(": ")
+    try:
+        cls = error_for_code(code)
+    except ValidationException:
+        return IncorrectState(f"The volume {volume_id} could not be created: {reason}")
+    return cls(text)
 
 
 def _wrong_state(ws: _Ws, verb: str, allowed: frozenset[str]) -> _ItemFailure:

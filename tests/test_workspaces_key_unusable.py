@@ -1,0 +1,144 @@
+"""An unusable key leaves a running WorkSpace working; the next reboot, rebuild or start fails
+(UNHEALTHY, naming the KMS error); fixing the key and rebooting brings the data back."""
+
+from __future__ import annotations
+
+import pytest
+from test_workspaces_support import Fleet, make_fleet
+
+from simulator.errors import IncorrectState
+
+DATA = b"quarterly-report: the numbers are fine" * 10
+
+
+@pytest.fixture
+def fleet() -> Fleet:
+    return make_fleet()
+
+
+def test_user_data_survives_a_reboot(fleet: Fleet) -> None:
+    ws = fleet.launch()
+    fleet.write(ws, 4096, DATA)
+    assert fleet.ws.reboot_workspaces(
+        reboot_workspace_requests=[{"workspace_id": ws}]).failed_requests == ()
+    assert fleet.state(ws) == "REBOOTING"
+    fleet.sim.run_until_idle()
+    assert fleet.state(ws) == "AVAILABLE"
+    assert fleet.read(ws, 4096, len(DATA)) == DATA
+
+
+def test_disabled_key_walkthrough_keeps_running_then_fails_reboot_then_recovers(
+        fleet: Fleet) -> None:
+    sim = fleet.sim
+    ws = fleet.launch()
+    fleet.write(ws, 0, DATA)
+    fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    sim.run_until_idle()
+    assert fleet.read(ws, 0, len(DATA)) == DATA
+
+    # Disable the key: the running WorkSpace keeps working (EBS holds the key in memory).
+    sim.kms.disable_key(key_id=fleet.key_id)
+    fleet.write(ws, 8192, b"written while the key was disabled")
+    assert fleet.read(ws, 0, len(DATA)) == DATA
+    assert fleet.state(ws) == "AVAILABLE"
+
+    # The next reboot cannot decrypt the data keys: the WorkSpace becomes unusable.
+    fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    sim.run_until_idle()
+    described = fleet.describe(ws)
+    assert described.state == "UNHEALTHY"
+    assert described.error_code == "DisabledException"
+    assert f"{fleet.key_arn} is disabled." in described.error_message
+    with pytest.raises(IncorrectState):  # the volume is detached: no block device
+        fleet.read(ws, 0, len(DATA))
+
+    # Fix the cause and reboot: everything is back, including what was written while disabled.
+    sim.kms.enable_key(key_id=fleet.key_id)
+    fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    sim.run_until_idle()
+    described = fleet.describe(ws)
+    assert described.state == "AVAILABLE"
+    assert described.error_code is None and described.error_message is None
+    assert fleet.read(ws, 0, len(DATA)) == DATA
+    assert fleet.read(ws, 8192, 34) == b"written while the key was disabled"
+
+
+def test_key_pending_deletion_fails_the_reboot_and_cancelling_it_recovers(fleet: Fleet) -> None:
+    sim = fleet.sim
+    ws = fleet.launch()
+    fleet.write(ws, 0, DATA)
+    sim.kms.schedule_key_deletion(key_id=fleet.key_id, pending_window_in_days=7)
+    assert fleet.read(ws, 0, len(DATA)) == DATA  # still running
+    fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    sim.advance(3600)
+    described = fleet.describe(ws)
+    assert described.state == "UNHEALTHY"
+    assert described.error_code == "KMSInvalidStateException"
+    assert f"{fleet.key_arn} is pending deletion." in described.error_message
+    sim.kms.cancel_key_deletion(key_id=fleet.key_id)  # back to Disabled, not Enabled
+    fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    sim.advance(3600)
+    assert fleet.describe(ws).error_code == "DisabledException"
+    sim.kms.enable_key(key_id=fleet.key_id)
+    fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    sim.advance(3600)
+    assert fleet.state(ws) == "AVAILABLE"
+    assert fleet.read(ws, 0, len(DATA)) == DATA
+
+
+def test_start_after_the_key_was_disabled_fails_and_reboot_recovers() -> None:
+    fleet = make_fleet()
+    sim = fleet.sim
+    ws = fleet.launch(workspace_properties={"running_mode": "AUTO_STOP"})
+    fleet.write(ws, 0, DATA)
+    assert fleet.ws.stop_workspaces(workspace_ids=[ws]).failed_requests == ()
+    sim.run_until_idle()
+    assert fleet.state(ws) == "STOPPED"
+    sim.kms.disable_key(key_id=fleet.key_id)
+    fleet.ws.start_workspaces(workspace_ids=[ws])
+    sim.run_until_idle()
+    assert fleet.state(ws) == "UNHEALTHY"
+    assert fleet.describe(ws).error_code == "DisabledException"
+    sim.kms.enable_key(key_id=fleet.key_id)
+    fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    sim.run_until_idle()
+    assert fleet.state(ws) == "AVAILABLE"
+    assert fleet.read(ws, 0, len(DATA)) == DATA
+
+
+def test_failed_rebuild_keeps_the_volumes_so_a_reboot_recovers_all_data() -> None:
+    fleet = make_fleet()
+    sim = fleet.sim
+    ws = fleet.launch()
+    fleet.write(ws, 0, b"before the snapshot")
+    sim.advance(sim.settings.snapshot_interval_hours * 3600 + 600)  # one snapshot taken
+    fleet.write(ws, 4096, b"after the snapshot")
+    sim.kms.disable_key(key_id=fleet.key_id)
+    assert fleet.ws.rebuild_workspaces(workspace_ids=[ws]).failed_requests == ()
+    sim.run_until_idle()
+    assert fleet.state(ws) == "UNHEALTHY"
+    assert fleet.describe(ws).error_code == "DisabledException"
+    sim.kms.enable_key(key_id=fleet.key_id)
+    fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    sim.run_until_idle()
+    assert fleet.state(ws) == "AVAILABLE"
+    assert fleet.read(ws, 0, 19) == b"before the snapshot"
+    assert fleet.read(ws, 4096, 18) == b"after the snapshot"
+
+
+def test_disabling_the_key_during_provisioning_leaves_the_launch_in_error(fleet: Fleet) -> None:
+    sim = fleet.sim
+    ws = fleet.launch(wait=False)
+    sim.advance(60)  # volumes created (steps 2-4, 8); not yet attached
+    assert fleet.state(ws) == "PENDING"
+    sim.kms.disable_key(key_id=fleet.key_id)
+    sim.run_until_idle()
+    described = fleet.describe(ws)
+    assert described.state == "ERROR"
+    assert described.error_code == "DisabledException"
+    assert f"{fleet.key_arn} is disabled." in described.error_message
+    # An ERROR WorkSpace can still be terminated, and terminate cleans everything up.
+    assert fleet.ws.terminate_workspaces(workspace_ids=[ws]).failed_requests == ()
+    sim.run_until_idle()
+    assert fleet.state(ws) == "GONE"
+    assert sim.ebs.describe_volumes().volumes == ()

@@ -1,0 +1,227 @@
+"""The state rules of reboot, rebuild, stop, start and terminate, and their per-item failures."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from test_workspaces_support import Fleet, make_fleet
+
+from simulator.errors import (
+    AccessDeniedException,
+    IncorrectState,
+    InvalidParameterValuesException,
+    ValidationException,
+)
+
+
+@pytest.fixture
+def fleet() -> Fleet:
+    return make_fleet()
+
+
+def test_launch_is_pending_for_the_provisioning_time_then_available(fleet: Fleet) -> None:
+    sim = fleet.sim
+    start = sim.clock.now()
+    ws = fleet.launch(wait=False)
+    assert fleet.state(ws) == "PENDING"
+    sim.advance(sim.settings.encrypted_root_provisioning_seconds - 1)
+    assert fleet.state(ws) == "PENDING"
+    sim.run_until_idle()
+    assert fleet.state(ws) == "AVAILABLE"
+    assert sim.clock.now() - start == timedelta(
+        seconds=sim.settings.encrypted_root_provisioning_seconds)
+    described = fleet.describe(ws)
+    assert described.ip_address and described.computer_name
+
+
+def test_without_root_encryption_provisioning_takes_the_shorter_time(fleet: Fleet) -> None:
+    sim = fleet.sim
+    start = sim.clock.now()
+    fleet.launch(root_volume_encryption_enabled=False)
+    assert sim.clock.now() - start == timedelta(seconds=sim.settings.provisioning_seconds)
+
+
+def test_reboot_is_refused_while_pending(fleet: Fleet) -> None:
+    ws = fleet.launch(wait=False)
+    result = fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    assert len(result.failed_requests) == 1
+    failure = result.failed_requests[0]
+    assert (failure.workspace_id, failure.error_code) == (ws, "InvalidResourceState")
+    assert "PENDING" in failure.error_message
+
+
+def test_unknown_workspace_fails_the_item_not_the_batch(fleet: Fleet) -> None:
+    ws = fleet.launch()
+    result = fleet.ws.reboot_workspaces(workspace_ids=["ws-000000000", ws])
+    assert [(f.workspace_id, f.error_code) for f in result.failed_requests] == [
+        ("ws-000000000", "ResourceNotFound.Workspace")]
+    assert fleet.state(ws) == "REBOOTING"
+
+
+def test_reboot_while_rebooting_is_refused_until_stuck_for_20_minutes(fleet: Fleet) -> None:
+    sim = fleet.sim
+    sim.settings.reboot_seconds = 3 * 3600  # a reboot that hangs
+    ws = fleet.launch()
+    fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    sim.advance(60)
+    again = fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    assert [f.error_code for f in again.failed_requests] == ["InvalidResourceState"]
+    assert "REBOOTING" in again.failed_requests[0].error_message
+    sim.advance(20 * 60)
+    assert fleet.ws.reboot_workspaces(workspace_ids=[ws]).failed_requests == ()
+    sim.settings.reboot_seconds = 60
+    sim.run_until_idle()
+    assert fleet.state(ws) == "AVAILABLE"
+
+
+def test_rebuild_takes_exactly_one_workspace(fleet: Fleet) -> None:
+    with pytest.raises(InvalidParameterValuesException, match="between 1 and 1"):
+        fleet.ws.rebuild_workspaces(workspace_ids=["ws-000000001", "ws-000000002"])
+
+
+def test_stop_and_start_need_auto_stop(fleet: Fleet) -> None:
+    always_on = fleet.launch("jdoe")
+    auto = fleet.launch("asmith", workspace_properties={"running_mode": "AUTO_STOP"})
+    result = fleet.ws.stop_workspaces(workspace_ids=[always_on, auto])
+    assert [(f.workspace_id, f.error_code) for f in result.failed_requests] == [
+        (always_on, "OperationNotSupported")]
+    assert "ALWAYS_ON" in result.failed_requests[0].error_message
+    assert fleet.state(auto) == "STOPPING"
+    fleet.sim.run_until_idle()
+    assert fleet.state(auto) == "STOPPED"
+    assert fleet.describe(auto).workspace_properties.running_mode_auto_stop_timeout_in_minutes \
+        == 60
+
+
+def test_stop_drops_the_keys_and_start_brings_the_data_back(fleet: Fleet) -> None:
+    sim = fleet.sim
+    ws = fleet.launch(workspace_properties={"running_mode": "AUTO_STOP"})
+    fleet.write(ws, 0, b"kept across stop and start")
+    fleet.ws.stop_workspaces(stop_workspace_requests=[{"workspace_id": ws}])
+    sim.run_until_idle()
+    decrypts = len(sim.audit.events(event_name="Decrypt"))
+    with pytest.raises(IncorrectState):  # the volume is detached: no block device
+        fleet.read(ws, 0, 26)
+    again = fleet.ws.stop_workspaces(workspace_ids=[ws])
+    assert [f.error_code for f in again.failed_requests] == ["InvalidResourceState"]
+    fleet.ws.start_workspaces(start_workspace_requests=[{"workspace_id": ws}])
+    assert fleet.state(ws) == "STARTING"
+    sim.run_until_idle()
+    assert fleet.state(ws) == "AVAILABLE"
+    assert fleet.read(ws, 0, 26) == b"kept across stop and start"
+    assert len(sim.audit.events(event_name="Decrypt")) == decrypts + 2  # steps 5-6 again
+
+
+def test_start_needs_a_stopped_workspace(fleet: Fleet) -> None:
+    ws = fleet.launch(workspace_properties={"running_mode": "AUTO_STOP"})
+    result = fleet.ws.start_workspaces(workspace_ids=[ws])
+    assert [f.error_code for f in result.failed_requests] == ["InvalidResourceState"]
+    assert "AVAILABLE" in result.failed_requests[0].error_message
+
+
+def test_terminate_goes_terminating_terminated_then_gone(fleet: Fleet) -> None:
+    sim = fleet.sim
+    ws = fleet.launch()
+    fleet.ws.terminate_workspaces(terminate_workspace_requests=[{"workspace_id": ws}])
+    assert fleet.state(ws) == "TERMINATING"
+    sim.advance(sim.settings.terminate_seconds)
+    assert fleet.state(ws) == "TERMINATED"
+    sim.advance(sim.settings.terminated_visible_seconds - 1)
+    assert fleet.state(ws) == "TERMINATED"
+    sim.advance(1)
+    assert fleet.state(ws) == "GONE"
+    assert sim.ebs.describe_volumes().volumes == ()
+    assert list(sim.kms.grants.list(fleet.key_arn)) == []
+    # The user may have a new WorkSpace now.
+    assert fleet.launch() != ws
+
+
+def test_terminate_twice_is_harmless(fleet: Fleet) -> None:
+    ws = fleet.launch()
+    assert fleet.ws.terminate_workspaces(workspace_ids=[ws]).failed_requests == ()
+    assert fleet.ws.terminate_workspaces(workspace_ids=[ws]).failed_requests == ()
+    fleet.sim.run_until_idle()
+    assert fleet.state(ws) == "GONE"
+
+
+def test_terminate_while_pending_cancels_provisioning_and_cleans_up(fleet: Fleet) -> None:
+    sim = fleet.sim
+    ws = fleet.launch(wait=False)
+    sim.advance(60)  # the volumes exist, not yet attached
+    assert len(sim.ebs.describe_volumes().volumes) == 2
+    fleet.ws.terminate_workspaces(workspace_ids=[ws])
+    sim.run_until_idle()
+    assert fleet.state(ws) == "GONE"
+    assert sim.ebs.describe_volumes().volumes == ()
+    assert list(sim.kms.grants.list(fleet.key_arn)) == []
+
+
+def test_terminate_is_refused_while_suspended_for_an_image() -> None:
+    fleet = make_fleet()
+    ws = fleet.launch(root_volume_encryption_enabled=False, user_volume_encryption_enabled=False)
+    fleet.ws.create_workspace_image(name="golden", description="base image", workspace_id=ws)
+    assert fleet.state(ws) == "SUSPENDED"
+    result = fleet.ws.terminate_workspaces(workspace_ids=[ws])
+    assert [f.error_code for f in result.failed_requests] == ["InvalidResourceState"]
+    assert "SUSPENDED" in result.failed_requests[0].error_message
+    fleet.sim.run_until_idle()
+    assert fleet.state(ws) == "AVAILABLE"
+    assert fleet.ws.terminate_workspaces(workspace_ids=[ws]).failed_requests == ()
+
+
+def test_shorthand_and_aws_shaped_requests_are_exclusive(fleet: Fleet) -> None:
+    with pytest.raises(ValidationException, match="not both"):
+        fleet.ws.reboot_workspaces(reboot_workspace_requests=[{"workspace_id": "ws-000000001"}],
+                                   workspace_ids=["ws-000000001"])
+    with pytest.raises(ValidationException, match="missing"):
+        fleet.ws.terminate_workspaces()
+
+
+@pytest.mark.parametrize("requests", [
+    [{"workspace_id": "bad"}], [{"workspaceid": "ws-000000001"}], ["ws-000000001"], [{}],
+])
+def test_malformed_change_requests_are_validation_errors(fleet: Fleet, requests: object) -> None:
+    with pytest.raises(ValidationException):
+        fleet.ws.reboot_workspaces(reboot_workspace_requests=requests)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("count", [0, 26])
+def test_change_batches_hold_1_to_25(fleet: Fleet, count: int) -> None:
+    with pytest.raises(InvalidParameterValuesException):
+        fleet.ws.terminate_workspaces(workspace_ids=["ws-000000001"] * count)
+
+
+def test_a_caller_without_permission_is_denied_for_the_whole_call(fleet: Fleet) -> None:
+    sim = fleet.sim
+    ws = fleet.launch()
+    sim.iam.create_user(user_name="Mallory")
+    sim.iam.put_user_policy(user_name="Mallory", policy_name="DescribeOnly",
+                            policy_document=json.dumps({"Version": "2012-10-17", "Statement": [
+                                {"Effect": "Allow", "Action": "workspaces:Describe*",
+                                 "Resource": "*"}]}))
+    mallory = sim.as_principal("arn:aws:iam::123456789012:user/Mallory").workspaces
+    assert [w.workspace_id for w in mallory.describe_workspaces().workspaces] == [ws]
+    for call in (mallory.reboot_workspaces, mallory.terminate_workspaces,
+                 mallory.rebuild_workspaces):
+        with pytest.raises(AccessDeniedException, match="Mallory"):
+            call(workspace_ids=[ws])
+    assert fleet.state(ws) == "AVAILABLE"
+
+
+def test_policy_naming_one_workspace_allows_only_that_one(fleet: Fleet) -> None:
+    sim = fleet.sim
+    first = fleet.launch("jdoe")
+    second = fleet.launch("asmith")
+    arn = f"arn:aws:workspaces:us-west-2:123456789012:workspace/{first}"
+    sim.iam.create_user(user_name="Helpdesk")
+    sim.iam.put_user_policy(user_name="Helpdesk", policy_name="RebootOne",
+                            policy_document=json.dumps({"Version": "2012-10-17", "Statement": [
+                                {"Effect": "Allow", "Action": "workspaces:RebootWorkspaces",
+                                 "Resource": arn}]}))
+    helpdesk = sim.as_principal("arn:aws:iam::123456789012:user/Helpdesk").workspaces
+    with pytest.raises(AccessDeniedException):
+        helpdesk.reboot_workspaces(workspace_ids=[first, second])
+    assert fleet.state(first) == fleet.state(second) == "AVAILABLE"
+    assert helpdesk.reboot_workspaces(workspace_ids=[first]).failed_requests == ()
