@@ -246,6 +246,20 @@ def test_subset_lookup_scans_when_the_context_is_larger_than_the_bucket():
     assert find(store, context=big) is None
 
 
+def test_subset_lookup_with_many_constraints_and_a_large_context_finds_the_right_grant():
+    _, store = new_store()
+    made = {}
+    for i in range(12):  # more distinct constraints than are scanned outright
+        c = GrantConstraints(encryption_context_subset={f"k{i}": f"v{i}", f"k{i + 1}": "x"})
+        made[i] = create(store, constraints=c)[0]
+    big = {f"k{i}": f"v{i}" for i in range(16)}  # 2**16 subsets > 12 constraints: scan
+    assert find(store, context=big) is None
+    big["k6"] = "x"
+    assert find(store, context=big) == made[5]
+    small = {"k3": "v3", "K4": "x", "other": "o"}  # 2**3 <= 12: enumerate subsets
+    assert find(store, context=small) == made[3]
+
+
 def test_new_grant_needs_its_token_until_propagation_passes():
     rt, store = new_store(propagation=300)
     grant, token = create(store)

@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from ..errors import MalformedPolicyDocumentException
 
@@ -34,13 +35,21 @@ __all__ = [
     "OPERATORS",
     "Condition",
     "ConditionContext",
+    "ConditionLookup",
     "glob_regex",
     "normalize_context",
     "parse_condition_block",
+    "request_values",
 ]
 
 #: A request's condition keys, lower-cased, each with its values as strings.
 ConditionContext = Mapping[str, tuple[str, ...]]
+
+
+class ConditionLookup(Protocol):
+    """Anything that answers ``get(lower_case_key)`` with the request's values or None."""
+
+    def get(self, key: str, /) -> tuple[str, ...] | None: ...
 
 _Matcher = Callable[[str], bool]
 
@@ -247,14 +256,18 @@ class Condition:
     values: tuple[str, ...]
     _test: Callable[[tuple[str, ...] | None], bool] = field(
         compare=False, repr=False, hash=False)
+    _key: str = field(default="", compare=False, repr=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", self.key.lower())
 
     @property
     def key_lower(self) -> str:
-        return self.key.lower()
+        return self._key
 
-    def holds(self, context: ConditionContext) -> bool:
+    def holds(self, context: ConditionLookup) -> bool:
         """Whether this condition is true for a request with these (lower-cased) keys."""
-        return self._test(context.get(self.key.lower()))
+        return self._test(context.get(self._key))
 
 
 def _scalar(value: object, where: str) -> str:
@@ -367,7 +380,8 @@ def parse_condition_block(block: object, *, reject_set_on_context_keys: bool = F
     return tuple(out)
 
 
-def _request_values(value: object) -> tuple[str, ...] | None:
+def request_values(value: object) -> tuple[str, ...] | None:
+    """One request condition value as a tuple of strings (None: the key is absent)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -378,7 +392,7 @@ def _request_values(value: object) -> tuple[str, ...] | None:
         return (value.isoformat(),)
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
-        return tuple(v for item in items for v in (_request_values(item) or ()))
+        return tuple(v for item in items for v in (request_values(item) or ()))
     return (str(value),)
 
 
@@ -386,7 +400,7 @@ def normalize_context(conditions: Mapping[str, object]) -> dict[str, tuple[str, 
     """A request's condition keys lower-cased, each value as a tuple of strings (None dropped)."""
     out: dict[str, tuple[str, ...]] = {}
     for k, v in conditions.items():
-        vals = _request_values(v)
+        vals = request_values(v)
         if vals is not None:
             low = k.lower()
             out[low] = out[low] + vals if low in out else vals

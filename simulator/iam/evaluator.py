@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from ..errors import MESSAGES
-from .conditions import normalize_context
+from .conditions import normalize_context, request_values
 from .policy import PolicyDocument, role_arn_of
 from .principals import Caller
 
@@ -93,40 +93,82 @@ _PRINCIPAL_TYPES = {"Root": "Account", "IAMUser": "User", "AssumedRole": "Assume
                     "FederatedUser": "FederatedUser"}
 
 
-def request_context(request: AuthRequest) -> dict[str, tuple[str, ...]]:
-    """The request's condition keys, lower-cased, with the keys derived from the caller added."""
-    ctx = normalize_context(request.conditions) if request.conditions else {}
+_DERIVED_KEYS = ("aws:principalarn", "aws:principalaccount", "aws:principaltype",
+                 "aws:username", "aws:viaawsservice", "kms:calleraccount", "kms:viaservice",
+                 "aws:currenttime", "aws:epochtime")
+
+
+def _derived(request: AuthRequest, key: str) -> tuple[str, ...] | None:
+    """The value of a condition key the evaluator derives from the caller (None: absent)."""
     caller = request.caller
-    role = role_arn_of(caller)
-    ctx.setdefault("aws:principalarn", (role or caller.arn,))
-    ctx.setdefault("aws:principalaccount", (caller.account_id,))
-    ctx.setdefault("aws:principaltype", (_PRINCIPAL_TYPES.get(caller.type, caller.type),))
-    if caller.type == "IAMUser" and caller.user_name:
-        ctx.setdefault("aws:username", (caller.user_name,))
-    ctx.setdefault("aws:viaawsservice", ("true" if caller.via_service else "false",))
-    if request.action[:4].lower() == "kms:":
-        ctx.setdefault("kms:calleraccount", (caller.account_id,))
-        if caller.via_service:
-            ctx.setdefault("kms:viaservice", (caller.via_service,))
+    if key == "aws:principalarn":
+        return (role_arn_of(caller) or caller.arn,)
+    if key == "aws:principalaccount":
+        return (caller.account_id,)
+    if key == "aws:principaltype":
+        return (_PRINCIPAL_TYPES.get(caller.type, caller.type),)
+    if key == "aws:username":
+        return (caller.user_name,) if caller.type == "IAMUser" and caller.user_name else None
+    if key == "aws:viaawsservice":
+        return ("true" if caller.via_service else "false",)
+    if key.startswith("kms:") and request.action[:4].lower() == "kms:":
+        if key == "kms:calleraccount":
+            return (caller.account_id,)
+        if key == "kms:viaservice":
+            return (caller.via_service,) if caller.via_service else None
     if request.now is not None:
-        ctx.setdefault("aws:currenttime", (request.now.isoformat(),))
-        ctx.setdefault("aws:epochtime", (str(int(request.now.timestamp())),))
+        if key == "aws:currenttime":
+            return (request.now.isoformat(),)
+        if key == "aws:epochtime":
+            return (str(int(request.now.timestamp())),)
+    return None
+
+
+def request_context(request: AuthRequest) -> dict[str, tuple[str, ...]]:
+    """The request's condition keys, lower-cased, with the keys derived from the caller added
+    where the request does not give them."""
+    ctx = normalize_context(request.conditions) if request.conditions else {}
+    for key in _DERIVED_KEYS:
+        if key not in ctx:
+            value = _derived(request, key)
+            if value is not None:
+                ctx[key] = value
     return ctx
 
 
 class _Ctx:
-    """Builds the condition context only if a statement with conditions needs it."""
+    """The condition context, computed key by key and only when a condition asks for it."""
 
-    __slots__ = ("_ctx", "_req")
+    __slots__ = ("_lower", "_req", "_values")
 
     def __init__(self, req: AuthRequest) -> None:
         self._req = req
-        self._ctx: dict[str, tuple[str, ...]] | None = None
+        self._lower: dict[str, list[str]] | None = None
+        self._values: dict[str, tuple[str, ...] | None] = {}
 
-    def get(self) -> dict[str, tuple[str, ...]]:
-        if self._ctx is None:
-            self._ctx = request_context(self._req)
-        return self._ctx
+    def get(self, key: str) -> tuple[str, ...] | None:
+        """Values of a (lower-case) condition key, or None when the request lacks it."""
+        try:
+            return self._values[key]
+        except KeyError:
+            pass
+        lower = self._lower
+        if lower is None:
+            lower = self._lower = {}
+            for k in self._req.conditions:
+                lower.setdefault(k.lower(), []).append(k)
+        originals = lower.get(key)
+        value: tuple[str, ...] | None = None
+        if originals is not None:
+            conds = self._req.conditions
+            if len(originals) == 1:
+                value = request_values(conds[originals[0]])
+            else:  # the same key in several cases: all their values
+                value = normalize_context({k: conds[k] for k in originals}).get(key)
+        if value is None:
+            value = _derived(self._req, key)
+        self._values[key] = value
+        return value
 
 
 def _denied(request: AuthRequest, policy_kind: str, *, explicit: bool) -> Decision:
@@ -145,7 +187,7 @@ def _identity(request: AuthRequest, identity_policies: Sequence[PolicyDocument],
     action, resource = request.action, request.resource
     for doc in identity_policies:
         for st in doc.applicable(action, resource):
-            if st.conditions and not st.conditions_hold(ctx.get()):
+            if st.conditions and not st.conditions_hold(ctx):
                 continue
             if st.effect == "Deny":
                 return None
@@ -160,11 +202,8 @@ def authorize_kms(request: AuthRequest, *, key_policy: PolicyDocument,
     caller = request.caller
     ctx = _Ctx(request)
     direct = account = False
-    for st in key_policy.applicable(request.action, request.resource):
-        m = st.principal_match(caller)
-        if not m:
-            continue
-        if st.conditions and not st.conditions_hold(ctx.get()):
+    for st, m in key_policy.applicable_to(request.action, request.resource, caller):
+        if st.conditions and not st.conditions_hold(ctx):
             continue
         if st.effect == "Deny":
             return _denied(request, "resource-based", explicit=True)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import LimitExceededException, MalformedPolicyDocumentException, ValidationException
-from .conditions import Condition, glob_regex, parse_condition_block
+from .conditions import Condition, ConditionLookup, glob_regex, parse_condition_block
 from .principals import Caller
 
 __all__ = [
@@ -268,8 +268,12 @@ class Statement:
             return 0 if self.not_principal.match(caller) == 2 else 2
         return 2
 
-    def conditions_hold(self, context: dict[str, tuple[str, ...]]) -> bool:
-        return all(c._test(context.get(c.key_lower)) for c in self.conditions)
+    def conditions_hold(self, context: ConditionLookup) -> bool:
+        """Whether every condition holds; ``context.get(lower_case_key)`` gives request values."""
+        for c in self.conditions:  # noqa: SIM110 - a plain loop beats all() on the hot path
+            if not c._test(context.get(c._key)):
+                return False
+        return True
 
 
 def _compile_statement(raw: object, kind: PolicyKind, account_id: str,
@@ -389,6 +393,8 @@ class PolicyDocument:
     id: str | None = None
     _cache: dict[tuple[str, str], tuple[Statement, ...]] = field(
         default_factory=dict, compare=False, repr=False, hash=False)
+    _caller_cache: dict[tuple[str | None, ...], tuple[tuple[Statement, int], ...]] = field(
+        default_factory=dict, compare=False, repr=False, hash=False)
 
     def applicable(self, action: str, resource: str) -> tuple[Statement, ...]:
         """The statements whose action and resource elements cover this request (cached)."""
@@ -403,6 +409,24 @@ class PolicyDocument:
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[k] = found
+        return found
+
+    def applicable_to(self, action: str, resource: str,
+                      caller: Caller) -> tuple[tuple[Statement, int], ...]:
+        """The applicable statements whose principal covers ``caller``, each with its
+        :meth:`Statement.principal_match` level (2: the caller itself, 1: its account); cached.
+        """
+        k = (action, resource, caller.arn, caller.account_id, caller.role_arn, caller.type,
+             caller.principal_id)
+        try:
+            return self._caller_cache[k]
+        except KeyError:
+            pass
+        found = tuple((s, m) for s in self.applicable(action, resource)
+                      if (m := s.principal_match(caller)))
+        if len(self._caller_cache) >= _CACHE_LIMIT:
+            self._caller_cache.clear()
+        self._caller_cache[k] = found
         return found
 
     @property

@@ -22,10 +22,11 @@ from __future__ import annotations
 import base64
 import builtins
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import combinations
+from itertools import chain, combinations
+from math import comb
 from types import MappingProxyType
 
 from ..errors import InvalidGrantTokenException, LimitExceededException
@@ -49,6 +50,8 @@ CONTEXT_OPERATIONS = frozenset({
 GRANTS_PER_KEY_LIMIT = 50_000
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,8192}\Z")
 _TOKEN_BYTES = 48
+#: Buckets with at most this many distinct Subset constraints are scanned (cheaper than lookups).
+_SCAN_BELOW = 4
 
 Pairs = frozenset[tuple[str, str]]
 _EMPTY: Pairs = frozenset()
@@ -58,7 +61,7 @@ def _pairs(context: Mapping[str, str] | None) -> Pairs:
     """Grant-constraint view of a context: keys case-insensitive, values case-sensitive."""
     if not context:
         return _EMPTY
-    return frozenset((k.lower(), v) for k, v in context.items())
+    return frozenset(zip(map(str.lower, context), context.values(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -140,24 +143,33 @@ class _Entry:
 
 
 class _Bucket:
-    """The grants of one (key, grantee, operation), split by constraint shape."""
+    """The grants of one (key, grantee, operation), split by constraint shape.
 
-    __slots__ = ("equals", "free", "subset")
+    ``subset_sizes`` counts Subset constraints by number of pairs, so a lookup enumerates only
+    the subsets of the request that have a size some constraint has.
+    """
+
+    __slots__ = ("equals", "free", "subset", "subset_sizes")
 
     def __init__(self) -> None:
         self.free: dict[str, _Entry] = {}
         self.equals: dict[Pairs, dict[str, _Entry]] = {}
         self.subset: dict[Pairs, dict[str, _Entry]] = {}
-
-    def _slot(self, e: _Entry) -> dict[str, _Entry]:
-        if e.eq is not None:
-            return self.equals.setdefault(e.eq, {})
-        if e.sub:
-            return self.subset.setdefault(e.sub, {})
-        return self.free
+        self.subset_sizes: dict[int, int] = {}
 
     def add(self, e: _Entry) -> None:
-        self._slot(e)[e.grant.grant_id] = e
+        gid = e.grant.grant_id
+        if e.eq is not None:
+            self.equals.setdefault(e.eq, {})[gid] = e
+        elif e.sub:
+            d = self.subset.get(e.sub)
+            if d is None:
+                d = self.subset[e.sub] = {}
+                n = len(e.sub)
+                self.subset_sizes[n] = self.subset_sizes.get(n, 0) + 1
+            d[gid] = e
+        else:
+            self.free[gid] = e
 
     def remove(self, e: _Entry) -> None:
         gid = e.grant.grant_id
@@ -173,37 +185,53 @@ class _Bucket:
                 d.pop(gid, None)
                 if not d:
                     del self.subset[e.sub]
+                    n = len(e.sub)
+                    left = self.subset_sizes[n] - 1
+                    if left:
+                        self.subset_sizes[n] = left
+                    else:
+                        del self.subset_sizes[n]
         else:
             self.free.pop(gid, None)
 
     def empty(self) -> bool:
         return not (self.free or self.equals or self.subset)
 
-    def candidates(self, request: Pairs | None) -> Iterator[_Entry]:
-        """Entries whose constraints may allow ``request`` (None: constraints are ignored)."""
-        yield from self.free.values()
-        if request is None:
-            for d in self.equals.values():
-                yield from d.values()
-            for d in self.subset.values():
-                yield from d.values()
-            return
+    def groups(self, request: Pairs | None) -> Iterable[dict[str, _Entry]]:
+        """Groups of entries whose constraints may allow ``request`` (None: ignore constraints).
+
+        Flat in the bucket's size: an Equals lookup is one dict lookup; Subset lookups look up
+        each subset of the request of a size some constraint has, unless that is more lookups
+        than there are distinct Subset constraints, in which case those are scanned.
+        """
+        if request is None:  # lazily: the first live grant usually ends the search
+            return chain((self.free,), self.equals.values(), self.subset.values())
+        out = [self.free] if self.free else []
         hit = self.equals.get(request)
         if hit is not None:
-            yield from hit.values()
-        if not self.subset or not request:
-            return
-        if 2 ** len(request) <= len(self.subset):
-            ordered = sorted(request)
-            for r in range(1, len(ordered) + 1):
-                for combo in combinations(ordered, r):
-                    hit = self.subset.get(frozenset(combo))
-                    if hit is not None:
-                        yield from hit.values()
-        else:
-            for pairs, d in self.subset.items():
-                if pairs <= request:
-                    yield from d.values()
+            out.append(hit)
+        subset = self.subset
+        if not subset:
+            return out
+        if len(subset) <= _SCAN_BELOW:
+            out.extend(d for pairs, d in subset.items() if pairs <= request)
+            return out
+        n = len(request)
+        sizes = [r for r in self.subset_sizes if r <= n]
+        if sum(comb(n, r) for r in sizes) > len(subset):
+            out.extend(d for pairs, d in subset.items() if pairs <= request)
+            return out
+        for r in sorted(sizes):
+            if r == n:
+                hit = subset.get(request)
+                if hit is not None:
+                    out.append(hit)
+                continue
+            for combo in combinations(sorted(request), r):
+                hit = subset.get(frozenset(combo))
+                if hit is not None:
+                    out.append(hit)
+        return out
 
 
 class GrantStore:
@@ -314,7 +342,7 @@ class GrantStore:
         now = self._clock.now()
         delay = self._settings.grant_propagation_seconds
         window = timedelta(seconds=delay) if delay > 0 else None
-        request = (_pairs(encryption_context) if operation in CONTEXT_OPERATIONS else None)
+        request = _pairs(encryption_context) if operation in CONTEXT_OPERATIONS else None
         presented: set[int] = set()
         if tokens:
             for e in self._resolve(tokens):
@@ -328,23 +356,33 @@ class GrantStore:
         bucket = self._index.get((key_arn, grantee, operation))
         if bucket is None:
             return None
-        dead: builtins.list[_Entry] = []
+        dead: builtins.list[_Entry] | None = None
         found: Grant | None = None
-        for e in bucket.candidates(request):
-            if not _live_retired(e, now, window):
-                dead.append(e)
-                continue
-            if (window is not None and now - e.grant.creation_date < window
-                    and id(e) not in presented):
-                continue  # not propagated yet, and no token for it
-            if request is not None and not _allows((e.eq, e.sub), request):
-                continue
-            if check is not None and not check(e.grant):
-                continue
-            found = e.grant
-            break
-        for e in dead:
-            self._unindex(e)
+        for group in bucket.groups(request):
+            for e in group.values():
+                if e.retired_at is not None and not _live_retired(e, now, window):
+                    dead = dead or []
+                    dead.append(e)
+                    continue
+                if (window is not None and now - e.grant.creation_date < window
+                        and id(e) not in presented):
+                    continue  # not propagated yet, and no token for it
+                if request is not None:
+                    # The lookup narrowed by shape; a grant with both constraints, or a
+                    # scanned group, is verified here.
+                    if e.eq is not None and e.eq != request:
+                        continue
+                    if e.sub and not e.sub <= request:
+                        continue
+                if check is not None and not check(e.grant):
+                    continue
+                found = e.grant
+                break
+            if found is not None:
+                break
+        if dead:
+            for e in dead:
+                self._unindex(e)
         return found
 
     # --- reading ----------------------------------------------------------------------------
