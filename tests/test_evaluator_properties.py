@@ -102,6 +102,7 @@ grant_spec = st.fixed_dictionaries({
                                             "GenerateDataKey", "CreateGrant"]),
                            min_size=1, max_size=3),
     "subset": st.sampled_from([None, {"dept": "hr"}, {"DEPT": "hr"}, {"dept": "it"}]),
+    "retired": st.booleans(),
 })
 request_spec = st.fixed_dictionaries({
     "caller": st.sampled_from(sorted(CALLERS)),
@@ -140,13 +141,19 @@ def test_decisions_agree_with_an_independent_model(key_stmts, iam_stmts, grants,
         iam_docs = [parse_policy(json.dumps({"Statement": [to_json(s, False)
                                                            for s in iam_stmts]}),
                                  kind="identity", account_id=ACCOUNT)]
-    store = GrantStore(make_runtime())
-    for g in grants:
-        store.create(key_arn=KEY_ARN, grantee_principal=CALLERS[g["grantee"]].arn,
-                     operations=g["operations"],
-                     constraints=(None if g["subset"] is None else
-                                  GrantConstraints(encryption_context_subset=g["subset"])),
-                     retiring_principal=None, name=None, created_by=ROOT.arn)
+    rt = make_runtime(propagation=60)
+    store = GrantStore(rt)
+    made = [store.create(key_arn=KEY_ARN, grantee_principal=CALLERS[g["grantee"]].arn,
+                         operations=g["operations"],
+                         constraints=(None if g["subset"] is None else
+                                      GrantConstraints(encryption_context_subset=g["subset"])),
+                         retiring_principal=None, name=None, created_by=ROOT.arn)[0]
+            for g in grants]
+    rt.clock.advance(60)  # propagated
+    for g, grant in zip(grants, made, strict=True):
+        if g["retired"]:
+            store.retire(grant)
+    rt.clock.advance(60)  # and the retirements too
 
     conditions = {f"kms:EncryptionContext:{k}": v for k, v in (context or {}).items()}
     conditions["kms:GrantIsForAWSResource"] = caller.via_service is not None
@@ -177,7 +184,7 @@ def test_decisions_agree_with_an_independent_model(key_stmts, iam_stmts, grants,
                 else:
                     iam_allow = True
     grant_ok = any(
-        CALLERS[g["grantee"]].arn == caller.arn and grant_op in g["operations"]
+        not g["retired"] and CALLERS[g["grantee"]].arn == caller.arn and grant_op in g["operations"]
         and (not uses_context or g["subset"] is None or all(
             any(k.lower() == ck.lower() and v == cv for ck, cv in (context or {}).items())
             for k, v in g["subset"].items()))
