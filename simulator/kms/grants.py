@@ -266,7 +266,7 @@ class GrantStore:
             for e in self._by_name.get((key_arn, name), ()):
                 if self._same(e.grant, grantee_principal, ops, constraints, retiring_principal):
                     return e.grant, self._issue_token(e)
-        current = self._by_key.setdefault(key_arn, {})
+        current = self._by_key.get(key_arn, {})
         if len(current) >= self.max_grants_per_key:
             raise LimitExceededException(
                 f"The grant quota for this KMS key ({self.max_grants_per_key} grants) has been "
@@ -278,7 +278,7 @@ class GrantStore:
             issuing_account=f"arn:aws:iam::{_account_of(key_arn)}:root",
             creation_date=self._clock.now(), created_by=created_by)
         e = _Entry(grant)
-        current[grant.grant_id] = e
+        self._by_key.setdefault(key_arn, current)[grant.grant_id] = e
         if name is not None:
             self._by_name.setdefault((key_arn, name), []).append(e)
         if retiring_principal is not None:
