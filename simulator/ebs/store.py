@@ -86,7 +86,7 @@ class BlockStore:
         plain = codec.decode(self, first, last - first + 1)
         head = offset - first * BLOCK_SIZE
         if head == 0 and len(plain) == length:
-            return bytes(plain)
+            return plain if isinstance(plain, bytes) else bytes(plain)
         return bytes(memoryview(plain)[head:head + length])
 
     def write(self, codec: BlockCodec, offset: int, data: memoryview) -> None:
@@ -199,23 +199,23 @@ class GcmCodec:
             blocks[first + i] = block
             written[first + i] = (who, base + 1 + i)
 
-    def decode(self, store: BlockStore, first: int, count: int) -> bytearray:
-        out = bytearray(count * BLOCK_SIZE)
+    def decode(self, store: BlockStore, first: int, count: int) -> bytes:
+        parts: list[bytes] = []
         blocks, written = store.blocks, store.written
-        for i in range(count):
-            index = first + i
+        for index in range(first, first + count):
             stored = blocks.get(index)
             expected = written.get(index)
             if stored is None and expected is None:
-                continue  # never written: zeros
+                parts.append(_ZERO_BLOCK)  # never written: zeros
+                continue
             if stored is None or expected is None:
                 raise TamperedBlock(index)  # a block appeared or vanished behind our back
             aad = gcm_block_aad(expected[0].encode(), index, expected[1])
             try:
-                out[i * BLOCK_SIZE:(i + 1) * BLOCK_SIZE] = self._cipher.open(stored, aad)
+                parts.append(self._cipher.open(stored, aad))
             except BlockAuthenticationError:
                 raise TamperedBlock(index) from None
-        return out
+        return b"".join(parts)
 
     def close(self) -> None:
         self._cipher.close()
