@@ -86,7 +86,9 @@ class Simulation:
                                             self.iam, self.root)
 
     def _wire_faults(self) -> None:
-        pass
+        from .faults import FaultInjector
+
+        self.faults = FaultInjector(self.runtime, self.kms, self.ebs, self.workspaces)
 
     @property
     def account_id(self) -> str:

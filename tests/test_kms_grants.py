@@ -142,6 +142,8 @@ def test_retire_by_token_by_the_retiring_principal(sim: Simulation, bob: str) ->
         sim.as_principal(bob).kms.retire_grant(grant_token=g.grant_token)
     sim.as_principal(carol).kms.retire_grant(grant_token=g.grant_token)
     assert sim.kms.list_grants(key_id=key.arn).grants == ()
+    with pytest.raises(NotFoundException):
+        sim.as_principal(carol).kms.retire_grant(grant_token=g.grant_token)
     assert [r.grant_id for r in sim.kms.list_retirable_grants(retiring_principal=carol).grants] == []
 
 

@@ -53,9 +53,12 @@ __all__ = [
 DecisionReason = Literal["explicit-deny", "key-policy", "iam", "grant", "implicit-deny"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AuthRequest:
-    """One request to authorise.
+    """One request to authorise (treat as immutable).
+
+    Not a frozen dataclass: one is built on every KMS call, and a frozen one costs five times
+    as much to construct (measured: 2.6 us against 0.5 us).
 
     ``conditions`` holds the request's condition keys (any case); the evaluator adds
     ``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``aws:PrincipalType``, ``aws:username``,

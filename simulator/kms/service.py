@@ -290,14 +290,12 @@ class KeyManagementService:
         caller: Caller | None = None,
     ) -> None:
         caller = caller or self._caller
+        # kms:CallerAccount and kms:ViaService the evaluator derives from the caller itself.
         conditions: dict[str, object] = {
-            "kms:CallerAccount": caller.account_id,
             "kms:GrantIsForAWSResource": caller.via_service is not None,
             "kms:KeySpec": key.key_spec,
             "kms:KeyUsage": key.key_usage,
         }
-        if caller.via_service is not None:
-            conditions["kms:ViaService"] = caller.via_service
         if context is not None or grant_operation in _CONTEXT_OPS:
             ctx = context or {}
             for k, val in ctx.items():
@@ -1282,6 +1280,8 @@ class KeyManagementService:
                         "Specify either a grant token, or a key ARN and a grant ID, not both.")
                 tok = v.check_str(grant_token, "grantToken", max_len=8192)
                 grant = self._s.grants.resolve_tokens([tok])[0]
+                if self._s.grants.get(grant.key_arn, grant.grant_id) is None:
+                    raise _grant_not_found(grant.grant_id)  # already retired or revoked
             else:
                 if key_id is None or grant_id is None:
                     raise ValidationException(
