@@ -832,6 +832,8 @@ class WorkSpacesService:
             self._set_state(ws, lc.TERMINATED, "terminated")
             if self.state.by_user.get(ws.user_key) == ws.workspace_id:
                 del self.state.by_user[ws.user_key]
+                if not self.state.by_user:
+                    self.state.by_user = {}
             self._rt.clock.schedule(self._rt.settings.terminated_visible_seconds,
                                     f"workspaces.forget:{ws.workspace_id}",
                                     lambda: self._forget(ws))
@@ -866,6 +868,8 @@ class WorkSpacesService:
         if state.workspaces.get(ws.workspace_id) is not ws:
             return
         del state.workspaces[ws.workspace_id]
+        if not state.workspaces:  # CPython never shrinks a dict: let an emptied one go
+            state.workspaces = {}
         for index, key in ((state.by_directory, ws.directory_id), (state.by_bundle, ws.bundle_id)):
             members = index.get(key)
             if members is not None:
