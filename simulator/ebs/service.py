@@ -199,6 +199,11 @@ class ElasticBlockStore:
                                       attempt=attempt + 1)
         raise AssertionError("unreachable")
 
+    def _before(self, operation: str, **params: Any) -> None:
+        """Emit ``before-call.ec2.<operation>`` (simulator.hooks), as KMS does: an AWS error
+        raised by a handler (a fault plan) fails the call before anything has changed."""
+        self._rt.hooks.emit("before-call.ec2." + operation, caller=self._caller, params=params)
+
     def _named_tamper(self, volume_id: str) -> _TamperNamer:
         return _TamperNamer(volume_id)
 
@@ -296,6 +301,7 @@ class ElasticBlockStore:
         ``aws:workspaces:sid-directoryid``); EBS adds ``aws:ebs:id``. ``volume_cipher`` is
         ``"xts"`` or ``"gcm"`` (default: the simulation's ``volume_cipher`` setting).
         """
+        self._before("CreateVolume", kmsKeyId=kms_key_id, snapshotId=snapshot_id)
         rt = self._rt
         enc_flag = self._check_bool(encrypted, "encrypted")
         key_arg = self._check_key_id(kms_key_id)
@@ -491,6 +497,7 @@ class ElasticBlockStore:
 
     def attach_volume(self, *, volume_id: str, instance_id: str, device: str) -> VolumeAttachment:
         """AttachVolume: the EBS identity decrypts the data key (step 5-6); I/O is ready (7)."""
+        self._before("AttachVolume", volumeId=volume_id, instanceId=instance_id)
         rec = self._volume(volume_id)
         if not isinstance(instance_id, str) or not _INSTANCE.fullmatch(instance_id):
             raise InvalidParameterValue(f"Invalid id: \"{instance_id}\" (expecting \"i-...\")")
@@ -547,6 +554,7 @@ class ElasticBlockStore:
     def detach_volume(self, *, volume_id: str, instance_id: str | None = None,
                       device: str | None = None, force: bool = False) -> VolumeAttachment:
         """DetachVolume: the plaintext data key is wiped; the volume is ``available`` again."""
+        self._before("DetachVolume", volumeId=volume_id)
         rec = self._volume(volume_id)
         self._check_bool(force, "force")
         a = rec.attachment
@@ -574,6 +582,7 @@ class ElasticBlockStore:
 
     def delete_volume(self, *, volume_id: str) -> None:
         """DeleteVolume: the EBS grant is retired (step 9); the blocks go with the volume."""
+        self._before("DeleteVolume", volumeId=volume_id)
         rec = self._volume(volume_id)
         if rec.attachment is not None:
             raise VolumeInUse(f"Volume {rec.volume_id} is currently attached to "
@@ -624,6 +633,7 @@ class ElasticBlockStore:
 
     def create_snapshot(self, *, volume_id: str, description: str | None = None) -> Snapshot:
         """CreateSnapshot: a point-in-time copy sharing the volume's KMS key and data key."""
+        self._before("CreateSnapshot", volumeId=volume_id)
         rec = self._volume(volume_id)
         desc = "" if description is None else description
         if not isinstance(desc, str) or len(desc) > 255:
@@ -668,6 +678,7 @@ class ElasticBlockStore:
 
     def delete_snapshot(self, *, snapshot_id: str) -> None:
         """DeleteSnapshot (volumes restored from it keep their own blocks)."""
+        self._before("DeleteSnapshot", snapshotId=snapshot_id)
         snap = self._snapshot(snapshot_id)
         del self._state.snapshots[snap.snapshot_id]
         snap.store = None
@@ -680,6 +691,7 @@ class ElasticBlockStore:
         """CopySnapshot: encrypted copies stay encrypted; a new key means a new data key and
         re-encrypted blocks (a full copy). The copy's context is ``{"aws:ebs:id": <copy id>}``.
         """
+        self._before("CopySnapshot", snapshotId=source_snapshot_id, kmsKeyId=kms_key_id)
         src = self._snapshot(source_snapshot_id)
         enc_flag = self._check_bool(encrypted, "encrypted")
         key_arg = self._check_key_id(kms_key_id)

@@ -376,7 +376,7 @@ class FaultInjector:
             if ref is None:
                 return None, f"WorkSpace {firing.workspace_id} has no KMS key"
         if ref is None and firing.params:
-            found = firing.params.get("keyId")
+            found = firing.params.get("keyId") or firing.params.get("kmsKeyId")
             ref = found if isinstance(found, str) else None
         if ref is None:
             return None, "no key_id given and the trigger names no key"
