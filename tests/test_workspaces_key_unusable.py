@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from test_workspaces_support import Fleet, make_fleet
 
-from simulator.errors import IncorrectState
+from simulator.errors import IncorrectState, error_for_code
 
 DATA = b"quarterly-report: the numbers are fine" * 10
 
@@ -142,3 +142,46 @@ def test_disabling_the_key_during_provisioning_leaves_the_launch_in_error(fleet:
     sim.run_until_idle()
     assert fleet.state(ws) == "GONE"
     assert sim.ebs.describe_volumes().volumes == ()
+
+
+def test_revoked_ebs_grant_fails_the_next_reboot_with_access_denied(fleet: Fleet) -> None:
+    sim = fleet.sim
+    ws = fleet.launch()
+    fleet.write(ws, 0, DATA)
+    user_volume = fleet.user_volume(ws)
+    ebs_grant = sim._ebs_state.volumes[user_volume].grant_id
+    sim.kms.revoke_grant(key_id=fleet.key_arn, grant_id=ebs_grant)
+    assert fleet.read(ws, 0, len(DATA)) == DATA  # still attached: still working
+    fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    sim.run_until_idle()
+    described = fleet.describe(ws)
+    assert described.state == "UNHEALTHY"
+    assert described.error_code == "AccessDeniedException"
+    assert "kms:Decrypt" in described.error_message
+    assert "user volume" in described.error_message
+
+
+def test_deleted_key_makes_the_workspace_unrecoverable_but_terminate_still_cleans_up(
+        fleet: Fleet) -> None:
+    sim = fleet.sim
+    ws = fleet.launch()
+    fleet.write(ws, 0, DATA)
+    sim.kms.schedule_key_deletion(key_id=fleet.key_id, pending_window_in_days=7)
+    sim.advance(8 * 24 * 3600)  # the waiting period ends: the key is gone
+    assert fleet.read(ws, 0, len(DATA)) == DATA  # the running WorkSpace still has its keys
+    fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    sim.advance(3600)
+    described = fleet.describe(ws)
+    assert described.state == "UNHEALTHY"
+    # Whichever KMS error KMS gives for a deleted key (the data key's key, or the grant token
+    # naming it, no longer exists), WorkSpaces reports it.
+    assert error_for_code(described.error_code).service == "kms"
+    assert described.error_code in described.error_message
+    fleet.ws.rebuild_workspaces(workspace_ids=[ws])
+    sim.advance(3 * 3600)
+    assert fleet.describe(ws).state == "UNHEALTHY"  # nothing can decrypt the data any more
+    fleet.ws.terminate_workspaces(workspace_ids=[ws])
+    sim.run_until_idle()
+    assert fleet.state(ws) == "GONE"
+    assert sim.ebs.describe_volumes().volumes == ()
+    assert sim.ebs.describe_snapshots().snapshots == ()

@@ -142,3 +142,18 @@ def test_no_snapshots_while_stopped_and_none_left_after_terminate() -> None:
     sim.run_until_idle()
     assert sim.ebs.describe_snapshots().snapshots == ()
     assert sim.clock.pending() == []
+
+
+def test_a_snapshot_deleted_behind_workspaces_back_is_skipped(fleet: Fleet) -> None:
+    sim = fleet.sim
+    ws = fleet.launch()
+    fleet.write(ws, 0, b"first")
+    sim.advance(sim.settings.snapshot_interval_hours * HOURS + SETTLE)
+    (only,) = sim.ebs.describe_snapshots().snapshots
+    sim.ebs.delete_snapshot(snapshot_id=only.snapshot_id)
+    result = fleet.ws.rebuild_workspaces(workspace_ids=[ws])
+    assert [f.error_code for f in result.failed_requests] == ["InvalidResourceState"]
+    sim.advance(sim.settings.snapshot_interval_hours * HOURS + SETTLE)  # the next one is fine
+    assert fleet.ws.rebuild_workspaces(workspace_ids=[ws]).failed_requests == ()
+    sim.run_until_idle()
+    assert fleet.read(ws, 0, 5) == b"first"

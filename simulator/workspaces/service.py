@@ -936,10 +936,15 @@ class WorkSpacesService:
             self._prune_snapshots(ws)
 
     def _snapshot_states(self, snapshot_ids: list[str]) -> dict[str, str]:
-        if not snapshot_ids:
-            return {}
-        result = self._ebs_ws.describe_snapshots(snapshot_ids=snapshot_ids)
-        return {s.snapshot_id: str(s.state) for s in result.snapshots}
+        """The state of each snapshot still there (one may have been deleted through EBS)."""
+        states: dict[str, str] = {}
+        for snapshot_id in snapshot_ids:
+            try:
+                found = self._ebs_ws.describe_snapshots(snapshot_ids=[snapshot_id]).snapshots
+            except InvalidSnapshotNotFound:
+                continue
+            states[snapshot_id] = str(found[0].state)
+        return states
 
     def _latest_snapshot(self, ws: _Ws) -> str | None:
         """The newest completed user-volume snapshot."""
