@@ -377,6 +377,7 @@ class WorkSpacesService:
         for this user and directory only."""
         assert ws.volume_encryption_key is not None
         rt = self._rt
+        self._step("before", ws, 1)
         admin_kms = self._kms.with_caller(self.caller.through("workspaces", rt.region))
         with rt.trace.phase("workspaces.grant"):
             key_arn = ws.key_arn
@@ -409,6 +410,13 @@ class WorkSpacesService:
                 via="workspaces", grantee=self.identity.arn, grant_id=grant.grant_id,
                 operations=list(lc.WORKSPACES_GRANT_OPERATIONS),
                 encryption_context_subset=context)
+        self._step("after", ws, 1)
+
+    def _step(self, when: str, ws: _Ws, *steps: int, **detail: Any) -> None:
+        """Emit ``before-step.<n>`` / ``after-step.<n>`` (simulator.hooks) where fault plans
+        attach; steps 2-4 and 8 are one EBS call (CreateVolume), 5-7 another (AttachVolume)."""
+        for n in steps:
+            self._rt.hooks.emit(f"{when}-step.{n}", workspace_id=ws.workspace_id, **detail)
 
     def _key_arn_of_id(self, key_id: str) -> str:
         rt = self._rt
@@ -465,8 +473,12 @@ class WorkSpacesService:
                            grant_tokens=[ws.grant_token] if ws.grant_token else None)
         if snapshot_id is not None:
             request["snapshot_id"] = snapshot_id
+        if encrypted:
+            self._step("before", ws, 2, 3, 4, 8, volume=kind)
         volume = self._ebs_ws.create_volume(**request)
         slot[kind] = _Volume(kind, volume.volume_id, encrypted)
+        if encrypted:
+            self._step("after", ws, 2, 3, 4, 8, volume=kind)
 
     def _create_stage(self, ws: _Ws, kind: str, *, replacement: bool = False,
                       snapshot_id: str | None = None) -> Stage:
@@ -513,9 +525,13 @@ class WorkSpacesService:
             current = self._volume_state(volume.volume_id)
             if current in ("creating", "detaching", "attaching"):
                 raise NotReady(_POLL_SECONDS)
+            if volume.encrypted:
+                self._step("before", ws, 5, 6, 7, volume=kind)
             self._ebs_ws.attach_volume(volume_id=volume.volume_id, instance_id=ws.instance_id,
                                        device=_DEVICES[kind])
             volume.attached = True
+            if volume.encrypted:
+                self._step("after", ws, 5, 6, 7, volume=kind)
             return None
 
         return Stage(f"attaching the {kind} volume", run)
@@ -791,6 +807,7 @@ class WorkSpacesService:
             ws.snapshot_call = None
         with self._rt.trace.phase("workspaces.terminate"):
             self._set_state(ws, lc.TERMINATING, "TerminateWorkspaces")
+        self._step("before", ws, 9)
 
         def in_terminate(fn: Callable[[], None]) -> Callable[[], float | None]:
             def run() -> float | None:
@@ -830,6 +847,7 @@ class WorkSpacesService:
         def terminated() -> None:
             ws.job = None
             self._set_state(ws, lc.TERMINATED, "terminated")
+            self._step("after", ws, 9)
             if self.state.by_user.get(ws.user_key) == ws.workspace_id:
                 del self.state.by_user[ws.user_key]
                 if not self.state.by_user:
