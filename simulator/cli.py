@@ -206,9 +206,14 @@ def run_scenario_cli(
         out.note(f"trace written to {args.trace}")
     if args.mermaid is not None:
         events = sim.trace.events()
-        if result is not None and result.diagram_workspace:
-            events = [e for e in events if e.workspace_id in (None, result.diagram_workspace)]
-        args.mermaid.write_text(sequence_diagram(events, title=f"envelope-sim: {info.name}"),
+        title = f"envelope-sim: {info.name}"
+        aliases: dict[str, str] = {}
+        if result is not None:
+            keep = result.diagram_filter
+            events = [e for e in events if keep is None or keep(e)]
+            title = result.diagram_title or title
+            aliases = result.diagram_aliases
+        args.mermaid.write_text(sequence_diagram(events, title=title, aliases=aliases),
                                 encoding="utf-8")
         out.note(f"Mermaid diagram written to {args.mermaid}")
     if args.audit is not None:

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..trace import TraceEvent
-from .participants import ADMIN, callee_of, caller_of, short_id
+from .participants import ADMIN, callee_of, caller_of, is_echo, short_id
 
-__all__ = ["STEP_TITLES", "sequence_diagram"]
+__all__ = ["REPLIES", "STEP_TITLES", "sequence_diagram"]
 
 #: Short titles of the nine steps, for the diagram's step notes.
 STEP_TITLES: dict[int, str] = {
@@ -47,11 +47,16 @@ def _label(text: str, limit: int = 90) -> str:
 
 def _arrow_text(event: TraceEvent) -> str:
     bits = [event.action]
-    key = next((event.detail[k] for k in ("key_id", "key_arn", "kms_key_id")
+    key = next((event.detail[k] for k in ("key_id", "key_arn", "kms_key_id", "kms_key")
                 if isinstance(event.detail.get(k), str)), None)
-    target = key if key is not None else event.target
-    if target and target != event.workspace_id:
+    target = event.target if event.target.startswith(("vol-", "snap-")) or key is None else key
+    if target and target not in ("-", event.workspace_id):
         bits.append(short_id(target))
+    old, new = event.detail.get("old_state"), event.detail.get("new_state")
+    if isinstance(new, str):
+        bits.append(f"{old} to {new}" if isinstance(old, str) else f"to {new}")
+    elif isinstance(event.detail.get("to_state"), str):
+        bits.append(f"to {event.detail['to_state']}")
     for name in ("encryption_context", "context"):
         context = event.detail.get(name)
         if isinstance(context, Mapping) and context:
@@ -69,11 +74,44 @@ def _context_key(key: Any) -> str:
     return text[4:] if text.startswith("aws:") else text
 
 
+#: What KMS hands back, for the reply arrows of the calls that matter to the story.
+REPLIES: dict[str, str] = {
+    "GenerateDataKeyWithoutPlaintext": "encrypted data key only",
+    "GenerateDataKey": "plaintext and encrypted data key",
+    "Decrypt": "plaintext data key",
+    "Encrypt": "ciphertext",
+    "ReEncrypt": "data key re-encrypted",
+}
+
+
+def _reply(event: TraceEvent, caller: str, callee: str) -> tuple[str, str] | None:
+    """The reply arrow (arrow, text) for a call KMS recorded, if the story shows one."""
+    if caller == callee or "caller" not in event.detail:
+        return None
+    if event.outcome != "ok":
+        return "--x", _label(str(event.outcome))
+    text = REPLIES.get(event.action)
+    return ("-->>", text) if text else None
+
+
 def sequence_diagram(
     events: Iterable[TraceEvent], *, title: str | None = None, step_titles: bool = True,
+    aliases: Mapping[str, str] | None = None,
 ) -> str:
-    """Mermaid source for ``events`` (for example ``sim.trace.events(workspace_id=...)``)."""
-    rows = [(caller_of(e), callee_of(e), e) for e in events]
+    """Mermaid source for ``events`` (for example ``sim.trace.events(workspace_id=...)``).
+
+    ``aliases`` renames participants (``{"Alice": "Admin"}`` draws Alice as the Admin).
+    Calls that KMS recorded and that the caller also noted are drawn once.
+    """
+    rename = dict(aliases or {})
+    rows: list[tuple[str, str, TraceEvent]] = []
+    previous: TraceEvent | None = None
+    for event in events:
+        echo = is_echo(previous, event)
+        previous = event
+        if not echo:
+            caller, callee = caller_of(event), callee_of(event)
+            rows.append((rename.get(caller, caller), rename.get(callee, callee), event))
     seen: list[str] = []
     for caller, callee, _ in rows:
         for name in (caller, callee):
@@ -100,6 +138,9 @@ def sequence_diagram(
                 text += f" - {STEP_TITLES[event.step]}"
             lines.append(f"    Note over {span}: {text}")
         last_step = event.step if event.step is not None else last_step
-        arrow = "->>" if event.outcome == "ok" else "-x"
+        reply = _reply(event, caller, callee)
+        arrow = "->>" if event.outcome == "ok" or reply is not None else "-x"
         lines.append(f"    {ids[caller]}{arrow}{ids[callee]}: {_arrow_text(event)}")
+        if reply is not None:
+            lines.append(f"    {ids[callee]}{reply[0]}{ids[caller]}: {reply[1]}")
     return "\n".join(lines) + "\n"

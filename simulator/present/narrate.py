@@ -21,7 +21,7 @@ from typing import Any, TextIO, TypeVar
 
 from ..errors import AwsError
 from ..trace import Trace, TraceEvent
-from .participants import callee_of, caller_of, principal_of, short_id
+from .participants import callee_of, caller_of, is_echo, principal_of, short_id
 from .progress import Progress
 from .style import Style, is_tty, want_color
 
@@ -71,7 +71,7 @@ ERROR_TEXT: dict[str, str] = {
     "InvalidResourceStateException": "The WorkSpace is not in a state that allows this.",
 }
 
-_KEY_FIELDS = ("key_id", "key_arn", "kms_key_id", "key")
+_KEY_FIELDS = ("key_id", "key_arn", "kms_key_id", "kms_key", "key")
 _CONTEXT_FIELDS = ("encryption_context", "context")
 _SKIP_FIELDS = frozenset({*_KEY_FIELDS, *_CONTEXT_FIELDS, "to", "service", "callee", "caller",
                           "invoked_by", "phase", "error_code", "error", "error_message",
@@ -103,6 +103,7 @@ class Narrator:
         self._explained_steps: set[int] = set()
         self._explained_errors: set[str] = set()
         self._last_date: date | None = None
+        self._previous: TraceEvent | None = None
         self._detach: list[Callable[[], None]] = []
 
     @classmethod
@@ -199,7 +200,8 @@ class Narrator:
     def on_event(self, event: TraceEvent) -> None:
         """Trace listener: print the event (unless quiet)."""
         self.events_seen += 1
-        if self._muted:
+        previous, self._previous = self._previous, event
+        if self._muted or is_echo(previous, event):
             return
         day = event.time.date()
         if day != self._last_date:
@@ -288,14 +290,13 @@ def _describe_detail(event: TraceEvent) -> str:
     principal = principal_of(event)
     if principal is not None:
         bits.append(f"as {principal}")
+    if event.target and event.target not in ("-", event.workspace_id):
+        bits.append(short_id(event.target))
     for name in _KEY_FIELDS:
         value = event.detail.get(name)
-        if isinstance(value, str) and value:
+        if isinstance(value, str) and value and value != event.target:
             bits.append(short_id(value))
             break
-    else:
-        if event.target and event.target != event.workspace_id:
-            bits.append(short_id(event.target))
     for name, value in event.detail.items():
         if name in _SKIP_FIELDS or value is None or value == "" or value == [] or value == {}:
             continue

@@ -18,6 +18,7 @@ __all__ = [
     "CORE_PARTICIPANTS",
     "callee_of",
     "caller_of",
+    "is_echo",
     "participant_of",
     "principal_of",
     "short_id",
@@ -112,6 +113,38 @@ def _participant_of_arn(arn: str) -> str:
     return _ALIASES.get(service, service)
 
 
+def _op(action: str) -> str:
+    return _camel(action.split(":", 1)[1] if ":" in action else action)
+
+
+def _is_own_kms_call(event: TraceEvent) -> bool:
+    """A service's own record of a KMS call it made (EBS noting its CreateGrant)."""
+    return _op(event.action) in _KMS_OPS and participant_of(event.actor) != "KMS"
+
+
+#: Names services give their own record of a KMS call (EBS notes its Decrypt at attach).
+_ECHO_OF = {"DecryptDataKey": "Decrypt"}
+
+
+def is_echo(previous: TraceEvent | None, event: TraceEvent) -> bool:
+    """True when ``event`` is the calling service's record of the KMS call just recorded by KMS.
+
+    KMS records every call it receives; EBS and WorkSpaces also note the KMS calls they make.
+    Narration and diagrams show such a pair once.
+    """
+    if previous is None or participant_of(previous.actor) != "KMS":
+        return False
+    op = _op(event.action)
+    if not (_is_own_kms_call(event) or op in _ECHO_OF):
+        return False
+    if _op(previous.action) != _ECHO_OF.get(op, op):
+        return False
+    if previous.workspace_id != event.workspace_id:
+        return False
+    mine, theirs = event.detail.get("grant_id"), previous.detail.get("grant_id")
+    return mine is None or theirs is None or mine == theirs
+
+
 def caller_of(event: TraceEvent) -> str:
     """The participant that acted.
 
@@ -119,6 +152,13 @@ def caller_of(event: TraceEvent) -> str:
     ARN) and the service that made the call for it in ``invoked_by=`` (``ec2.amazonaws.com``);
     the participant is then that service, else the caller.
     """
+    if _is_own_kms_call(event):
+        return participant_of(event.actor)
+    actor = participant_of(event.actor)
+    if actor == "EBS" and event.workspace_id and _op(event.action) in _EBS_OPS \
+            and "caller" not in event.detail:
+        # Inside a WorkSpace's lifecycle, EBS's volume operations are WorkSpaces' requests.
+        return "WorkSpaces"
     who = event.detail.get("caller")
     if isinstance(who, str) and who:
         via = event.detail.get("invoked_by")
@@ -145,6 +185,10 @@ def callee_of(event: TraceEvent) -> str:
         value = event.detail.get(field)
         if isinstance(value, str) and value:
             return participant_of(value)
+    if _is_own_kms_call(event):
+        return "KMS"
+    if participant_of(event.actor) == "EBS" and _op(event.action) in _EBS_OPS:
+        return "EBS"
     who = event.detail.get("caller")
     if isinstance(who, str) and who:  # recorded by the service that was called
         return participant_of(event.actor)

@@ -16,14 +16,17 @@ assert on, and the checks the story made along the way.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from ..errors import AwsError
+from ..trace import TraceEvent
 from .narrate import Narrator
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "ScenarioResult",
     "UnknownScenario",
     "discover",
+    "event_mentions",
     "info_for_module",
     "load_scenario",
     "scenarios_dir",
@@ -55,8 +59,11 @@ class ScenarioResult:
     errors: dict[str, str] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     workspace_ids: list[str] = field(default_factory=list)
-    #: When set, ``--mermaid`` draws only this WorkSpace's events (and those of no WorkSpace).
-    diagram_workspace: str | None = None
+    #: Which trace events ``--mermaid`` draws (all when None).
+    diagram_filter: Callable[[TraceEvent], bool] | None = None
+    #: Participant renames for the diagram (``{"Alice": "Admin"}``).
+    diagram_aliases: dict[str, str] = field(default_factory=dict)
+    diagram_title: str | None = None
 
     def __getitem__(self, label: str) -> Any:
         return self.outcomes[label]
@@ -89,6 +96,11 @@ class ScenarioResult:
         self.checks.append(Check(label, bool(passed)))
         out.check(label, bool(passed))
         return bool(passed)
+
+
+def event_mentions(event: TraceEvent, text: str) -> bool:
+    """True when ``text`` (a volume id, a key ARN) appears in the event's target or detail."""
+    return text in event.target or text in json.dumps(dict(event.detail), default=str)
 
 
 class UnknownScenario(LookupError):
