@@ -133,7 +133,7 @@ def test_a_dropped_attachment_wipes_the_key_and_reattaching_decrypts_again(sim: 
     dev.write(0, b"survives")
     held = sim.ebs._state.volumes[volume_id].attachment.plaintext_data_key
     decrypts = len(sim.audit.events("Decrypt"))
-    _now_fault(sim, DropAttachment(volume_id))
+    _now_fault(sim, DropAttachment(volume_id, reattach_after_seconds=None))
     assert held == bytearray(len(held))  # the plaintext key was wiped
     assert sim.ebs.describe_volumes(volume_ids=[volume_id]).volumes[0].state == "available"
     with pytest.raises(IncorrectState):
@@ -141,6 +141,33 @@ def test_a_dropped_attachment_wipes_the_key_and_reattaching_decrypts_again(sim: 
     sim.ebs.attach_volume(volume_id=volume_id, instance_id=INSTANCE, device=DEVICE)
     assert sim.ebs.block_device(volume_id).read(0, 8) == b"survives"
     assert len(sim.audit.events("Decrypt")) == decrypts + 1
+
+
+def test_a_host_failure_recovers_on_a_new_host_with_a_new_decrypt(sim: Simulation, key: str) -> None:
+    volume_id, dev = attached(sim, kms_key_id=key)
+    dev.write(0, b"survives")
+    decrypts = len(sim.audit.events("Decrypt"))
+    _now_fault(sim, DropAttachment(volume_id))
+    attachment = sim.ebs.describe_volumes(volume_ids=[volume_id]).volumes[0].attachments[0]
+    assert (attachment.instance_id, attachment.device) == (INSTANCE, DEVICE)
+    assert sim.ebs.block_device(volume_id).read(0, 8) == b"survives"
+    assert len(sim.audit.events("Decrypt")) == decrypts + 1
+    assert [r.action for r in sim.faults.records()] == ["DropAttachment", "Reattach"]
+
+
+def test_a_host_failure_while_the_key_is_disabled_loses_the_volume_until_the_key_is_back(sim: Simulation, key: str) -> None:
+    volume_id, dev = attached(sim, kms_key_id=key)
+    dev.write(0, b"survives")
+    sim.kms.disable_key(key_id=key)
+    assert dev.read(0, 8) == b"survives"  # a running volume keeps working
+    _now_fault(sim, DropAttachment(volume_id, reattach_after_seconds=60))
+    sim.advance(seconds=60)
+    failed = sim.faults.records()[-1]
+    assert (failed.action, failed.outcome) == ("Reattach", "DisabledException")
+    assert sim.ebs.describe_volumes(volume_ids=[volume_id]).volumes[0].state == "available"
+    sim.kms.enable_key(key_id=key)
+    sim.ebs.attach_volume(volume_id=volume_id, instance_id=INSTANCE, device=DEVICE)
+    assert sim.ebs.block_device(volume_id).read(0, 8) == b"survives"
 
 
 def test_a_volume_fault_on_a_missing_target_is_skipped_not_raised(sim: Simulation, key: str) -> None:

@@ -105,13 +105,14 @@ class ActiveFault:
 class _Firing:
     """What a trigger knows when it fires: the WorkSpace, or the call's operation and params."""
 
-    __slots__ = ("operation", "params", "workspace_id")
+    __slots__ = ("operation", "params", "step", "workspace_id")
 
     def __init__(self, workspace_id: str | None = None, operation: str | None = None,
-                 params: Mapping[str, Any] | None = None) -> None:
+                 params: Mapping[str, Any] | None = None, step: int | None = None) -> None:
         self.workspace_id = workspace_id
         self.operation = operation
         self.params = params
+        self.step = step
 
 
 class FaultInjector:
@@ -217,7 +218,7 @@ class FaultInjector:
                 return
             seen += 1
             if seen == trigger.occurrence:
-                self._fire(a, _Firing(workspace_id=workspace_id))
+                self._fire(a, _Firing(workspace_id=workspace_id, step=trigger.step))
 
         return handler
 
@@ -356,12 +357,35 @@ class FaultInjector:
                 detail = {"bit": effect.bit}
                 self._ebs._flip_data_key_bit(volume_id, effect.bit)
             else:
+                attachments = self._ebs.describe_volumes(volume_ids=[volume_id]).volumes[0].attachments
                 self._ebs._host_failure(volume_id)
         except AwsError as err:
             self._record(a, name, volume_id, outcome="skipped", firing=firing,
                          detail={**detail, "reason": err.message})
             return
         self._record(a, name, volume_id, firing=firing, detail=detail)
+        if isinstance(effect, DropAttachment) and effect.reattach_after_seconds is not None:
+            where = attachments[0]
+            ebs = self._ebs
+
+            def reattach() -> None:
+                # The recovered instance: EBS attaches the volume again (a new KMS Decrypt).
+                try:
+                    ebs.attach_volume(volume_id=volume_id, instance_id=where.instance_id,
+                                      device=where.device)
+                except AwsError as err:
+                    self._record(a, "Reattach", volume_id, outcome=err.code, firing=firing,
+                                 detail={"instance_id": where.instance_id, "error": err.message})
+                    return
+                self._record(a, "Reattach", volume_id, firing=firing,
+                             detail={"instance_id": where.instance_id})
+
+            if effect.reattach_after_seconds == 0:
+                reattach()
+            else:
+                call = self._rt.clock.schedule(effect.reattach_after_seconds,
+                                               f"fault:{a.fault_id}:reattach", reattach)
+                a._cleanups.append(call.cancel)
 
     # --- targets ----------------------------------------------------------------------------
 
@@ -408,13 +432,14 @@ class FaultInjector:
                 detail: Mapping[str, Any] | None = None) -> None:
         rt = self._rt
         workspace_id = firing.workspace_id if firing is not None else None
+        step = firing.step if firing is not None else None
         info = dict(detail or {})
         record = FaultRecord(rt.clock.now(), a.fault_id, action, target, outcome, workspace_id,
                              info)
         self._records.append(record)
         a._records.append(record)
         rt.trace.record("Faults", action, target, outcome=outcome, workspace_id=workspace_id,
-                        fault_id=a.fault_id, fault=a.fault.describe(), **info)
+                        step=step, fault_id=a.fault_id, fault=a.fault.describe(), **info)
         rt.audit.record(
             "FaultInjected",
             user_identity={"type": "AWSService", "invokedBy": _SOURCE,

@@ -387,16 +387,24 @@ class SetGrantPropagation(Effect):
 
 @dataclass(frozen=True)
 class DropAttachment(Effect):
-    """The host holding a volume's attachment fails: the plaintext data key is lost and the
-    volume must be attached again (a KMS Decrypt)."""
+    """The host holding a volume's attachment fails: the attachment and its plaintext data key
+    are lost. The instance is recovered on a new host ``reattach_after_seconds`` later, where
+    EBS attaches the volume again -- a new KMS Decrypt, which fails if the key or grant is no
+    longer usable. ``reattach_after_seconds=None``: the volume stays detached.
+    """
 
     volume_id: str = "root"
+    reattach_after_seconds: float | None = 0.0
 
     def __post_init__(self) -> None:
         _volume(self, self.volume_id)
+        if self.reattach_after_seconds is not None:
+            _number(self, "reattach_after_seconds", self.reattach_after_seconds, 0.0, 86400.0)
 
     def describe(self) -> str:
-        return f"drop the attachment of {self.volume_id} (host failure)"
+        then = ("" if self.reattach_after_seconds is None else
+                f", reattached {self.reattach_after_seconds:g} s later")
+        return f"drop the attachment of {self.volume_id} (host failure{then})"
 
 
 # ================================================================================= faults
