@@ -192,7 +192,7 @@ def run_scenario_cli(
     except AwsError as exc:
         out.detach()
         stderr.write(f"{prog}: scenario {info.name} stopped on an unexpected AWS error: "
-                     f"{exc.code}: {exc}\n")
+                     f"{exc}\n")
         status = 1
     finally:
         out.detach()

@@ -160,7 +160,8 @@ def test_attempt_returns_the_aws_error_and_narrates_it() -> None:
 
     err = out.attempt("Reboot with the key disabled", boom)
     assert isinstance(err, DisabledException)
-    assert any("[FAILED] DisabledException" in ln for ln in out.transcript)
+    assert any(ln.endswith(f"[error] DisabledException: {KEY} is disabled.")
+               for ln in out.transcript)
     assert out.attempt("Works", lambda: 42) == 42
     assert any("[ok] succeeded" in ln for ln in out.transcript)
 

@@ -165,6 +165,10 @@ class Narrator:
         """Something that failed (as the story expects or not), marked ``[FAILED]``."""
         self._write("   " + self.style.bad("[FAILED]") + " " + text, "   [FAILED] " + text)
 
+    def refused(self, text: str) -> None:
+        """A call AWS refused (expected or not), marked ``[error]``."""
+        self._write("   " + self.style.warn("[error]") + " " + text, "   [error] " + text)
+
     def outcome(self, label: str, value: object) -> None:
         """A result worth remembering: ``=> label: value``."""
         text = f"=> {label}: {value}"
@@ -180,7 +184,7 @@ class Narrator:
         try:
             value = fn()
         except AwsError as exc:
-            self.fail(f"{exc.code}: {exc}")
+            self.refused(str(exc))
             self._explain_error(exc.code)
             return exc
         self.ok("succeeded")

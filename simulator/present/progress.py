@@ -29,9 +29,10 @@ class Progress:
         self.style = style or Style(False)
         self.done = 0
         self._transcript = transcript
-        self._next_report = 0
+        self._next_report = max(1, self.total // 10)
         self._drawn = ""
         self._last_line = ""
+        self._note = ""
         self._closed = False
 
     def __enter__(self) -> Progress:
@@ -53,7 +54,8 @@ class Progress:
         self.update(self.done + n, note)
 
     def update(self, done: int, note: str = "") -> None:
-        """Set how many units are done."""
+        """Set how many units are done (``note`` is shown after the count)."""
+        self._note = note
         self.done = min(max(0, done), self.total) if self.total else max(0, done)
         if self.tty:
             text = self._text(note)
@@ -78,7 +80,7 @@ class Progress:
         if self._closed:
             return
         self._closed = True
-        final = self._text(note)
+        final = self._text(note or self._note)
         if self.tty:
             self.stream.write("\r" + final + "\x1b[K\n")
             if self._transcript is not None:

@@ -26,13 +26,18 @@ __all__ = [
 
 
 def seed_key_policy(account_id: str, admin_arn: str, *, admin: bool = True, user: bool = True,
-                    grants: bool = True) -> str:
-    """The seed's key policy; ``admin``/``user``/``grants`` keep or drop its three statements."""
-    statements: list[dict[str, Any]] = [{
-        "Sid": "Enable IAM User Permissions", "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "kms:*",
-        "Resource": "*",
-    }]
+                    grants: bool = True, root: bool = True) -> str:
+    """The seed's key policy; ``root``/``admin``/``user``/``grants`` keep or drop its statements.
+
+    ``root`` is the account statement that lets IAM policies apply to the key at all.
+    """
+    statements: list[dict[str, Any]] = []
+    if root:
+        statements.append({
+            "Sid": "Enable IAM User Permissions", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "kms:*",
+            "Resource": "*",
+        })
     if admin:
         statements.append({
             "Sid": "Allow access for Key Administrators", "Effect": "Allow",
@@ -130,10 +135,62 @@ class World:
             self.sim.run_until_idle()
         return ws_id
 
+    def describe(self, workspace_id: str) -> Any:
+        """DescribeWorkspaces for one WorkSpace (None once it is no longer listed)."""
+        found = self.sim.workspaces.describe_workspaces(workspace_ids=[workspace_id]).workspaces
+        return found[0] if found else None
+
     def state(self, workspace_id: str) -> str:
         """The WorkSpace's state as DescribeWorkspaces reports it (``"GONE"`` if not listed)."""
-        found = self.sim.workspaces.describe_workspaces(workspace_ids=[workspace_id]).workspaces
-        return str(found[0].state) if found else "GONE"
+        found = self.describe(workspace_id)
+        return str(found.state) if found is not None else "GONE"
+
+    def _change(self, operation: str, workspace_ids: list[str], wait: bool | float) -> list[Any]:
+        failed: list[Any] = []
+        for i in range(0, len(workspace_ids), 25):  # the API takes 1-25 ids per call
+            call = getattr(self.admin.workspaces, operation)
+            if operation == "rebuild_workspaces":  # exactly one per call
+                for one in workspace_ids[i:i + 25]:
+                    failed.extend(call(workspace_ids=[one]).failed_requests)
+            else:
+                failed.extend(call(workspace_ids=workspace_ids[i:i + 25]).failed_requests)
+        if wait is True:
+            self.sim.run_until_idle()
+        elif wait is not False:  # a number of virtual seconds
+            self.sim.advance(seconds=float(wait))
+        return failed
+
+    def reboot(self, *workspace_ids: str, wait: bool | float = True) -> list[Any]:
+        """Alice reboots WorkSpaces; returns the FailedRequests (wrong state, unknown id).
+
+        ``wait``: True runs all scheduled work; a number advances that many virtual seconds
+        (use it when other work is scheduled far ahead, such as a key deletion).
+        """
+        return self._change("reboot_workspaces", list(workspace_ids), wait)
+
+    def rebuild(self, *workspace_ids: str, wait: bool | float = True) -> list[Any]:
+        """Alice rebuilds WorkSpaces (one per call, as the API wants)."""
+        return self._change("rebuild_workspaces", list(workspace_ids), wait)
+
+    def terminate(self, *workspace_ids: str, wait: bool | float = True) -> list[Any]:
+        """Alice terminates WorkSpaces."""
+        return self._change("terminate_workspaces", list(workspace_ids), wait)
+
+    def grants(self, key_arn: str | None = None) -> list[Any]:
+        """Every grant on the key (ListGrants, following its markers)."""
+        found: list[Any] = []
+        marker: str | None = None
+        while True:
+            page = self.sim.kms.list_grants(key_id=key_arn or self.key_arn, limit=100,
+                                            marker=marker)
+            found.extend(page.grants)
+            marker = page.next_marker if page.truncated else None
+            if not marker:
+                return found
+
+    def grants_for(self, text: str, key_arn: str | None = None) -> list[Any]:
+        """The grants on the key whose constraints mention ``text`` (a volume id, a SID)."""
+        return [g for g in self.grants(key_arn) if text in json.dumps(g.constraints or {})]
 
     def user_volume(self, workspace_id: str) -> str:
         return str(self.sim.workspaces.volumes(workspace_id).user_volume_id)

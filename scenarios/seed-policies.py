@@ -1,0 +1,150 @@
+"""The seed's key policy and IAM policies, and what fails without each statement.
+
+The WorkSpaces guide gives a key policy (the account statement that lets IAM policies apply; a
+key administrators statement; a key users statement; and "allow attachment of persistent
+resources": CreateGrant when kms:GrantIsForAWSResource) and IAM policies (WorkSpaces and
+Directory Service; kms:CreateGrant, Describe*, List*). Each experiment below gives a fresh admin
+a variant and launches an encrypted WorkSpace: which statements does the launch really need?
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.errors import AwsError
+from simulator.present import Narrator, ScenarioResult
+from simulator.present.world import (
+    build_world,
+    seed_key_policy,
+    seed_kms_iam_policy,
+    seed_workspaces_iam_policy,
+)
+
+ORDER = 9
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One experiment: which statements the admin's key policy and IAM policies keep."""
+
+    name: str
+    lesson: str
+    root: bool = True
+    admin: bool = True
+    user: bool = True
+    grants: bool = True
+    iam_workspaces: bool = True
+    iam_kms: str | None = "all"  # "all", "other-key" (CreateGrant on another key only), None
+
+
+VARIANTS = (
+    Variant("as-written", "The seed's policies as written: the launch works."),
+    Variant("no-key-users-statement", "WorkSpaces never needs Alice to encrypt or decrypt: "
+            "the launch works without the key users statement.", user=False),
+    Variant("no-grant-statement", "Without the key policy's CreateGrant statement the launch "
+            "still works: the account statement lets the admin's IAM kms:CreateGrant apply.",
+            grants=False),
+    Variant("admin-create-wildcard", "With neither the CreateGrant statement nor IAM's, the "
+            "launch still works: the administrators statement's kms:Create* covers "
+            "kms:CreateGrant.", grants=False, iam_kms=None),
+    Variant("no-creategrant-anywhere", "With no CreateGrant anywhere (no grant statement, no "
+            "administrators statement, no IAM KMS policy), WorkSpaces cannot create its grant "
+            "for the admin (step 1): the launch fails.", grants=False, admin=False,
+            iam_kms=None),
+    Variant("iam-creategrant-other-key", "IAM kms:CreateGrant restricted to another key's ARN "
+            "does not cover this key.", grants=False, admin=False, iam_kms="other-key"),
+    Variant("no-account-statement", "Without the account statement, IAM policies do not apply "
+            "to the key, but the key policy's own statements for the admin suffice.",
+            root=False, iam_kms=None),
+    Variant("no-account-statement-iam-only", "Without the account statement, IAM cannot help: "
+            "with CreateGrant only in IAM, the launch fails.", root=False, grants=False,
+            admin=False),
+    Variant("no-iam-workspaces", "Without the WorkSpaces IAM policy, CreateWorkspaces itself is "
+            "denied.", iam_workspaces=False),
+)
+
+
+def _try(sim: Any, out: Narrator, world: Any, v: Variant, n: int) -> str:
+    account = sim.account_id
+    name = f"Admin{n}"
+    user = sim.iam.create_user(user_name=name)
+    if v.iam_workspaces:
+        sim.iam.put_user_policy(user_name=name, policy_name="WorkSpacesAdmin",
+                                policy_document=seed_workspaces_iam_policy())
+    policy = seed_key_policy(account, user.arn, admin=v.admin, user=v.user, grants=v.grants,
+                             root=v.root)
+    key = sim.kms.create_key(description=f"experiment {v.name}", policy=policy,
+                             bypass_policy_lockout_safety_check=not v.root)
+    if v.iam_kms == "all":
+        sim.iam.put_user_policy(user_name=name, policy_name="KmsForWorkSpaces",
+                                policy_document=seed_kms_iam_policy())
+    elif v.iam_kms == "other-key":
+        sim.iam.put_user_policy(user_name=name, policy_name="KmsForWorkSpaces",
+                                policy_document=seed_kms_iam_policy(world.key_arn))
+    user_name = f"user{n}"
+    sim.directory.create_user(directory_id=world.directory_id, user_name=user_name)
+    dropped = [label for label, kept in (
+        ("account statement", v.root), ("key administrators", v.admin),
+        ("key users", v.user), ("CreateGrant for AWS resources", v.grants),
+        ("IAM WorkSpaces policy", v.iam_workspaces)) if not kept]
+    if v.iam_kms is None:
+        dropped.append("IAM KMS policy")
+    elif v.iam_kms == "other-key":
+        dropped.append("IAM kms:CreateGrant only on another key")
+    out.say(f"{name}: " + ("without " + ", ".join(dropped) if dropped
+                           else "every statement of the seed") + ".")
+    request = dict(directory_id=world.directory_id, user_name=user_name,
+                   bundle_id=world.bundle_id, volume_encryption_key=key.arn,
+                   root_volume_encryption_enabled=True, user_volume_encryption_enabled=True)
+    try:
+        created = sim.as_principal(user.arn).workspaces.create_workspaces(workspaces=[request])
+    except AwsError as exc:
+        out.refused(str(exc))
+        return exc.code
+    if created.failed_requests:
+        failed = created.failed_requests[0]
+        out.refused(f"FailedRequests: {failed.error_code}: {failed.error_message}")
+        return str(failed.error_code)
+    ws = created.pending_requests[0].workspace_id
+    with out.quiet():
+        sim.run_until_idle()
+    found = sim.workspaces.describe_workspaces(workspace_ids=[ws]).workspaces
+    state = found[0].state if found else "GONE"
+    if state != "AVAILABLE" and found:
+        out.refused(f"{state}: {found[0].error_code}: {found[0].error_message}")
+        return str(found[0].error_code or state)
+    out.ok(f"WorkSpace {ws} is {state}")
+    return str(state)
+
+
+def run(sim: Any, out: Narrator) -> ScenarioResult:
+    result = ScenarioResult("seed-policies")
+    world = build_world(sim, out, users=())
+    out.say("Alice's own key is only used as 'another key' below; each experiment has its own "
+            "admin and key.")
+    outcomes: dict[str, str] = {}
+    for n, variant in enumerate(VARIANTS, start=1):
+        out.section(variant.name)
+        out.say(variant.lesson)
+        with out.quiet():
+            outcome = _try(sim, out, world, variant, n)
+        outcomes[variant.name] = outcome
+        result.record(variant.name, outcome)
+    works = {name for name, o in outcomes.items() if o == "AVAILABLE"}
+    result.expect(out, "the launch works as written, without the key users statement, and "
+                       "with CreateGrant from any statement that applies",
+                  works == {"as-written", "no-key-users-statement", "no-grant-statement",
+                            "admin-create-wildcard", "no-account-statement"})
+    result.expect(out, "without a CreateGrant permission that applies, the launch fails",
+                  all(outcomes[n] != "AVAILABLE" for n in ("no-creategrant-anywhere", "iam-creategrant-other-key",
+                                "no-account-statement-iam-only")))
+    result.expect(out, "without the WorkSpaces IAM policy CreateWorkspaces is denied",
+                  outcomes["no-iam-workspaces"] == "AccessDeniedException")
+    return result
+
+
+if __name__ == "__main__":
+    from simulator.cli import run_script
+
+    raise SystemExit(run_script(__file__))
