@@ -12,6 +12,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from simulator.errors import ValidationException
 from simulator.present import Narrator, ScenarioResult
 from simulator.present.world import build_world
 from simulator.trace import TraceEvent
@@ -65,7 +66,7 @@ def _watch(sim: Any, out: Narrator, total: int, label: str,
 
 def run(sim: Any, out: Narrator, count: int = DEFAULT_COUNT) -> ScenarioResult:
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 2000:
-        raise ValueError("count must be a whole number from 1 to 2000")
+        raise ValidationException(f"count must be a whole number from 1 to 2000, not {count!r}")
     result = ScenarioResult("fleet")
     users = tuple(f"user{i:04d}" for i in range(count))
     with out.quiet():

@@ -20,12 +20,16 @@ _NOTE = re.compile(r"^\s*Note over (\w+)(?:,(\w+))?: (.+)$")
 def check_structure(source: str) -> dict[str, object]:
     """Parse ``source``; assert every arrow and note uses declared participants only."""
     lines = source.splitlines()
+    if lines[0] == "---":  # front matter (the title)
+        end = lines.index("---", 1)
+        assert all(ln.startswith("title: ") for ln in lines[1:end])
+        lines = lines[end + 1:]
     assert lines[0] == "sequenceDiagram"
     declared: list[str] = []
     arrows: list[tuple[str, str, str, str]] = []
     steps: list[int] = []
     for line in lines[1:]:
-        if not line.strip() or line.strip().startswith("title "):
+        if not line.strip():
             continue
         if m := _PARTICIPANT.match(line):
             assert not arrows, "participants must be declared before the first arrow"

@@ -123,8 +123,8 @@ def sequence_diagram(
     ids = {name: _ident(name) for name in participants}
 
     lines = ["sequenceDiagram"]
-    if title:
-        lines.append(f"    title {_label(title)}")
+    if title:  # front matter: the title form every Mermaid diagram type accepts
+        lines = ["---", f"title: {_label(title).replace(':', ' -')}", "---", *lines]
     for name in participants:
         ident = ids[name]
         lines.append(f"    participant {ident}" if ident == name
