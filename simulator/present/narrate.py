@@ -304,8 +304,20 @@ def _describe_detail(event: TraceEvent) -> str:
     for name, value in event.detail.items():
         if name in _SKIP_FIELDS or value is None or value == "" or value == [] or value == {}:
             continue
-        bits.append(f"{name}={_short_value(value)}")
+        bits.append(f"{_SHORT_NAMES.get(name, name)}={_short_value(value)}")
     return " ".join(bits)
+
+
+#: Shorter names for long detail fields, so an event fits on a line.
+_SHORT_NAMES = {
+    "encryption_context_subset": "subset",
+    "encryption_context_equals": "equals",
+    "root_volume_encryption_enabled": "root_encrypted",
+    "user_volume_encryption_enabled": "user_encrypted",
+    "volume_encryption_key": "key",
+    "retiring_principal": "retiring",
+    "grantee_principal": "grantee",
+}
 
 
 def _short_value(value: Any) -> str:
@@ -316,7 +328,8 @@ def _short_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ",".join(_short_value(v) for v in value)
     if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}={_short_value(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{_SHORT_NAMES.get(str(k), k)}={_short_value(v)}"
+                               for k, v in value.items()) + "}"
     return str(value)
 
 
