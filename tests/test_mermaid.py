@@ -123,3 +123,42 @@ def test_odd_actor_names_get_safe_identifiers_and_keep_their_label() -> None:
 def test_empty_trace_still_gives_a_valid_diagram() -> None:
     parsed = check_structure(sequence_diagram([]))
     assert parsed["declared"] == ["Admin", "WorkSpaces", "EBS", "KMS"]
+
+
+def test_a_call_recorded_by_kms_and_by_its_caller_is_drawn_once_with_its_reply() -> None:
+    trace = Trace(Clock())
+    ebs_role = "arn:aws:sts::123456789012:assumed-role/aws:ec2-infrastructure/ebs"
+    trace.record("KMS", "Decrypt", KEY, step=6, caller=ebs_role, encryption_context=CTX)
+    trace.record("EBS", "DecryptDataKey", "vol-0123456789abcdef0", step=5, kms_key=KEY)
+    trace.record("KMS", "CreateGrant", KEY, step=2, caller=ebs_role, grant_id="g1")
+    trace.record("EBS", "CreateGrant", "vol-0123456789abcdef0", step=2, grant_id="g1")
+    parsed = check_structure(sequence_diagram(trace.events()))
+    arrows = [(a, arrow, b, text.split()[0]) for a, arrow, b, text in parsed["arrows"]]  # type: ignore[attr-defined]
+    assert arrows == [("EBS", "->>", "KMS", "Decrypt"), ("KMS", "-->>", "EBS", "plaintext"),
+                      ("EBS", "->>", "KMS", "CreateGrant")]
+
+
+def test_a_refused_call_recorded_by_kms_replies_with_a_cross_and_the_error() -> None:
+    trace = Trace(Clock())
+    trace.record("KMS", "Decrypt", KEY, step=6, outcome="DisabledException",
+                 caller="arn:aws:sts::123456789012:assumed-role/aws:ec2-infrastructure/ebs")
+    arrows = check_structure(sequence_diagram(trace.events()))["arrows"]
+    assert [(a, arrow, b) for a, arrow, b, _ in arrows] == [  # type: ignore[attr-defined]
+        ("EBS", "->>", "KMS"), ("KMS", "--x", "EBS")]
+    assert arrows[1][3] == "DisabledException"  # type: ignore[index]
+
+
+def test_aliases_draw_one_participant_as_another() -> None:
+    trace = Trace(Clock())
+    trace.record("WorkSpaces", "CreateWorkspaces", "ws-abc123def",
+                 caller="arn:aws:iam::123456789012:user/Alice")
+    source = sequence_diagram(trace.events(), aliases={"Alice": "Admin"})
+    parsed = check_structure(source)
+    assert parsed["declared"] == ["Admin", "WorkSpaces", "EBS", "KMS"]
+    assert parsed["arrows"] == [("Admin", "->>", "WorkSpaces", "CreateWorkspaces ws-abc123def")]
+
+
+def test_the_title_goes_in_front_matter_without_breaking_characters() -> None:
+    source = sequence_diagram([], title="launch: user volume; #1")
+    assert source.startswith("---\ntitle: launch - user volume   1\n---\nsequenceDiagram\n")
+    check_structure(source)

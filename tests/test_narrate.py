@@ -207,3 +207,18 @@ def test_call_recorded_by_the_callee_shows_the_service_that_made_it() -> None:
     assert "EBS -> KMS" in first and "as WorkSpaces" in first and "caller" not in first
     assert "Alice -> KMS" in second
     assert "FAILED AccessDeniedException: User Alice is not allowed" in second
+
+
+def test_bytes_in_a_hand_made_event_are_never_printed() -> None:
+    from datetime import UTC, datetime
+
+    from simulator.trace import TraceEvent
+
+    out = Narrator.silent()
+    secret = bytes(range(32))
+    out.on_event(TraceEvent(seq=1, time=datetime(2026, 1, 5, tzinfo=UTC), step=6, actor="KMS",
+                            action="Decrypt", target=KEY, detail={"blob": secret,
+                                                                  "nested": [secret]}))
+    text = "\n".join(out.transcript)
+    assert "<redacted 32>" in text
+    assert repr(secret) not in text and secret.hex() not in text

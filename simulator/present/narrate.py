@@ -20,6 +20,7 @@ from datetime import date
 from typing import Any, TextIO, TypeVar
 
 from ..errors import AwsError
+from ..redact import redact
 from ..trace import Trace, TraceEvent
 from .participants import callee_of, caller_of, is_echo, principal_of, short_id
 from .progress import Progress
@@ -321,6 +322,8 @@ _SHORT_NAMES = {
 
 
 def _short_value(value: Any) -> str:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return str(redact(value))  # never print key material, even from a hand-made event
     if isinstance(value, str):
         return short_id(value)
     if isinstance(value, bool | int | float):
