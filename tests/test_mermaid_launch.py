@@ -64,8 +64,6 @@ def test_launch_diagram_has_steps_1_2_and_4_to_9() -> None:
 # EBS wraps its GenerateDataKeyWithoutPlaintext call in the phase ``ebs.generate_data_key``
 # (step 3) but records no event of its own there; KMS's record of the call is step 4. Strict:
 # when EBS records its request, this passes and the marker must go.
-@pytest.mark.xfail(strict=True, reason="EBS records no trace event for step 3 (the request "
-                   "for a data key); see tests/test_workspaces_launch_trace.py")
 def test_launch_diagram_has_every_step_from_1_to_9() -> None:
     source, _, _ = launch_diagram()
     assert set(check_structure(source)["steps"]) == set(range(1, 10))  # type: ignore[arg-type]

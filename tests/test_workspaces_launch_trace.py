@@ -43,8 +43,6 @@ def _compress(steps: list[int]) -> list[int]:
 # EBS marks step 3 with the phase ``ebs.generate_data_key`` around its KMS call but records no
 # event of its own in it, so the only event there is KMS's, which is step 4. Strict: once EBS
 # traces its request, this passes and the marker must go.
-@pytest.mark.xfail(strict=True, reason="EBS records no event for step 3 (its "
-                   "GenerateDataKeyWithoutPlaintext request); simulator/ebs/service.py")
 def test_every_step_from_1_to_9_is_traced_in_the_order_it_happens(walk: dict[str, Any]) -> None:
     steps = [e.step for e in walk["trace"] if e.step is not None]
     assert set(steps) == set(range(1, 10))

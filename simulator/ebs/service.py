@@ -284,6 +284,7 @@ class ElasticBlockStore:
         return key
 
     def _trace(self, action: str, target: str, *, outcome: str = "ok", **detail: Any) -> None:
+        detail.setdefault("caller", self._caller.arn)  # who asked EBS (narration's arrow source)
         self._rt.trace.record("EBS", action, target, outcome=outcome, **detail)
 
     # --- volumes -------------------------------------------------------------------------
@@ -405,6 +406,8 @@ class ElasticBlockStore:
             blob = snap.encrypted_data_key
             with self._rt.trace.phase("ebs.generate_data_key"):
                 # The snapshot's data key, re-wrapped for this volume's context.
+                self._trace("RequestDataKey", rec.volume_id, kms_key=key_ref, operation="ReEncrypt",
+                            source_snapshot=snap.snapshot_id, encryption_context=context)
                 wrapped = self._retrying(lambda: kms.re_encrypt(
                     ciphertext_blob=blob, source_encryption_context=snap.encryption_context,
                     destination_key_id=key_ref, destination_encryption_context=context,
@@ -414,6 +417,9 @@ class ElasticBlockStore:
             rec.data_encryption_key_id = snap.data_encryption_key_id
         else:
             with self._rt.trace.phase("ebs.generate_data_key"):
+                self._trace("RequestDataKey", rec.volume_id, kms_key=key_ref,
+                            operation="GenerateDataKeyWithoutPlaintext",
+                            number_of_bytes=DATA_KEY_SIZE, encryption_context=context)
                 made = self._retrying(lambda: kms.generate_data_key_without_plaintext(
                     key_id=key_ref, number_of_bytes=DATA_KEY_SIZE, encryption_context=context,
                     grant_tokens=list(tokens) or None))
