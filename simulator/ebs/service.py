@@ -406,7 +406,7 @@ class ElasticBlockStore:
             blob = snap.encrypted_data_key
             with self._rt.trace.phase("ebs.generate_data_key"):
                 # The snapshot's data key, re-wrapped for this volume's context.
-                self._trace("RequestDataKey", rec.volume_id, kms_key=key_ref, operation="ReEncrypt",
+                self._trace("ReEncrypt", rec.volume_id, kms_key=key_ref,
                             source_snapshot=snap.snapshot_id, encryption_context=context)
                 wrapped = self._retrying(lambda: kms.re_encrypt(
                     ciphertext_blob=blob, source_encryption_context=snap.encryption_context,
@@ -417,8 +417,8 @@ class ElasticBlockStore:
             rec.data_encryption_key_id = snap.data_encryption_key_id
         else:
             with self._rt.trace.phase("ebs.generate_data_key"):
-                self._trace("RequestDataKey", rec.volume_id, kms_key=key_ref,
-                            operation="GenerateDataKeyWithoutPlaintext",
+                # EBS's own record of the request it sends KMS (step 3; KMS records step 4).
+                self._trace("GenerateDataKeyWithoutPlaintext", rec.volume_id, kms_key=key_ref,
                             number_of_bytes=DATA_KEY_SIZE, encryption_context=context)
                 made = self._retrying(lambda: kms.generate_data_key_without_plaintext(
                     key_id=key_ref, number_of_bytes=DATA_KEY_SIZE, encryption_context=context,

@@ -12,7 +12,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..trace import TraceEvent
-from .participants import ADMIN, callee_of, caller_of, is_echo, short_id
+from .participants import (
+    ADMIN,
+    _is_own_kms_call,
+    callee_of,
+    caller_of,
+    is_echo,
+    participant_of,
+    short_id,
+)
 
 __all__ = ["REPLIES", "STEP_TITLES", "sequence_diagram"]
 
@@ -131,6 +139,7 @@ def sequence_diagram(
                      else f"    participant {ident} as {_label(name)}")
     span = f"{ids[participants[0]]},{ids[participants[-1]]}"
     last_step: int | None = None
+    announced: TraceEvent | None = None
     for caller, callee, event in rows:
         if event.step is not None and event.step != last_step:
             text = f"Step {event.step}"
@@ -139,8 +148,27 @@ def sequence_diagram(
             lines.append(f"    Note over {span}: {text}")
         last_step = event.step if event.step is not None else last_step
         reply = _reply(event, caller, callee)
+        if announced is not None and _answers(announced, event):
+            # The caller already drew this request (EBS, step 3): KMS's record is the reply.
+            asker = ids[rename.get(caller_of(announced), caller_of(announced))]
+            kms = ids[rename.get("KMS", "KMS")]
+            if event.outcome != "ok":
+                lines.append(f"    {kms}--x{asker}: {_label(str(event.outcome))}")
+            else:
+                lines.append(f"    {kms}-->>{asker}: {REPLIES.get(event.action, 'done')}")
+            announced = None
+            continue
+        announced = event if _is_own_kms_call(event) else None
+        if announced is not None:
+            reply = None  # KMS's own record of the call draws the reply
         arrow = "->>" if event.outcome == "ok" or reply is not None else "-x"
         lines.append(f"    {ids[caller]}{arrow}{ids[callee]}: {_arrow_text(event)}")
         if reply is not None:
             lines.append(f"    {ids[callee]}{reply[0]}{ids[caller]}: {reply[1]}")
     return "\n".join(lines) + "\n"
+
+
+def _answers(request: TraceEvent, event: TraceEvent) -> bool:
+    """``event`` is KMS's record of the call that ``request`` (the caller's note) announced."""
+    return (participant_of(event.actor) == "KMS" and event.action == request.action
+            and event.workspace_id == request.workspace_id)
