@@ -1,4 +1,11 @@
-"""pytest fixtures shipped with envelope-sim (loaded through the ``pytest11`` entry point)."""
+"""pytest fixtures shipped with envelope-sim (loaded through the ``pytest11`` entry point).
+
+``sim`` (unseeded), ``seeded_sim`` (seed 0), ``audit_capture``, ``workspaces_world`` (a seeded
+simulation with a directory, users and a key) and ``fault_records`` (what injected faults did).
+For property tests draw simulations from :func:`simulator.testing.strategies.simulations`
+instead: a function-scoped fixture is shared by every example of a ``@given`` test, while the
+strategy gives each example its own simulation with a seed hypothesis controls.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,8 @@ from typing import Any
 
 import pytest
 
-__all__ = ["AuditCapture", "audit_capture", "seeded_sim", "sim"]
+__all__ = ["AuditCapture", "audit_capture", "fault_records", "seeded_sim", "sim",
+           "workspaces_world"]
 
 
 @pytest.fixture
@@ -58,3 +66,25 @@ def audit_capture() -> Iterator[AuditCapture]:
     capture = AuditCapture()
     yield capture
     capture.close()
+
+
+@pytest.fixture
+def workspaces_world() -> Any:
+    """A :class:`~simulator.testing.world.WorkspacesWorld` on ``Simulation(seed=0)``: directory
+    ``corp.example.com`` with user ``jdoe``, a customer managed key, the first bundle."""
+    from simulator import Simulation
+    from simulator.testing.world import WorkspacesWorld
+
+    return WorkspacesWorld.build(Simulation(seed=0))
+
+
+@pytest.fixture
+def fault_records() -> Any:
+    """A function returning what injected faults did in a simulation, as readable lines:
+    ``fault_records(sim)`` -> ``["fault-1 DisableKey arn:...:key/... ok", ...]``."""
+
+    def lines(simulation: Any) -> list[str]:
+        return [f"{r.fault_id} {r.action} {r.target} {r.outcome}"
+                for r in simulation.faults.records()]
+
+    return lines

@@ -8,8 +8,9 @@ from simulator.testing.strategies import encryption_contexts, simulations
 def test_context_binding(sim, a, b): ...
 ```
 
-Every strategy shrinks toward a small, readable example: an empty context, the default key
-spec, the account root, the default key policy, no grant constraint, a plan of one fault.
+Every strategy shrinks toward a small, readable example: an empty context (or one short pair),
+the default key spec, the account root, the default key policy, no grant constraint, a plan of
+one fault.
 Nothing here draws from ``random``: simulations get their seed from hypothesis
 (:func:`simulations`), so a failure replays exactly.
 """
@@ -218,7 +219,8 @@ def _kms_operations() -> st.SearchStrategy[str]:
 
 def triggers(*, workspace_ids: Sequence[str] = (), start: datetime = DEFAULT_EPOCH,
              horizon_seconds: float = 6 * 3600) -> st.SearchStrategy[Trigger]:
-    """Triggers of every kind, shrinking toward ``AtStep(1)``."""
+    """Triggers of every kind (steps of any or the given WorkSpaces, calls, times within
+    ``horizon_seconds`` of ``start``, probabilities)."""
     ws = st.one_of(st.none(), st.sampled_from(list(workspace_ids))) if workspace_ids else st.none()
     operation = st.one_of(_kms_operations(), st.sampled_from([f"ec2:{o}" for o in EC2_OPERATIONS]))
     return st.one_of(
@@ -235,7 +237,7 @@ def triggers(*, workspace_ids: Sequence[str] = (), start: datetime = DEFAULT_EPO
 def effects(*, key_ids: Sequence[str] = (), volume_ids: Sequence[str] = (),
             include_admin: bool = True, include_corruption: bool = True
             ) -> st.SearchStrategy[Effect]:
-    """Effects of every kind, shrinking toward one ``KMSInternalException``.
+    """Effects of every kind.
 
     ``key_ids`` and ``volume_ids`` name real targets; without them admin actions act on the
     triggering WorkSpace's key (``key_id=None``) and corruption on its ``"user"``/``"root"``
@@ -306,7 +308,7 @@ def kms_operation_sequences(*, keys: int = 2, min_size: int = 1, max_size: int =
                             ) -> st.SearchStrategy[list[Operation]]:
     """Sequences of KMS calls over ``keys`` keys (key states, rotation, envelope calls).
 
-    Run one with :func:`run_operations`; it shrinks toward a single ``generate_data_key``.
+    Run one with :func:`run_operations`; a failing sequence shrinks toward one or two calls.
     """
     key = st.integers(0, keys - 1)
     ctx = encryption_contexts(max_size=2)

@@ -51,11 +51,16 @@ class WorkspacesWorld:
         return cls(sim, directory.directory_id, key.arn, bundle.bundle_id, list(users))
 
     def request(self, user_name: str, *, key_arn: str | None = None, root: bool = True,
-                user: bool = True) -> dict[str, Any]:
-        """One CreateWorkspaces request item for ``user_name`` (encrypted by default)."""
-        return dict(directory_id=self.directory_id, user_name=user_name,
-                    bundle_id=self.bundle_id, volume_encryption_key=key_arn or self.key_arn,
-                    root_volume_encryption_enabled=root, user_volume_encryption_enabled=user)
+                user: bool = True, running_mode: str | None = None) -> dict[str, Any]:
+        """One CreateWorkspaces request item for ``user_name`` (encrypted by default;
+        ``running_mode="MANUAL"`` for a WorkSpace that can be stopped and started)."""
+        item: dict[str, Any] = dict(
+            directory_id=self.directory_id, user_name=user_name, bundle_id=self.bundle_id,
+            volume_encryption_key=key_arn or self.key_arn, root_volume_encryption_enabled=root,
+            user_volume_encryption_enabled=user)
+        if running_mode is not None:
+            item["workspace_properties"] = {"running_mode": running_mode}
+        return item
 
     def launch(self, user_name: str, *, settle: bool = True, **options: Any) -> str:
         """CreateWorkspaces for one user; the WorkSpace id. Raises :class:`LaunchRefused`
