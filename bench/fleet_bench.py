@@ -34,6 +34,30 @@ from typing import Any
 from simulator import Simulation
 
 BATCH = 25
+
+
+class _AttachClock:
+    """Time spent inside EBS AttachVolume (attribution only; behaviour unchanged)."""
+
+    seconds = 0.0
+
+    @classmethod
+    def install(cls) -> None:
+        from simulator.ebs.service import ElasticBlockStore
+
+        original = ElasticBlockStore.attach_volume
+        if getattr(original, "_timed", False):
+            return
+
+        def attach_volume(self: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(self, **kwargs)
+            finally:
+                cls.seconds += time.perf_counter() - start
+
+        attach_volume._timed = True  # type: ignore[attr-defined]
+        ElasticBlockStore.attach_volume = attach_volume  # type: ignore[method-assign]
 SCALING_BAR = 1.5
 #: Allowed tracemalloc residue after terminate, per WorkSpace launched (bytes). What may stay
 #: is the hash tables of emptied dicts (CPython never shrinks a dict on deletion: measured
@@ -100,6 +124,7 @@ def run(n: int, *, measure_memory: bool) -> Result:
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
     seconds: dict[str, float] = {}
+    attach_before = _AttachClock.seconds
 
     def launch(chunk: list[str]) -> None:
         result = ws.create_workspaces(workspaces=[
@@ -130,6 +155,7 @@ def run(n: int, *, measure_memory: bool) -> Result:
     sim.audit.clear()
     seconds["terminate"] = time.perf_counter() - start
     seconds["total"] = seconds["launch"] + seconds["reboot"] + seconds["terminate"]
+    seconds["in EBS AttachVolume"] = _AttachClock.seconds - attach_before
 
     peak = residue = kms_tokens = 0
     leftovers = _live_state(sim, key)
@@ -178,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="N = 50, 200, 1,000")
     args = parser.parse_args(argv)
     sizes = (50, 200, 1_000) if args.quick else (100, 1_000, 10_000)
+    _AttachClock.install()
 
     print(f"{'N':>7} {'launch ms/ws':>13} {'reboot ms/ws':>13} {'terminate ms/ws':>16} "
           f"{'total ms/ws':>12} {'peak MiB':>9} {'residue KiB':>12}")
@@ -204,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
           f"(bar {SCALING_BAR}x): {verdict}")
     for phase in ("launch", "reboot", "terminate"):
         print(f"  {phase:<9} {top.per_workspace_ms(phase) / base.per_workspace_ms(phase):.2f}x")
+    for r in results:
+        inside = r.per_workspace_ms("in EBS AttachVolume")
+        print(f"  N={r.n:,}: {inside:.3f} ms per WorkSpace inside EBS AttachVolume; "
+              f"{r.per_workspace_ms('total') - inside:.3f} ms everywhere else")
     for r in results:
         left = {k: v for k, v in r.leftovers.items() if v}
         allowed = max(RESIDUE_FLOOR_BYTES, RESIDUE_BYTES_PER_WORKSPACE * r.n)
