@@ -174,6 +174,7 @@ def test_no_secret_reaches_the_trace_or_the_audit() -> None:
     # the plaintext data keys the attachments hold.
     record = sim.workspaces.state.workspaces[ws]
     secrets: list[bytes] = [record.grant_token.encode()] if record.grant_token else []
+    assert record.grant_token and record.grant_token not in repr(record)
     for volume_id in (fleet.root_volume(ws), fleet.user_volume(ws)):
         volume = sim._ebs_state.volumes[volume_id]
         secrets.append(volume.grant_token.encode())

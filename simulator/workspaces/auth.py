@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ..errors import MESSAGES
 from ..iam.principals import Caller
 
 __all__ = ["Authorizer", "IamAuthorizer", "allow_all", "denial_message"]
@@ -26,10 +27,8 @@ class Authorizer(Protocol):
 
 def denial_message(caller: Caller, action: str, resource: str) -> str:
     """AWS's text for an action no identity-based policy allows."""
-    return (
-        f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource} "
-        f"because no identity-based policy allows the {action} action"
-    )
+    return MESSAGES["access_denied"].format(principal=caller.arn, action=action,
+                                            resource=resource, policy_kind="identity-based")
 
 
 def allow_all(caller: Caller, action: str, resource: str) -> str | None:

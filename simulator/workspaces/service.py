@@ -162,7 +162,7 @@ class _Ws:
     state_since: datetime
     key_arn: str | None = None
     grant_id: str | None = None
-    grant_token: str | None = None
+    grant_token: str | None = field(default=None, repr=False)  # a bearer secret
     error_code: str | None = None
     error_message: str | None = None
     ip_address: str | None = None
