@@ -168,3 +168,13 @@ def test_terminate_finishes_even_when_retiring_the_grant_keeps_failing() -> None
     assert [e.outcome for e in failed] == ["KMSInternalException"]
     assert sim.ebs.describe_volumes().volumes == ()
 
+
+
+def test_with_no_retries_allowed_a_retryable_step_1_error_fails_the_launch_at_once() -> None:
+    fleet = make_fleet(max_retries=0)
+    ws = _workspaces(fleet, kms={"create_grant": 1})
+    workspace_id = _launch(fleet, ws)
+    described = fleet.describe(workspace_id)
+    assert described.state == "ERROR"
+    assert described.error_code == "KMSInternalException"
+    assert _retries(fleet, workspace_id) == []

@@ -66,7 +66,7 @@ from ..runtime import Runtime
 from . import lifecycle as lc
 from .auth import Authorizer, IamAuthorizer, allow_all
 from .bundles import builtin_bundles
-from .directory import DirectoryState, DirectoryUser
+from .directory import DirectoryState
 from .jobs import Job, NotReady, Stage
 from .models import (
     ChangeWorkspacesResult,
@@ -337,7 +337,7 @@ class WorkSpacesService:
             user_encrypted=request.user_volume_encryption_enabled, tags=request.tags,
             state=lc.PENDING, state_since=rt.clock.now(),
         )
-        job = self._launch_job(ws, user)
+        job = self._launch_job(ws)
         deferred: AwsError | None = None
         rt.trace.record(
             "WorkSpaces", "CreateWorkspaces", workspace_id, workspace_id=workspace_id,
@@ -365,7 +365,9 @@ class WorkSpacesService:
         ws.job = job
         if deferred is not None:
             if not job.retry_later(deferred):  # max_retries == 0: fail like any launch error
-                self._launch_failed(ws, deferred, job.stage or Stage("granting", _noop))
+                stage = job.stage
+                assert stage is not None  # the job has not started: its first stage
+                self._launch_failed(ws, deferred, stage)
         else:
             if encrypted:
                 job.skip_stage()
@@ -422,7 +424,7 @@ class WorkSpacesService:
         rt = self._rt
         return f"arn:aws:kms:{rt.region}:{rt.account_id}:key/{key_id}"
 
-    def _launch_job(self, ws: _Ws, user: DirectoryUser) -> Job:
+    def _launch_job(self, ws: _Ws) -> Job:
         settings = self._rt.settings
         provisioning = (settings.encrypted_root_provisioning_seconds if ws.root_encrypted
                         else settings.provisioning_seconds)
@@ -1283,10 +1285,6 @@ class WorkSpacesService:
 
 
 # ==================================================================== module helpers
-
-
-def _noop() -> float | None:
-    return None
 
 
 def _is_alias(key: str) -> bool:
