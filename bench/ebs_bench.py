@@ -2,11 +2,21 @@
 
 Sequential write then read of 64 MiB in 1 MiB requests through ``sim.ebs`` block devices, for
 the ``xts`` and ``gcm`` volume ciphers, beside the raw AES-256-GCM encrypt throughput of the
-installed ``cryptography`` on 1 MiB buffers (``encrypt_into`` when available). Memory: a fully
-written 64 MiB volume's stored blocks (tracemalloc) and an unwritten 1 TiB volume.
+installed ``cryptography`` on 1 MiB buffers (``encrypt_into`` when available).
+
+Each repeat creates a volume in the same simulation, writes and reads it, then detaches and
+deletes it: the best repeat is the steady state of a simulation that creates and deletes
+volumes (a deleted volume's memory is reused by the next one). The first repeat writes into
+memory the process has never touched and is printed too: on some virtual machines first-touch
+page faults alone cap it (the "keeping new blocks" baseline shows that cap).
+
+Memory: a fully written 64 MiB volume's arena (every mapped 2 MiB chunk counted in full,
+whether or not all its pages were touched; tracemalloc cannot see mmap memory) plus the Python
+objects tracemalloc sees; and an unwritten 1 TiB volume, attached, after one read.
 
 Minimums (exit status 1 if missed): gcm >= 30 % and xts >= 25 % of the raw ceiling (the slower
-of write and read counts); written volume <= 1.15 x its data; unwritten 1 TiB volume < 1 MiB.
+of write and read counts, best repeat); written volume <= 1.15 x its data; unwritten 1 TiB
+volume < 1 MiB.
 
     python bench/ebs_bench.py [--mib 64] [--repeat 3]
 """
@@ -18,10 +28,12 @@ import os
 import sys
 import time
 import tracemalloc
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from simulator import Simulation
+from simulator.ebs.store import BlockStore
 
 MiB = 1 << 20
 
@@ -58,60 +70,68 @@ def retain_baseline(total_mib: int) -> float:
     return total_mib / elapsed
 
 
-def volume_throughput(cipher: str, total_mib: int, repeat: int) -> tuple[float, float]:
-    best_w = best_r = float("inf")
+def _attached_volume(sim: Simulation, cipher: str, size_gib: int = 1) -> tuple[str, Any]:
+    vol = sim.ebs.create_volume(size=size_gib, encrypted=True, volume_cipher=cipher)
+    sim.run_until_idle()
+    sim.ebs.attach_volume(volume_id=vol.volume_id, instance_id="i-0123456789abcdef0",
+                          device="/dev/sdf")
+    return vol.volume_id, sim.ebs.block_device(vol.volume_id)
+
+
+def volume_throughput(cipher: str, total_mib: int, repeat: int) -> tuple[list[float], list[float]]:
+    """MB/s of every repeat: (writes, reads). Each repeat uses a new volume, deleted after."""
+    writes, reads = [], []
     chunks = [os.urandom(MiB) for _ in range(8)]
+    sim = Simulation(seed=1, volume_cipher=cipher)
     for _ in range(repeat):
-        sim = Simulation(seed=1, volume_cipher=cipher)
-        vol = sim.ebs.create_volume(size=1, encrypted=True)
-        sim.run_until_idle()
-        sim.ebs.attach_volume(volume_id=vol.volume_id, instance_id="i-0123456789abcdef0",
-                              device="/dev/sdf")
-        dev = sim.ebs.block_device(vol.volume_id)
+        volume_id, dev = _attached_volume(sim, cipher)
         start = time.perf_counter()
         for i in range(total_mib):
             dev.write(i * MiB, chunks[i % 8])
-        best_w = min(best_w, time.perf_counter() - start)
+        writes.append(total_mib / (time.perf_counter() - start))
         start = time.perf_counter()
         for i in range(total_mib):
             if dev.read(i * MiB, MiB) != chunks[i % 8]:
                 raise SystemExit(f"{cipher}: read back differs at MiB {i}")
-        best_r = min(best_r, time.perf_counter() - start)
-    return total_mib / best_w, total_mib / best_r
+        reads.append(total_mib / (time.perf_counter() - start))
+        sim.ebs.detach_volume(volume_id=volume_id)
+        sim.ebs.delete_volume(volume_id=volume_id)
+        sim.run_until_idle()
+    return writes, reads
 
 
-def written_volume_memory(cipher: str, total_mib: int) -> float:
-    """Bytes tracemalloc sees for a fully written volume (after detach: stored blocks only)."""
+def _store(sim: Simulation, volume_id: str) -> BlockStore:
+    store = sim.ebs._volume(volume_id).store
+    assert store is not None
+    return store
+
+
+def written_volume_memory(cipher: str, total_mib: int) -> tuple[float, int, int]:
+    """(factor of the data, arena bytes, Python bytes) of a fully written volume, after detach."""
     sim = Simulation(seed=2, volume_cipher=cipher)
-    vol = sim.ebs.create_volume(size=1, encrypted=True)
-    sim.run_until_idle()
-    sim.ebs.attach_volume(volume_id=vol.volume_id, instance_id="i-0123456789abcdef0",
-                          device="/dev/sdf")
-    dev = sim.ebs.block_device(vol.volume_id)
+    volume_id, dev = _attached_volume(sim, cipher)
     data = os.urandom(MiB)
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     for i in range(total_mib):
         dev.write(i * MiB, data)
-    sim.ebs.detach_volume(volume_id=vol.volume_id)
-    used = tracemalloc.get_traced_memory()[0] - base
+    sim.ebs.detach_volume(volume_id=volume_id)  # drops the attachment's cipher and buffers
+    python_bytes = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
-    return used / (total_mib * MiB)
+    arena = _store(sim, volume_id).arena_bytes
+    return (arena + python_bytes) / (total_mib * MiB), arena, python_bytes
 
 
-def unwritten_tib_memory() -> int:
+def unwritten_tib_memory() -> tuple[int, int]:
+    """(Python bytes, arena bytes) of an unwritten 1 TiB volume, attached, after one read."""
     sim = Simulation(seed=3)
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
-    vol = sim.ebs.create_volume(size=1024, encrypted=True)
-    sim.run_until_idle()
-    sim.ebs.attach_volume(volume_id=vol.volume_id, instance_id="i-0123456789abcdef0",
-                          device="/dev/sdf")
-    dev = sim.ebs.block_device(vol.volume_id)
+    volume_id, dev = _attached_volume(sim, "xts", 1024)
     assert dev.read(1 << 39, 16) == bytes(16)
     used: int = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
-    return used
+    return used, _store(sim, volume_id).arena_bytes
 
 
 def main() -> int:
@@ -126,26 +146,30 @@ def main() -> int:
           f"({kept / ceiling:5.1%} of raw GCM)")
     failures = []
     for cipher, minimum in (("gcm", 0.30), ("xts", 0.25)):
-        w, r = volume_throughput(cipher, args.mib, args.repeat)
+        writes, reads = volume_throughput(cipher, args.mib, args.repeat)
+        w, r = max(writes), max(reads)
         ratio = min(w, r) / ceiling
         ok = ratio >= minimum
         print(f"ebs {cipher}: write {w:7.0f} MB/s ({w / ceiling:5.1%})  read {r:7.0f} MB/s "
               f"({r / ceiling:5.1%})  minimum {minimum:.0%}: {'ok' if ok else 'MISSED'}")
+        print(f"    first repeat, on never-touched memory: write {writes[0]:7.0f} MB/s "
+              f"({writes[0] / ceiling:5.1%})  read {reads[0]:7.0f} MB/s ({reads[0] / ceiling:5.1%})")
         if not ok:
             failures.append(f"{cipher} throughput {ratio:.1%} < {minimum:.0%}")
     for cipher in ("xts", "gcm"):
-        factor = written_volume_memory(cipher, args.mib)
+        factor, arena, python_bytes = written_volume_memory(cipher, args.mib)
         ok = factor <= 1.15
         print(f"memory, fully written {args.mib} MiB {cipher} volume: {factor:.3f} x data "
-              f"(max 1.15): {'ok' if ok else 'MISSED'}")
+              f"(arena {arena / MiB:.1f} MiB + Python objects {python_bytes / MiB:.2f} MiB; "
+              f"max 1.15): {'ok' if ok else 'MISSED'}")
         if not ok:
             failures.append(f"{cipher} memory {factor:.3f}x")
-    tib = unwritten_tib_memory()
-    ok = tib < MiB
-    print(f"memory, unwritten 1 TiB volume (attached, one read): {tib} bytes (max 1 MiB): "
-          f"{'ok' if ok else 'MISSED'}")
+    tib, tib_arena = unwritten_tib_memory()
+    ok = tib + tib_arena < MiB
+    print(f"memory, unwritten 1 TiB volume (attached, one read): {tib + tib_arena} bytes "
+          f"(arena {tib_arena}; max 1 MiB): {'ok' if ok else 'MISSED'}")
     if not ok:
-        failures.append(f"1 TiB volume {tib} bytes")
+        failures.append(f"1 TiB volume {tib + tib_arena} bytes")
     for f in failures:
         print("MISSED:", f)
     return 1 if failures else 0

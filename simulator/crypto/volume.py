@@ -15,26 +15,42 @@ bit, a block moved to another index or volume, or an old version of a block repl
 with :class:`BlockAuthenticationError`. The GCM key is HKDF-SHA256 of the 64-byte data key (see
 :data:`GCM_KEY_INFO`): a data key is never used as-is by two algorithms.
 
-Why XTS is not one ``Cipher(AES, XTS(tweak))`` per sector: building a cryptography cipher costs
-about 20 µs of Python and OpenSSL setup, more than encrypting the sector. Instead a whole request
-is encrypted with two ECB contexts built once per attachment, using XTS's definition
+How XTS runs a whole request in a few library calls
+---------------------------------------------------
+Building a cryptography ``Cipher(AES, XTS(tweak))`` costs about 20 µs of Python and OpenSSL
+setup, more than encrypting the sector, so one cipher per sector cannot keep up. XTS is, by
+definition, for sector ``s`` and 16-byte lane ``j`` (0..31)::
 
-    T(s, j) = E_K2(s) * alpha^j in GF(2^128),   C = E_K1(P xor T) xor T
+    T(s, j) = E_K2(s) * x^j in GF(2^128),   C = E_K1(P xor T) xor T
 
-for sector ``s`` and 16-byte lane ``j``. The ``E_K2(s)`` of all sectors take one ECB call; the
-``alpha^j`` products are computed for all sectors at once with numpy by doubling (lanes ``m..2m-1``
-are lanes ``0..m-1`` times ``alpha^m``, a shift plus a reduction by x^7 + x^2 + x + 1), laid
-out lane-major (so every numpy call walks long contiguous rows) and transposed tile by tile
-into the request's layout; then the request is XORed, ECB-encrypted in one call, and XORed
-again. numpy is used because the work is 16-byte-lane arithmetic over the whole request: Python
-integers pay ~0.7 ns per byte just to convert a buffer to an int and back, numpy works on the
-buffer in place.
+so a request is: one ECB call for ``E_K2`` of all its sector numbers, the masks ``T`` with numpy,
+XOR, one bulk ``E_K1`` call, XOR. The masks are the work; they are built without per-lane
+arithmetic:
+
+* ``t * x^j = (t << j mod 2^128) xor fold(t >> (128 - j))`` where ``fold(h) = h * (x^7+x^2+x+1)``.
+  Let ``X = t * 2^128 xor fold(t)`` (a 263-bit integer, computed once per sector). Then the
+  128-bit window ``X >> (128 - j)`` equals ``T(s, j)`` except in its 7 lowest bits, which need
+  ``c(L) = L xor L >> 5 xor L >> 6`` of the window's own top 7 bits ``L`` XORed in: the fold of
+  the bits of ``t`` just below the window that the window cut off.
+* A window at a bit offset ``8k + r`` is a *byte* window of ``X << r``. So eight shifted copies
+  of ``X`` per sector (``r = 0..7``, 32-byte records) hold every lane ``j = 8k + r`` as 16 bytes
+  at record offset ``7 - k``, and one numpy copy with 16-byte elements and the right strides
+  lays all 32 lanes of every sector out in the request's order.
+* Lanes ``k = 0..3`` of a record overlap, and lane ``k``'s correction byte is byte 1 of lane
+  ``k + 1``; so the copy runs for ``k = 3, 2, 1, 0`` and each lane's correction is XORed into
+  its record byte just before its copy (lane ``k`` never reads the bytes of the lanes before it).
+
+The bulk ``E_K1`` runs through OpenSSL's XTS with a fixed second key ``Z`` and the tweak
+``D_Z(0)``: its tweaks are then ``E_Z(D_Z(0)) * x^j = 0``, so that call is plain ECB under
+``K1``, and OpenSSL's XTS has a vector-AES path its ECB lacks (about twice as fast here).
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, Final
 
 import numpy as np
@@ -46,6 +62,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 __all__ = [
     "DATA_KEY_SIZE",
+    "GCM_AAD_POSITION",
     "GCM_KEY_INFO",
     "GCM_NONCE_SIZE",
     "GCM_OVERHEAD",
@@ -55,6 +72,7 @@ __all__ = [
     "BlockAuthenticationError",
     "GcmVolumeCipher",
     "XtsVolumeCipher",
+    "gcm_aad_prefix",
     "gcm_block_aad",
 ]
 
@@ -70,13 +88,22 @@ GCM_OVERHEAD: Final = GCM_NONCE_SIZE + GCM_TAG_SIZE
 GCM_KEY_INFO: Final = b"envelope-sim/ebs/volume-cipher/gcm/v1"
 VOLUME_CIPHERS: Final = ("xts", "gcm")
 
-_LANES: Final = SECTOR_SIZE // 16  # 32 lanes of 16 bytes per sector
+_Array = np.ndarray[Any, Any]
 _U64 = np.dtype("<u8")
-#: Sectors per tile of the lane-major -> request-layout transposition (a tile fits in L1).
-_TILE: Final = 64
-#: Requests are processed in chunks of at most this many sectors (bounds the scratch memory).
-_CHUNK_SECTORS: Final = 2048  # 1 MiB
-_SHIFTS = tuple(np.uint64(i) for i in range(65))
+_U32 = np.dtype("<u4")
+#: Requests are processed in pieces of at most this many sectors (bounds the scratch memory).
+_PIECE_SECTORS: Final = 2048  # 1 MiB
+#: Scratch sets kept per cipher (one per piece size seen; the usual sizes are few).
+_SCRATCH_SIZES: Final = 4
+_S64 = tuple(np.uint64(i) for i in range(65))
+_S32 = tuple(np.uint32(i) for i in range(33))
+#: Per record r (rows): X >> (8 - r) and X << (56 + r) give record r = (X << r) >> 8.
+_RECORD_RIGHT = np.array([[8 - r] for r in range(8)], np.uint64)
+_RECORD_LEFT = np.array([[56 + r] for r in range(8)], np.uint64)
+_RECORD_SHIFT = np.array([[r] for r in range(8)], np.uint64)
+_LANE_BYTES = np.array([[[0xFF << (32 + 8 * m)]] for m in range(4)], np.uint64)
+#: The public second key of the XTS-as-ECB trick (any fixed key works; see the module docstring).
+_ZERO_TWEAK_KEY: Final = hashlib.sha256(b"envelope-sim/xts-as-ecb/v1").digest()
 
 
 def _check_key(data_key: bytes | bytearray | memoryview) -> memoryview:
@@ -86,39 +113,70 @@ def _check_key(data_key: bytes | bytearray | memoryview) -> memoryview:
     return view
 
 
+@cache
+def _zero_tweak() -> bytes:
+    """The tweak whose encryption under :data:`_ZERO_TWEAK_KEY` is all zeros."""
+    ctx: Any = Cipher(algorithms.AES(_ZERO_TWEAK_KEY), modes.ECB()).decryptor()
+    out: bytes = ctx.update(bytes(16))
+    return out
+
+
+def _bulk_ecb(key: bytes, *, encrypt: bool) -> Any:
+    """A long-lived context that is AES-256-ECB under ``key`` (one call per request piece)."""
+    mode: modes.Mode
+    if key == _ZERO_TWEAK_KEY:  # XTS refuses equal halves; 2^-256 unlikely, but stay correct
+        algorithm, mode = algorithms.AES(key), modes.ECB()
+    else:
+        algorithm, mode = algorithms.AES(key + _ZERO_TWEAK_KEY), modes.XTS(_zero_tweak())
+    cipher: Any = Cipher(algorithm, mode)
+    return cipher.encryptor() if encrypt else cipher.decryptor()
+
+
 class _XtsScratch:
-    """Reusable buffers for one chunk size (avoids allocating ~5 MiB per request)."""
+    """Reusable buffers for request pieces of ``n`` sectors (no allocation per request)."""
 
-    __slots__ = ("h", "hi", "hi_tiles", "lanes", "lo", "lo_tiles", "mask", "mask_tiles",
-                 "masked", "masked_view", "sectors", "tiles", "tmp", "tweak_view", "tweaks",
-                 "tweaks_enc")
+    __slots__ = ("a", "b", "corr", "corr_bytes", "half_hi", "lanes", "mask", "mask_lanes",
+                 "mask_words", "masked", "masked_view", "masked_words", "n", "rec_low", "records",
+                 "sectors", "sectors_view", "spill", "spill2", "t", "tmp", "tweaks", "windows",
+                 "x", "x_words")
 
-    def __init__(self, sectors: int) -> None:
-        n = self.sectors = sectors
-        self.tiles = -(-n // _TILE)
-        width = self.tiles * _TILE
-        self.lanes = np.arange(width, dtype=_U64)
-        self.tweaks = np.zeros((width, 2), _U64)
-        self.tweak_view = memoryview(self.tweaks.data).cast("B")
-        self.tweaks_enc = bytearray(width * 16 + 16)  # update_into wants one spare block
-        self.lo = np.empty((_LANES, width), _U64)
-        self.hi = np.empty((_LANES, width), _U64)
-        self.h = np.empty((_LANES // 2, width), _U64)
-        self.tmp = np.empty((_LANES // 2, width), _U64)
-        self.lo_tiles = np.empty((self.tiles, _LANES, _TILE), _U64)
-        self.hi_tiles = np.empty((self.tiles, _LANES, _TILE), _U64)
-        self.mask = np.empty((width, _LANES, 2), _U64)
-        self.mask_tiles = self.mask.reshape(self.tiles, _TILE, _LANES, 2)
-        self.masked = bytearray(n * SECTOR_SIZE + 16)
-        self.masked_view = memoryview(self.masked)
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.sectors = np.zeros((n, 2), _U64)  # sector numbers as 128-bit little-endian
+        self.sectors_view = memoryview(self.sectors.data).cast("B")
+        self.tweaks = bytearray(n * 16 + 16)  # E_K2(sector); update_into wants one spare block
+        self.t = np.frombuffer(self.tweaks, _U64, count=2 * n).reshape(n, 2)
+        self.lanes = np.arange(n, dtype=_U64)
+        self.a, self.b = np.empty(n, _U64), np.empty(n, _U64)
+        self.spill, self.spill2 = np.empty((n, 2), _U64), np.empty((n, 2), _U64)
+        # X per sector as its words 1..3 (bits 64..255; word 0 is never read), flat with one
+        # more word, so "X >> s" of every sector is two flat shifts and an or. The word after a
+        # sector's X3 is the next sector's X1: it only reaches record byte 23, never read.
+        self.x = np.zeros(3 * n + 1, _U64)
+        self.x_words = self.x[:3 * n].reshape(n, 3)
+        self.records = np.empty((8, 3 * n), _U64)  # record (r, sector): (X << r) bytes 8..31
+        self.tmp = np.empty((8, 3 * n), _U64)
+        self.rec_low = self.records.reshape(8, n, 3)[:, :, 0]  # record bytes 0..7
+        self.half_hi = np.empty(n, _U64)
+        self.corr = np.empty((2, 8, n), _U64)
+        self.corr_bytes = np.empty((4, 8, n), _U64)  # corr with only lane k = 3 - m's byte
+        self.mask = np.empty((n, 32, 2), _U64)
+        self.mask_words = self.mask.reshape(-1)
+        self.mask_lanes = self.mask.view("V16").reshape(n, 4, 8)  # [sector, k, r]: lane 8k + r
+        self.windows = np.ndarray((n, 4, 8), dtype="V16", buffer=self.records, offset=7,
+                                  strides=(24, -1, n * 24))
+        self.masked = bytearray(n * SECTOR_SIZE + 16)  # + the spare block update_into wants
+        self.masked_view = memoryview(self.masked)[:n * SECTOR_SIZE]
+        self.masked_words = np.frombuffer(self.masked, _U64, count=n * SECTOR_SIZE // 8)
 
 
 class XtsVolumeCipher:
     """AES-256-XTS over 512-byte sectors, whole requests at a time (see the module docstring).
 
-    ``encrypt(first_sector, plaintext)`` / ``decrypt(first_sector, ciphertext)`` take and return
-    whole sectors. The cipher keeps no copy of the data key, only OpenSSL contexts; ``close()``
-    drops them.
+    ``encrypt_into(first_sector, src, dst)`` / ``decrypt_into(...)`` process whole sectors from
+    ``src`` into the writable ``dst`` of the same length; ``encrypt`` and ``decrypt`` return a
+    new bytearray. The cipher keeps no copy of the data key, only OpenSSL contexts; ``close()``
+    drops them and the scratch buffers.
     """
 
     name: Final = "xts"
@@ -128,12 +186,11 @@ class XtsVolumeCipher:
         if key[:32] == key[32:]:
             # IEEE 1619 and OpenSSL refuse XTS keys whose halves are equal.
             raise ValueError("the two halves of an XTS key must differ")
-        k1 = algorithms.AES(bytes(key[:32]))
-        k2 = algorithms.AES(bytes(key[32:]))
-        self._enc: Any = Cipher(k1, modes.ECB()).encryptor()
-        self._dec: Any = Cipher(k1, modes.ECB()).decryptor()
-        self._tweak: Any = Cipher(k2, modes.ECB()).encryptor()
-        self._scratch: _XtsScratch | None = None
+        k1 = bytes(key[:32])
+        self._enc: Any = _bulk_ecb(k1, encrypt=True)
+        self._dec: Any = _bulk_ecb(k1, encrypt=False)
+        self._tweak: Any = Cipher(algorithms.AES(bytes(key[32:])), modes.ECB()).encryptor()
+        self._scratch: dict[int, _XtsScratch] = {}
 
     def __repr__(self) -> str:
         return f"XtsVolumeCipher(<key redacted>, open={self._enc is not None})"
@@ -141,95 +198,125 @@ class XtsVolumeCipher:
     def close(self) -> None:
         """Forget the key schedules and scratch (the attachment is going away)."""
         self._enc = self._dec = self._tweak = None
-        self._scratch = None
+        self._scratch = {}
 
     def encrypt(self, first_sector: int, plaintext: bytes | bytearray | memoryview) -> bytearray:
         """Ciphertext of whole sectors starting at sector number ``first_sector``."""
-        return self._run(first_sector, plaintext, encrypt=True)
+        out = bytearray(memoryview(plaintext).nbytes)
+        self.encrypt_into(first_sector, plaintext, out)
+        return out
 
     def decrypt(self, first_sector: int, ciphertext: bytes | bytearray | memoryview) -> bytearray:
         """Plaintext of whole sectors starting at sector number ``first_sector``."""
-        return self._run(first_sector, ciphertext, encrypt=False)
-
-    def _run(self, first_sector: int, data: bytes | bytearray | memoryview, *,
-             encrypt: bool) -> bytearray:
-        if self._enc is None:
-            raise ValueError("this volume cipher is closed")
-        view = memoryview(data).cast("B")
-        size = view.nbytes
-        if size % SECTOR_SIZE:
-            raise ValueError("XTS works on whole 512-byte sectors")
-        if first_sector < 0 or first_sector + size // SECTOR_SIZE > 1 << 64:
-            raise ValueError("sector numbers are 64-bit")
-        out = bytearray(size)
-        step = _CHUNK_SECTORS * SECTOR_SIZE
-        for start in range(0, size, step):
-            chunk = view[start:start + step]
-            self._chunk(first_sector + start // SECTOR_SIZE, chunk, out, start, encrypt)
+        out = bytearray(memoryview(ciphertext).nbytes)
+        self.decrypt_into(first_sector, ciphertext, out)
         return out
 
-    def _chunk(self, first: int, data: memoryview, out: bytearray, at: int, encrypt: bool) -> None:
-        n = data.nbytes // SECTOR_SIZE
-        s = self._scratch
-        if s is None or s.sectors != n:
-            s = self._scratch = _XtsScratch(n)
-        mask = self._masks(first, n, s)
-        words = n * SECTOR_SIZE // 8
-        masked = np.frombuffer(s.masked, _U64, count=words)
-        np.bitwise_xor(np.frombuffer(data, _U64), mask, out=masked)
+    def encrypt_into(self, first_sector: int, src: bytes | bytearray | memoryview,
+                     dst: bytearray | memoryview) -> None:
+        """Encrypt whole sectors of ``src`` into ``dst``."""
+        self._run(first_sector, src, dst, encrypt=True)
+
+    def decrypt_into(self, first_sector: int, src: bytes | bytearray | memoryview,
+                     dst: bytearray | memoryview) -> None:
+        """Decrypt whole sectors of ``src`` into ``dst``."""
+        self._run(first_sector, src, dst, encrypt=False)
+
+    def _run(self, first_sector: int, src: bytes | bytearray | memoryview,
+             dst: bytearray | memoryview, *, encrypt: bool) -> None:
         ecb = self._enc if encrypt else self._dec
-        ecb.update_into(s.masked_view[:n * SECTOR_SIZE], s.masked)
-        result = np.frombuffer(out, _U64, count=words, offset=at)
-        np.bitwise_xor(masked, mask, out=result)
+        if ecb is None:
+            raise ValueError("this volume cipher is closed")
+        data = memoryview(src).cast("B")
+        out = memoryview(dst).cast("B")
+        size = data.nbytes
+        if size % SECTOR_SIZE:
+            raise ValueError("XTS works on whole 512-byte sectors")
+        if out.nbytes != size or out.readonly:
+            raise ValueError("the destination must be writable and as long as the source")
+        if first_sector < 0 or first_sector + size // SECTOR_SIZE > 1 << 64:
+            raise ValueError("sector numbers are 64-bit")
+        sectors = size // SECTOR_SIZE
+        for start in range(0, sectors, _PIECE_SECTORS):
+            n = min(_PIECE_SECTORS, sectors - start)
+            s = self._scratch.get(n)
+            if s is None:
+                if len(self._scratch) >= _SCRATCH_SIZES:
+                    self._scratch.clear()
+                s = self._scratch[n] = _XtsScratch(n)
+            mask = self._masks(first_sector + start, s)
+            at, end = start * SECTOR_SIZE, (start + n) * SECTOR_SIZE
+            np.bitwise_xor(np.frombuffer(data[at:end], _U64), mask, out=s.masked_words)
+            ecb.update_into(s.masked_view, s.masked)  # in place: OpenSSL allows in == out
+            np.bitwise_xor(s.masked_words, mask, out=np.frombuffer(out[at:end], _U64))
 
-    def _masks(self, first: int, n: int, s: _XtsScratch) -> np.ndarray[Any, np.dtype[np.uint64]]:
-        """The tweak mask of every 16-byte lane of ``n`` sectors from ``first``, request layout."""
-        width = s.tiles * _TILE
-        # One ECB call encrypts every sector number (128-bit little-endian) under K2. The
-        # padding sectors of the last tile get tweaks too; their masks are never used.
-        np.add(s.lanes, np.uint64(first), out=s.tweaks[:, 0])  # wraps mod 2^64 past the end
-        self._tweak.update_into(s.tweak_view, s.tweaks_enc)
-        t0 = np.frombuffer(s.tweaks_enc, _U64, count=2 * width).reshape(width, 2)
-        lo, hi, h, tmp = s.lo, s.hi, s.h, s.tmp
-        lo[0] = t0[:, 0]
-        hi[0] = t0[:, 1]
-        # Doubling, lane-major (every view below is contiguous: numpy's fast loops): rows
-        # m..2m-1 = rows 0..m-1 times x^m. With m <= 16 the bits pushed out of the top (h, m
-        # bits) fold back as h * (x^7 + x^2 + x + 1) < 2^23, inside the low word.
-        m = 1
-        sh = _SHIFTS
-        while m < _LANES:
-            slo, shi, dlo, dhi = lo[:m], hi[:m], lo[m:2 * m], hi[m:2 * m]
-            hh, tt = h[:m], tmp[:m]
-            np.right_shift(shi, sh[64 - m], out=hh)
-            np.left_shift(shi, sh[m], out=dhi)
-            np.right_shift(slo, sh[64 - m], out=tt)
-            dhi |= tt
-            np.left_shift(slo, sh[m], out=dlo)
-            dlo ^= hh
-            np.left_shift(hh, sh[1], out=tt)
-            dlo ^= tt
-            np.left_shift(hh, sh[2], out=tt)
-            dlo ^= tt
-            np.left_shift(hh, sh[7], out=tt)
-            dlo ^= tt
-            m *= 2
-        # (lane, sector) -> (sector, lane, lo/hi) in two cache-friendly moves: whole 256-byte
-        # row pieces into tiles of _TILE sectors, then a transpose inside each small tile.
-        tiles = s.tiles
-        s.lo_tiles[...] = lo.reshape(_LANES, tiles, _TILE).transpose(1, 0, 2)
-        s.hi_tiles[...] = hi.reshape(_LANES, tiles, _TILE).transpose(1, 0, 2)
-        s.mask_tiles[..., 0] = s.lo_tiles.transpose(0, 2, 1)
-        s.mask_tiles[..., 1] = s.hi_tiles.transpose(0, 2, 1)
-        return s.mask.reshape(-1)[: n * _LANES * 2]
+    def _masks(self, first: int, s: _XtsScratch) -> _Array:
+        """The tweak mask of every 16-byte lane of ``s.n`` sectors from ``first``, in order."""
+        n = s.n
+        sh = _S64
+        # One ECB call encrypts every sector number (128-bit little-endian) under K2.
+        np.add(s.lanes, np.uint64(first), out=s.sectors[:, 0])
+        self._tweak.update_into(s.sectors_view, s.tweaks)
+        t, a, b, spill, spill2 = s.t, s.a, s.b, s.spill, s.spill2
+        lo, hi = t[:, 0], t[:, 1]
+        # X = t * 2^128 xor fold(t), fold(t) = t xor t << 1 xor t << 2 xor t << 7 (135 bits):
+        # X1 = fold(hi) mod 2^64 xor spill(lo), X2 = lo xor spill(hi), X3 = hi, where
+        # spill(w) = w >> 57 xor w >> 62 xor w >> 63 (the bits fold pushes past the word).
+        np.right_shift(t, sh[57], out=spill)
+        np.right_shift(spill, sh[5], out=spill2)
+        spill ^= spill2
+        spill2 >>= sh[1]
+        spill ^= spill2
+        np.left_shift(hi, sh[1], out=a)
+        a ^= hi
+        np.left_shift(hi, sh[2], out=b)
+        a ^= b
+        np.left_shift(hi, sh[7], out=b)
+        a ^= b
+        words = s.x_words
+        np.bitwise_xor(a, spill[:, 0], out=words[:, 0])
+        np.bitwise_xor(lo, spill[:, 1], out=words[:, 1])
+        np.copyto(words[:, 2], hi)
+        # Record r of a sector = (X << r) >> 8 as three words, all eight r at once.
+        np.right_shift(s.x[None, :3 * n], _RECORD_RIGHT, out=s.records)
+        np.left_shift(s.x[None, 1:], _RECORD_LEFT, out=s.tmp)
+        s.records |= s.tmp
+        # Corrections c(L) = L xor L >> 5 xor L >> 6 of the top 7 bits L of each lane, four
+        # lanes per word, already where they go: bits 32..63 of record word 0 = record bytes
+        # 4..7 = the first byte of lanes k = 3, 2, 1, 0. L of lane (k, r) is bits 32 + 8m ..
+        # 38 + 8m (m = 3 - k) of (hi >> 1) << r.
+        np.right_shift(hi, sh[1], out=s.half_hi)
+        corr, c1 = s.corr[0], s.corr[1]
+        np.left_shift(s.half_hi[None, :], _RECORD_SHIFT, out=corr)
+        corr &= np.uint64(0x7F7F7F7F_00000000)
+        np.right_shift(corr, sh[5], out=c1)
+        c1 &= np.uint64(0x03030303_00000000)
+        corr ^= c1
+        c1 >>= sh[1]
+        c1 &= np.uint64(0x01010101_00000000)
+        corr ^= c1
+        np.bitwise_and(corr[None], _LANE_BYTES, out=s.corr_bytes)
+        # Lanes k = 3, 2, 1, 0: correct the record byte that is lane k's first, then copy the
+        # lanes (lane k never reads the first bytes of the lanes copied before it).
+        rec_low, lanes, windows = s.rec_low, s.mask_lanes, s.windows
+        for m in range(4):
+            rec_low ^= s.corr_bytes[m]
+            np.copyto(lanes[:, 3 - m, :], windows[:, 3 - m, :])
+        return s.mask_words
 
 
-_AAD = struct.Struct(">QQ")
+#: The where-and-which-write part of a gcm block's additional data: index, write counter.
+GCM_AAD_POSITION: Final = struct.Struct(">QQ")
+
+
+def gcm_aad_prefix(binding: bytes) -> bytes:
+    """The who part of a gcm block's additional data: the writer's binding, length-prefixed."""
+    return len(binding).to_bytes(2, "big") + binding
 
 
 def gcm_block_aad(binding: bytes, index: int, counter: int) -> bytes:
     """The additional data of one gcm block: who wrote it (length-prefixed), where, which write."""
-    return len(binding).to_bytes(2, "big") + binding + _AAD.pack(index, counter)
+    return gcm_aad_prefix(binding) + GCM_AAD_POSITION.pack(index, counter)
 
 
 class BlockAuthenticationError(Exception):
@@ -284,6 +371,68 @@ class GcmVolumeCipher:
             nonce = nonces[i * GCM_NONCE_SIZE:(i + 1) * GCM_NONCE_SIZE]
             out.append(nonce + enc(nonce, view[i * block_size:(i + 1) * block_size], aad))
         return out
+
+    def seal_into(self, nonce: bytes | memoryview, plaintext: bytes | bytearray | memoryview,
+                  aad: bytes, stored: memoryview) -> None:
+        """Write one stored block (``nonce || ciphertext || tag``) into ``stored`` in place."""
+        if len(nonce) != GCM_NONCE_SIZE or stored.nbytes != memoryview(plaintext).nbytes + GCM_OVERHEAD:
+            raise ValueError("a stored gcm block is nonce, ciphertext and tag")
+        stored[:GCM_NONCE_SIZE] = nonce
+        self._live().encrypt_into(nonce, plaintext, aad, stored[GCM_NONCE_SIZE:])
+
+    def open_into(self, stored: bytes | bytearray | memoryview, aad: bytes,
+                  plaintext: bytearray | memoryview) -> None:
+        """Decrypt one stored block into ``plaintext``, or :class:`BlockAuthenticationError`
+        (``plaintext`` then holds no plaintext of the block)."""
+        view = memoryview(stored).cast("B")
+        if view.nbytes != memoryview(plaintext).nbytes + GCM_OVERHEAD:
+            raise BlockAuthenticationError("stored block has the wrong length")
+        try:
+            self._live().decrypt_into(view[:GCM_NONCE_SIZE], view[GCM_NONCE_SIZE:], aad, plaintext)
+        except InvalidTag:
+            # OpenSSL has already written the unauthenticated plaintext: do not keep it.
+            out = memoryview(plaintext).cast("B")
+            out[:] = bytes(out.nbytes)
+            raise BlockAuthenticationError("block failed authentication") from None
+
+    def seal_run(self, nonces: memoryview, plaintext: memoryview, aads: Sequence[bytes],
+                 stored: memoryview) -> None:
+        """Seal ``len(aads)`` consecutive blocks into consecutive stored blocks in ``stored``
+        (``nonces`` holds 12 bytes per block)."""
+        count = len(aads)
+        size = plaintext.nbytes // count if count else 0
+        slot = size + GCM_OVERHEAD
+        if (plaintext.nbytes != count * size or stored.nbytes != count * slot
+                or nonces.nbytes != count * GCM_NONCE_SIZE):
+            raise ValueError("nonces, plaintext, aads and stored blocks must describe the same blocks")
+        encrypt = self._live().encrypt_into
+        for i, aad in enumerate(aads):
+            at = i * slot
+            nonce = nonces[i * GCM_NONCE_SIZE:(i + 1) * GCM_NONCE_SIZE]
+            stored[at:at + GCM_NONCE_SIZE] = nonce
+            encrypt(nonce, plaintext[i * size:(i + 1) * size], aad,
+                    stored[at + GCM_NONCE_SIZE:at + slot])
+
+    def open_run(self, stored: memoryview, aads: Sequence[bytes], plaintext: memoryview) -> int:
+        """Open consecutive stored blocks into consecutive plaintext blocks. Returns -1, or the
+        position of the first block that fails authentication (its plaintext wiped; the blocks
+        after it are not opened)."""
+        count = len(aads)
+        size = plaintext.nbytes // count if count else 0
+        slot = size + GCM_OVERHEAD
+        if plaintext.nbytes != count * size or stored.nbytes != count * slot:
+            raise ValueError("stored blocks, aads and plaintext must describe the same blocks")
+        decrypt = self._live().decrypt_into
+        for i, aad in enumerate(aads):
+            at = i * slot
+            out = plaintext[i * size:(i + 1) * size]
+            try:
+                decrypt(stored[at:at + GCM_NONCE_SIZE], stored[at + GCM_NONCE_SIZE:at + slot],
+                        aad, out)
+            except InvalidTag:
+                out[:] = bytes(size)  # OpenSSL has already written the unauthenticated plaintext
+                return i
+        return -1
 
     def open(self, stored: bytes | bytearray | memoryview, aad: bytes) -> bytes:
         """The plaintext of a stored block, or :class:`BlockAuthenticationError`."""

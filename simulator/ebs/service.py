@@ -384,7 +384,7 @@ class ElasticBlockStore:
         if not rec.encrypted:
             assert snap is None or not snap.encrypted
             rec.store = (snap.store.clone(size_bytes) if snap is not None and snap.store is not None
-                         else BlockStore(size_bytes))
+                         else BlockStore(size_bytes, self._state.chunk_pool))
             return
         kms = self._kms_via_ec2()
         context = {**extra, "aws:ebs:id": rec.volume_id}
@@ -435,7 +435,7 @@ class ElasticBlockStore:
         # The blocks: shared as they are when cipher and data key carry over; otherwise every
         # written block is re-encrypted (a full copy) with the plaintext keys held briefly.
         if snap is None:
-            rec.store = BlockStore(size_bytes)
+            rec.store = BlockStore(size_bytes, self._state.chunk_pool)
         elif same_key_restore and snap.cipher == rec.cipher:
             assert snap.store is not None
             rec.store = snap.store.clone(size_bytes)
@@ -457,7 +457,7 @@ class ElasticBlockStore:
                                         tokens)
             src_codec = self._codec(snap.cipher, src_key, snap.volume_id)
             dst_codec = self._codec(dest.cipher, dst_key, binding)
-            out = BlockStore(size_bytes)
+            out = BlockStore(size_bytes, self._state.chunk_pool)
             indexes = sorted(set(snap.store.blocks) | set(snap.store.written))
             with self._named_tamper(snap.volume_id):
                 for index in indexes:
@@ -633,7 +633,7 @@ class ElasticBlockStore:
         store ``nonce || ciphertext || tag``.
         """
         rec = self._volume(volume_id)
-        return MappingProxyType(rec.store.blocks if rec.store is not None else {})
+        return rec.store.blocks if rec.store is not None else MappingProxyType({})
 
     # --- snapshots -----------------------------------------------------------------------
 
@@ -810,9 +810,7 @@ class ElasticBlockStore:
         rec = self._volume(volume_id)
         if rec.store is None or index not in rec.store.blocks:
             raise InvalidParameterValue(f"Block {index} of {volume_id} was never written.")
-        block = bytearray(rec.store.blocks[index])
-        block[(bit // 8) % len(block)] ^= 1 << (bit % 8)
-        rec.store.blocks[index] = bytes(block)
+        rec.store.flip_bit(index, bit)
         self._trace("FaultFlipBlockBit", volume_id, block_index=index, bit=bit)
 
     def _put_raw_block(self, volume_id: str, index: int, stored: bytes) -> None:
@@ -820,7 +818,10 @@ class ElasticBlockStore:
         replays); the volume metadata (gcm write counters) is left as it is."""
         rec = self._volume(volume_id)
         assert rec.store is not None
-        rec.store.blocks[index] = bytes(stored)
+        try:
+            rec.store.put_raw(index, bytes(stored))
+        except ValueError as err:
+            raise InvalidParameterValue(f"Block {index} of {volume_id}: {err}.") from None
         self._trace("FaultPutRawBlock", volume_id, block_index=index)
 
     def _flip_data_key_bit(self, volume_id: str, bit: int = 0) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .models import SnapshotRecord, VolumeRecord
+from .store import ChunkPool
 
 __all__ = ["EbsState"]
 
@@ -19,3 +20,5 @@ class EbsState:
         self.encryption_by_default = False
         #: Key for new encrypted volumes when none is given (resolved by KMS on first use).
         self.default_kms_key_id = "alias/aws/ebs"
+        #: Arena chunks of deleted volumes and snapshots, reused by new ones.
+        self.chunk_pool = ChunkPool()
