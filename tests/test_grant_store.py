@@ -297,7 +297,7 @@ def test_revoked_grant_stops_at_once_without_propagation_delay():
     store.revoke(grant)
     assert find(store) is None
     assert find(store, tokens=(token,)) is None
-    assert store.resolve_tokens([token]) == [grant]  # the token is known, the grant is gone
+    assert store.resolve_tokens([token]) == []  # a valid token; its grant is gone (forgotten)
 
 
 def test_retire_and_revoke_of_a_grant_no_longer_current_do_nothing():

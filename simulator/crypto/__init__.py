@@ -7,15 +7,19 @@ redacted secret bytes, and the EBS volume ciphers.
 from .context import encode_context
 from .envelope import BackingKey, BlobError, BlobHeader, open_blob, parse_header, seal
 from .secret import SecretBytes, wipe
+from .tokens import TokenError, open_token, seal_token
 
 __all__ = [
     "BackingKey",
     "BlobError",
     "BlobHeader",
     "SecretBytes",
+    "TokenError",
     "encode_context",
     "open_blob",
+    "open_token",
     "parse_header",
     "seal",
+    "seal_token",
     "wipe",
 ]

@@ -19,9 +19,9 @@ passed since its retirement.
 
 from __future__ import annotations
 
-import base64
 import builtins
 import re
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +29,7 @@ from itertools import chain, combinations
 from math import comb
 from types import MappingProxyType
 
+from ..crypto import TokenError, open_token, seal_token
 from ..errors import InvalidGrantTokenException, LimitExceededException
 from ..runtime import Runtime
 
@@ -49,7 +50,8 @@ CONTEXT_OPERATIONS = frozenset({
 #: Grants per customer managed key (KMS resource quotas).
 GRANTS_PER_KEY_LIMIT = 50_000
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,8192}\Z")
-_TOKEN_BYTES = 48
+_TOKEN_NONCE = 16
+_TOKEN_PAYLOAD = 16 + 32  # key id (UUID bytes) + grant id (32 bytes)
 #: Buckets with at most this many distinct Subset constraints are scanned (cheaper than lookups).
 _SCAN_BELOW = 4
 
@@ -249,8 +251,13 @@ class GrantStore:
         self._by_retiring: dict[str, dict[tuple[str, str], _Entry]] = {}
         #: every grant that may still allow something (current, or retired within the delay)
         self._index: dict[tuple[str, str, str], _Bucket] = {}
-        self._tokens: dict[str, _Entry] = {}
-        self._tokens_by_key: dict[str, list[str]] = {}
+        # Tokens are sealed, not stored (crypto.tokens): the MAC key is the only token state.
+        self._token_key = runtime.entropy.token_bytes(32)
+        self._arn_prefix = f"arn:aws:kms:{runtime.region}:{runtime.account_id}:key/"
+        #: keys deleted (their tokens are refused as invalid)
+        self._removed: set[str] = set()
+        #: retired or revoked grants still inside the propagation window, per key
+        self._ending: dict[str, dict[str, _Entry]] = {}
 
     # --- creating ---------------------------------------------------------------------------
 
@@ -298,22 +305,17 @@ class GrantStore:
                 and plain(g.constraints) == plain(constraints))
 
     def _issue_token(self, e: _Entry) -> str:
-        while True:
-            raw = self._rt.entropy.token_bytes(_TOKEN_BYTES)
-            token = base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-            if token not in self._tokens:
-                break
-        self._tokens[token] = e
-        self._tokens_by_key.setdefault(e.grant.key_arn, []).append(token)
-        return token
+        g = e.grant
+        payload = uuid.UUID(g.key_arn.rsplit("/", 1)[-1]).bytes + bytes.fromhex(g.grant_id)
+        return seal_token(self._token_key, payload, self._rt.entropy.token_bytes(_TOKEN_NONCE))
 
     # --- tokens -----------------------------------------------------------------------------
 
     def resolve_tokens(self, tokens: Sequence[str]) -> builtins.list[Grant]:
-        """The grants these tokens were issued for (retired ones included; see :meth:`get`).
+        """The grants these tokens were issued for that KMS still knows (current, or ended
+        within the propagation window); tokens of grants ended longer ago resolve to nothing.
 
-        A malformed token, or a well-formed one never issued (or whose key is gone), raises
-        ``InvalidGrantTokenException``.
+        A malformed token, or one this KMS never issued, raises ``InvalidGrantTokenException``.
         """
         return [e.grant for e in self._resolve(tokens)]
 
@@ -322,10 +324,18 @@ class GrantStore:
         for t in tokens:
             if not isinstance(t, str) or not _TOKEN_RE.match(t):
                 raise InvalidGrantTokenException("The grant token is malformed.")
-            e = self._tokens.get(t)
-            if e is None:
+            try:
+                payload = open_token(self._token_key, t, _TOKEN_PAYLOAD, _TOKEN_NONCE)
+            except TokenError:
+                raise InvalidGrantTokenException("The grant token is not valid.") from None
+            key_arn = self._arn_prefix + str(uuid.UUID(bytes=payload[:16]))
+            if key_arn in self._removed:
                 raise InvalidGrantTokenException("The grant token is not valid.")
-            out.append(e)
+            grant_id = payload[16:].hex()
+            e = self._by_key.get(key_arn, {}).get(grant_id) or \
+                self._ending.get(key_arn, {}).get(grant_id)
+            if e is not None:
+                out.append(e)
         return out
 
     # --- the hot path -----------------------------------------------------------------------
@@ -440,8 +450,24 @@ class GrantStore:
                 mine.pop((grant.key_arn, grant.grant_id), None)
                 if not mine:
                     del self._by_retiring[grant.retiring_principal]
-        if self._settings.grant_propagation_seconds <= 0:
-            self._unindex(e)
+        delay = self._settings.grant_propagation_seconds
+        if delay <= 0:
+            self._forget(e)
+        else:
+            # Still allowing (eventual consistency) until the window passes; then forgotten,
+            # tokens included, so a fleet's retired grants leave no memory behind.
+            self._ending.setdefault(grant.key_arn, {})[grant.grant_id] = e
+            self._clock.schedule_background(delay, f"kms:forget grant {grant.grant_id}",
+                                            lambda: self._forget(e))
+
+    def _forget(self, e: _Entry) -> None:
+        """Drop an ended grant from the index and its tokens (later uses: unknown token)."""
+        ending = self._ending.get(e.grant.key_arn)
+        if ending is not None:
+            ending.pop(e.grant.grant_id, None)
+            if not ending:
+                del self._ending[e.grant.key_arn]
+        self._unindex(e)
 
     def _unindex(self, e: _Entry) -> None:
         g = e.grant
@@ -455,12 +481,13 @@ class GrantStore:
 
     def remove_key(self, key_arn: str) -> None:
         """Forget every grant and token of a deleted key."""
+        self._removed.add(key_arn)
         for e in self._by_key.pop(key_arn, {}).values():
             self._end_quietly(e)
+        for e in list(self._ending.get(key_arn, {}).values()):
+            self._forget(e)
         for k in [k for k in self._index if k[0] == key_arn]:
             del self._index[k]
-        for t in self._tokens_by_key.pop(key_arn, []):
-            self._tokens.pop(t, None)
         for name_key in [k for k in self._by_name if k[0] == key_arn]:
             del self._by_name[name_key]
 

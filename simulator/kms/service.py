@@ -290,6 +290,10 @@ class KeyManagementService:
         caller: Caller | None = None,
     ) -> None:
         caller = caller or self._caller
+        if tokens:
+            # After the key is found (a deleted key is NotFound, not a bad token), and whoever
+            # the caller: unknown or malformed tokens are refused even if a policy allows.
+            self._s.grants.resolve_tokens(tokens)
         # kms:CallerAccount and kms:ViaService the evaluator derives from the caller itself.
         conditions: dict[str, object] = {
             "kms:GrantIsForAWSResource": caller.via_service is not None,
@@ -369,13 +373,6 @@ class KeyManagementService:
                 MESSAGES["access_denied"].format(
                     principal=self._caller.arn, action=action, resource=key.arn,
                     policy_kind="resource-based"))
-
-    def _tokens(self, grant_tokens: object) -> tuple[str, ...]:
-        """Validate grant tokens; unknown or malformed ones are refused whoever the caller."""
-        tokens = v.check_tokens(grant_tokens)
-        if tokens:
-            self._s.grants.resolve_tokens(tokens)
-        return tokens
 
     @staticmethod
     def _dry_run(dry_run: object) -> None:
@@ -515,7 +512,7 @@ class KeyManagementService:
     def describe_key(self, *, key_id: str, grant_tokens: Sequence[str] | None = None) -> KeyMetadata:
         """DescribeKey; on a predefined ``alias/aws/<service>`` it creates that AWS managed key."""
         with self._api("DescribeKey", {"keyId": key_id}, read_only=True) as call:
-            tokens = self._tokens(grant_tokens)
+            tokens = v.check_tokens(grant_tokens)
             ident = v.check_str(key_id, "keyId")
             alias = ident if ident.startswith("alias/") else None
             m = _ALIAS_ARN.fullmatch(ident)
@@ -848,7 +845,7 @@ class KeyManagementService:
                        read_only=True) as call:
             data = v.check_plaintext(plaintext)
             ctx = v.check_context(encryption_context)
-            tokens = self._tokens(grant_tokens)
+            tokens = v.check_tokens(grant_tokens)
             key = self._resolve(key_id, aliases=True)
             call.resources.append(key.arn)
             self._authorize(key, "kms:Encrypt", grant_operation="Encrypt", context=ctx, tokens=tokens)
@@ -878,7 +875,7 @@ class KeyManagementService:
         with self._api(name, params, read_only=True) as call:
             size = self._data_key_size(key_spec, number_of_bytes)
             ctx = v.check_context(encryption_context)
-            tokens = self._tokens(grant_tokens)
+            tokens = v.check_tokens(grant_tokens)
             key = self._resolve(key_id, aliases=True)
             call.resources.append(key.arn)
             self._authorize(key, "kms:" + name, grant_operation=name, context=ctx, tokens=tokens)
@@ -930,7 +927,7 @@ class KeyManagementService:
                        read_only=True) as call:
             blob = v.check_blob(ciphertext_blob)
             ctx = v.check_context(encryption_context)
-            tokens = self._tokens(grant_tokens)
+            tokens = v.check_tokens(grant_tokens)
             expected = self._resolve(key_id, aliases=True) if key_id is not None else None
             key, material_id = self._open(blob, ctx, expected)
             call.resources.append(key.arn)
@@ -965,7 +962,7 @@ class KeyManagementService:
             blob = v.check_blob(ciphertext_blob)
             src_ctx = v.check_context(source_encryption_context, "sourceEncryptionContext")
             dst_ctx = v.check_context(destination_encryption_context, "destinationEncryptionContext")
-            tokens = self._tokens(grant_tokens)
+            tokens = v.check_tokens(grant_tokens)
             expected = (self._resolve(source_key_id, aliases=True, field="sourceKeyId")
                         if source_key_id is not None else None)
             dest = self._resolve(destination_key_id, aliases=True, field="destinationKeyId")
@@ -1183,7 +1180,7 @@ class KeyManagementService:
             cons = self._check_constraints(constraints)
             grant_name = (None if name is None else
                           v.check_str(name, "name", max_len=256, pattern=_GRANT_NAME))
-            tokens = self._tokens(grant_tokens)
+            tokens = v.check_tokens(grant_tokens)
             key = self._resolve(key_id, aliases=False)
             call.resources.append(key.arn)
             family = "SYMMETRIC" if key.is_symmetric else (
@@ -1279,9 +1276,10 @@ class KeyManagementService:
                     raise ValidationException(
                         "Specify either a grant token, or a key ARN and a grant ID, not both.")
                 tok = v.check_str(grant_token, "grantToken", max_len=8192)
-                grant = self._s.grants.resolve_tokens([tok])[0]
-                if self._s.grants.get(grant.key_arn, grant.grant_id) is None:
-                    raise _grant_not_found(grant.grant_id)  # already retired or revoked
+                known = self._s.grants.resolve_tokens([tok])
+                if not known or self._s.grants.get(known[0].key_arn, known[0].grant_id) is None:
+                    raise NotFoundException("The grant of this token is already retired or revoked.")
+                grant = known[0]
             else:
                 if key_id is None or grant_id is None:
                     raise ValidationException(
