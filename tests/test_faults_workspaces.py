@@ -261,11 +261,6 @@ def test_a_host_failure_after_step_7_with_the_key_disabled_loses_the_user_volume
     _relaunch(world, ws)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "WorkSpaces gap: after a host failure whose recovery failed, the WorkSpace still believes "
-    "its user volume attached; terminate's detach fails (IncorrectState) and the volume and its "
-    "EBS grant are left behind. Remove this mark once WorkSpaces tolerates a volume already "
-    "detached."))
 def test_terminate_after_a_failed_host_recovery_deletes_every_volume(world: WorkspacesWorld) -> None:
     sim = world.sim
     ws = world.launch("jdoe")

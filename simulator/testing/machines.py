@@ -133,11 +133,9 @@ class LifecycleMachine(RuleBasedStateMachine):
     data_blocks: ClassVar[int] = 3
     grantee_name: ClassVar[str] = "Bob"
     #: Also inject host failures at any time, including while the key is unusable, so that the
-    #: new host cannot attach the volume. Off by default: WorkSpaces does not yet handle the
-    #: aftermath (a reboot or terminate then fails to detach the lost volume and leaves it
-    #: behind; tests/test_faults_workspaces.py has the xfail case). :meth:`host_failure`
-    #: covers the recoverable case.
-    unrecoverable_host_failures: ClassVar[bool] = False
+    #: new host cannot attach the volume (WorkSpaces then detaches and cleans up what EBS
+    #: still has). :meth:`host_failure` covers the recoverable case.
+    unrecoverable_host_failures: ClassVar[bool] = True
 
     def __init__(self) -> None:
         super().__init__()

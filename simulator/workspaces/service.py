@@ -541,12 +541,17 @@ class WorkSpacesService:
     def _detach_stage(self, ws: _Ws, kind: str, *, best_effort: bool = False) -> Stage:
         def run() -> float | None:
             volume = ws.volumes.get(kind)
-            if volume is not None and volume.attached:
-                self._ebs_ws.detach_volume(volume_id=volume.volume_id)
-                volume.attached = False
+            if volume is not None:
+                self._detach(volume)
             return None
 
         return Stage(f"detaching the {kind} volume", run, best_effort=best_effort)
+
+    def _detach(self, volume: _Volume) -> None:
+        """Detach if EBS still has it attached: a host failure may already have dropped it."""
+        if volume.attached and self._volume_state(volume.volume_id) == "in-use":
+            self._ebs_ws.detach_volume(volume_id=volume.volume_id)
+        volume.attached = False
 
     def _image_stage(self, ws: _Ws) -> Stage:
         """The root volume gets the bundle image: a marker written at its start, so a rebuild
@@ -575,9 +580,7 @@ class WorkSpacesService:
                     raise NotReady(_POLL_SECONDS)
                 if state.state in ("deleting", "deleted"):
                     return
-            if volume.attached:
-                self._ebs_ws.detach_volume(volume_id=volume.volume_id)
-                volume.attached = False
+            self._detach(volume)
             self._ebs_ws.delete_volume(volume_id=volume.volume_id)
         except InvalidVolumeNotFound:
             pass  # already gone: what we wanted
@@ -821,9 +824,8 @@ class WorkSpacesService:
         def detach(kind: str) -> Callable[[], None]:
             def go() -> None:
                 volume = ws.volumes.get(kind)
-                if volume is not None and volume.attached:
-                    self._ebs_ws.detach_volume(volume_id=volume.volume_id)
-                    volume.attached = False
+                if volume is not None:
+                    self._detach(volume)
             return go
 
         def delete_volumes() -> None:
