@@ -81,3 +81,38 @@ def test_truncated_block_and_closed_cipher_are_refused() -> None:
     assert "redacted" in repr(cipher)
     with pytest.raises(ValueError):
         cipher.seal(NONCE, b"x", b"")
+
+
+def test_seal_run_and_open_run_match_seal_and_open_block_by_block() -> None:
+    cipher = GcmVolumeCipher(KEY)
+    aads = [gcm_block_aad(b"v", i, i + 1) for i in range(3)]
+    nonces = bytes(range(36))
+    plain = bytes(range(256)) * 3
+    stored = bytearray(3 * (256 + GCM_OVERHEAD))
+    cipher.seal_run(memoryview(nonces), memoryview(plain), aads, memoryview(stored))
+    assert bytes(stored) == b"".join(cipher.seal_many(nonces, plain, 256, aads))
+    out = bytearray(len(plain))
+    assert cipher.open_run(memoryview(stored), aads, memoryview(out)) == -1
+    assert bytes(out) == plain
+
+
+def test_open_run_names_the_failing_block_and_keeps_none_of_its_plaintext() -> None:
+    cipher = GcmVolumeCipher(KEY)
+    aads = [gcm_block_aad(b"v", i, 1) for i in range(3)]
+    stored = bytearray(3 * (256 + GCM_OVERHEAD))
+    cipher.seal_run(memoryview(bytes(36)), memoryview(b"p" * 768), aads, memoryview(stored))
+    stored[(256 + GCM_OVERHEAD) + 40] ^= 1  # block 1's ciphertext
+    out = bytearray(b"?" * 768)
+    assert cipher.open_run(memoryview(stored), aads, memoryview(out)) == 1
+    assert out[:256] == b"p" * 256 and out[256:512] == bytes(256)
+
+
+def test_open_into_failure_keeps_no_plaintext() -> None:
+    cipher = GcmVolumeCipher(KEY)
+    aad = gcm_block_aad(b"v", 0, 1)
+    stored = bytearray(cipher.seal(NONCE, b"secret plaintext", aad))
+    stored[20] ^= 0x80
+    out = bytearray(16)
+    with pytest.raises(BlockAuthenticationError):
+        cipher.open_into(stored, aad, out)
+    assert out == bytes(16)

@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.crypto import volume
 from simulator.crypto.volume import SECTOR_SIZE, XtsVolumeCipher
 
 # IEEE Std 1619-2007, Annex B, vector 10 (XTS-AES-256): Key1 || Key2, data unit 0xff, 512 bytes.
@@ -127,3 +128,31 @@ def test_closed_cipher_refuses_work_and_repr_hides_the_key() -> None:
     cipher.close()
     with pytest.raises(ValueError):
         cipher.encrypt(0, bytes(SECTOR_SIZE))
+
+
+def test_encrypt_into_and_decrypt_into_fill_slices_of_larger_buffers() -> None:
+    key = bytes(range(7, 71))
+    plain = hashlib.shake_256(b"into").digest(70 * SECTOR_SIZE)
+    cipher = XtsVolumeCipher(key)
+    disk = bytearray(SECTOR_SIZE + len(plain) + SECTOR_SIZE)
+    cipher.encrypt_into(99, memoryview(plain), memoryview(disk)[SECTOR_SIZE:-SECTOR_SIZE])
+    assert disk[:SECTOR_SIZE] == bytes(SECTOR_SIZE) and disk[-SECTOR_SIZE:] == bytes(SECTOR_SIZE)
+    assert bytes(disk[SECTOR_SIZE:-SECTOR_SIZE]) == reference(key, 99, plain)
+    back = bytearray(len(plain))
+    cipher.decrypt_into(99, memoryview(disk)[SECTOR_SIZE:-SECTOR_SIZE], back)
+    assert bytes(back) == plain
+
+
+@pytest.mark.parametrize("dst", [bytearray(SECTOR_SIZE), bytes(2 * SECTOR_SIZE),
+                                 bytearray(3 * SECTOR_SIZE)])
+def test_destination_must_be_writable_and_as_long_as_the_source(dst: bytearray | bytes) -> None:
+    with pytest.raises(ValueError):
+        XtsVolumeCipher(bytes(range(64))).encrypt_into(0, bytes(2 * SECTOR_SIZE), dst)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("key", [bytes(range(32)), volume._ZERO_TWEAK_KEY])
+def test_bulk_ecb_through_zero_tweak_xts_is_plain_ecb(key: bytes) -> None:
+    data = hashlib.shake_256(key).digest(4096)
+    ecb = Cipher(algorithms.AES(key), modes.ECB())
+    assert volume._bulk_ecb(key, encrypt=True).update(data) == ecb.encryptor().update(data)
+    assert volume._bulk_ecb(key, encrypt=False).update(data) == ecb.decryptor().update(data)
