@@ -74,8 +74,6 @@ class Result:
     peak_bytes: int
     residue_bytes: int
     leftovers: dict[str, int]
-    #: Part of the residue that KMS's retained tokens of retired grants account for.
-    kms_token_bytes: int = 0
 
     def per_workspace_ms(self, phase: str) -> float:
         return self.seconds[phase] / self.n * 1000
@@ -157,7 +155,7 @@ def run(n: int, *, measure_memory: bool) -> Result:
     seconds["total"] = seconds["launch"] + seconds["reboot"] + seconds["terminate"]
     seconds["in EBS AttachVolume"] = _AttachClock.seconds - attach_before
 
-    peak = residue = kms_tokens = 0
+    peak = residue = 0
     leftovers = _live_state(sim, key)
     if measure_memory:
         ids.clear()
@@ -165,24 +163,8 @@ def run(n: int, *, measure_memory: bool) -> Result:
         current, peak = tracemalloc.get_traced_memory()
         residue = current - before
         peak -= before
-        # Attribution: KMS keeps the token of every grant ever made (tokens of retired grants
-        # still resolve), and each token keeps its grant alive. Measure what forgetting them
-        # would free, so the report says whose memory the residue is.
-        store = sim.kms.grants
-        retained = getattr(store, "_tokens", None)
-        if retained is not None:
-            kept = len(retained)
-            live_tokens = {t for t, e in retained.items()
-                           if getattr(e, "retired_at", None) is None}
-            leftovers["retired-grant tokens kept by KMS"] = kept - len(live_tokens)
-            for token in [t for t in retained if t not in live_tokens]:
-                del retained[token]
-            for tokens in getattr(store, "_tokens_by_key", {}).values():
-                tokens[:] = [t for t in tokens if t in live_tokens]
-            gc.collect()
-            kms_tokens = residue - (tracemalloc.get_traced_memory()[0] - before)
         tracemalloc.stop()
-    return Result(n, seconds, peak, residue, leftovers, kms_tokens)
+    return Result(n, seconds, peak, residue, leftovers)
 
 
 def _no_failures(result: Any) -> None:
@@ -213,7 +195,6 @@ def main(argv: list[str] | None = None) -> int:
         timed = run(n, measure_memory=False)
         memory = run(n, measure_memory=True)
         timed.peak_bytes, timed.residue_bytes = memory.peak_bytes, memory.residue_bytes
-        timed.kms_token_bytes = memory.kms_token_bytes
         timed.leftovers = memory.leftovers
         results.append(timed)
         print(f"{n:>7,} {timed.per_workspace_ms('launch'):>13.3f} "
@@ -241,8 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         clean = not left and r.residue_bytes <= allowed
         ok &= clean
         print(f"after terminate, N={r.n:,}: live state {left or 'empty'}, tracemalloc residue "
-              f"{r.residue_bytes / 1024:.1f} KiB (allowed {allowed / 1024:.0f} KiB; of which "
-              f"{r.kms_token_bytes / 1024:.1f} KiB freed by dropping retired-grant tokens): "
+              f"{r.residue_bytes / 1024:.1f} KiB (allowed {allowed / 1024:.0f} KiB): "
               f"{'ok' if clean else 'MISSED'}")
     print(f"peak memory per WorkSpace at N={top.n:,}: {top.peak_bytes / top.n / 1024:.1f} KiB "
           "(trace off, audit cleared per batch)")
