@@ -498,25 +498,19 @@ class GcmCodec(_Codec):
         prefixes = self._prefixes
         for number, slot, n, pos in store.runs(first, count) if store.slot_size else ():
             chunk = store.chunk(number)
-            present = chunk.present[slot:slot + n] if chunk is not None else bytes(n)
-            aads: list[bytes] = []
-            for i in range(n):
-                index = first + pos + i
-                expected = written.get(index)
-                if present[i] != (expected is not None):
-                    raise TamperedBlock(index)  # a block appeared or vanished behind our back
-                if expected is None:
-                    break
-                binding, counter = expected
-                prefix = prefixes.get(binding) or self._prefix(binding)
-                aads.append(prefix + position(index, counter))
-            if len(aads) == n and chunk is not None:  # the usual case: a run of written blocks
+            start = first + pos
+            expected = [written.get(index) for index in range(start, start + n)]
+            if chunk is not None and None not in expected and chunk.present.count(0, slot,
+                                                                                 slot + n) == 0:
+                # The usual case: a run of written blocks, opened with one call.
+                aads = [(prefixes.get(w[0]) or self._prefix(w[0])) + position(index, w[1])
+                        for index, w in enumerate(expected, start) if w is not None]
                 failed = self._cipher.open_run(chunk.view[slot * size:(slot + n) * size], aads,
                                                out[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE])
                 if failed >= 0:
-                    raise TamperedBlock(first + pos + failed)
+                    raise TamperedBlock(start + failed)
                 continue
-            self._decode_blocks(store, first + pos, n, out[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE])
+            self._decode_blocks(store, start, n, out[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE])
         if not store.slot_size:
             for i in range(count):
                 if first + i in written:
