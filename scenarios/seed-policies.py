@@ -14,12 +14,8 @@ from typing import Any
 
 from simulator.errors import AwsError
 from simulator.present import Narrator, ScenarioResult
-from simulator.present.world import (
-    build_world,
-    seed_key_policy,
-    seed_kms_iam_policy,
-    seed_workspaces_iam_policy,
-)
+from simulator.present.world import build_world
+from simulator.seed import seed_key_policy, seed_kms_iam_policy, seed_workspaces_iam_policy
 
 ORDER = 9
 

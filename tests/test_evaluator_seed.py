@@ -16,7 +16,10 @@ from authz_support import (
     make_runtime,
     user,
 )
-from fixtures_seed_policies import (
+
+from simulator.iam.evaluator import AuthRequest, authorize_identity
+from simulator.iam.service import IdentityAndAccessManagement
+from simulator.seed import (
     SEED_KEY_POLICY,
     SEED_KEY_POLICY_WITHOUT_ROOT,
     SEED_KMS_KEY_SCOPED_POLICY,
@@ -25,9 +28,6 @@ from fixtures_seed_policies import (
     seed_key_policy,
     seed_key_scoped_policy,
 )
-
-from simulator.iam.evaluator import AuthRequest, authorize_identity
-from simulator.iam.service import IdentityAndAccessManagement
 
 ALICE = user("Alice")
 BOB = user("Bob")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from authz_support import ACCOUNT, make_runtime
-from fixtures_seed_policies import SEED_KMS_USER_POLICY, SEED_WORKSPACES_ADMIN_POLICY
 
 from simulator.errors import (
     DeleteConflictException,
@@ -17,6 +16,7 @@ from simulator.errors import (
 )
 from simulator.iam.principals import ebs_identity_arn, root_arn, workspaces_identity_arn
 from simulator.iam.service import DEFAULT_SESSION_NAME, IdentityAndAccessManagement
+from simulator.seed import SEED_KMS_USER_POLICY, SEED_WORKSPACES_ADMIN_POLICY
 
 POLICY = '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:*","Resource":"*"}}'
 

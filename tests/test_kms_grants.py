@@ -13,8 +13,8 @@ from simulator.errors import (
     NotFoundException,
     ValidationException,
 )
+from simulator.seed import SEED_KMS_USER_POLICY, SEED_WORKSPACES_ADMIN_POLICY, seed_key_policy
 from tests.conftest import kms_fingerprint
-from tests.fixtures_seed_policies import SEED_KMS_USER_POLICY, SEED_WORKSPACES_ADMIN_POLICY, seed_key_policy
 
 CTX = {"aws:workspaces:sid-directoryid": "[S-1-5-21-1-2-3-1107]@[d-1234abcd01]", "aws:ebs:id": "vol-1"}
 

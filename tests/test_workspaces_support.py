@@ -9,11 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator import Simulation
-from simulator.present.world import (
-    seed_key_policy,
-    seed_kms_iam_policy,
-    seed_workspaces_iam_policy,
-)
+from simulator.seed import seed_key_policy, seed_kms_iam_policy, seed_workspaces_iam_policy
 
 
 @dataclass

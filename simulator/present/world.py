@@ -13,79 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import AwsError
+from ..seed import seed_key_policy, seed_kms_iam_policy, seed_workspaces_iam_policy
 from .narrate import Narrator
 
 __all__ = [
     "LaunchFailed",
     "World",
     "build_world",
-    "seed_key_policy",
-    "seed_kms_iam_policy",
-    "seed_workspaces_iam_policy",
 ]
-
-
-def seed_key_policy(account_id: str, admin_arn: str, *, admin: bool = True, user: bool = True,
-                    grants: bool = True, root: bool = True) -> str:
-    """The seed's key policy; ``root``/``admin``/``user``/``grants`` keep or drop its statements.
-
-    ``root`` is the account statement that lets IAM policies apply to the key at all.
-    """
-    statements: list[dict[str, Any]] = []
-    if root:
-        statements.append({
-            "Sid": "Enable IAM User Permissions", "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "kms:*",
-            "Resource": "*",
-        })
-    if admin:
-        statements.append({
-            "Sid": "Allow access for Key Administrators", "Effect": "Allow",
-            "Principal": {"AWS": admin_arn},
-            "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*",
-                       "kms:Update*", "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*"],
-            "Resource": "*",
-        })
-    if user:
-        statements.append({
-            "Sid": "Allow use of the key", "Effect": "Allow", "Principal": {"AWS": admin_arn},
-            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                       "kms:DescribeKey"],
-            "Resource": "*",
-        })
-    if grants:
-        statements.append({
-            "Sid": "Allow attachment of persistent resources", "Effect": "Allow",
-            "Principal": {"AWS": admin_arn},
-            "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-            "Resource": "*",
-            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-        })
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
-
-
-def seed_workspaces_iam_policy() -> str:
-    """The seed's IAM policy giving a user WorkSpaces and Directory Service."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow",
-        "Action": ["ds:*", "workspaces:*"],
-        "Resource": "*",
-    }]})
-
-
-def seed_kms_iam_policy(key_arn: str | None = None) -> str:
-    """The seed's IAM policy for the KMS side: CreateGrant (on one key if given), Describe, List."""
-    if key_arn is None:
-        statements: list[dict[str, Any]] = [{
-            "Effect": "Allow", "Action": ["kms:CreateGrant", "kms:Describe*", "kms:List*"],
-            "Resource": "*",
-        }]
-    else:
-        statements = [
-            {"Effect": "Allow", "Action": "kms:CreateGrant", "Resource": key_arn},
-            {"Effect": "Allow", "Action": ["kms:ListAliases", "kms:ListKeys"], "Resource": "*"},
-        ]
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 @dataclass
