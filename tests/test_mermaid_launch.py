@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from test_mermaid import check_structure
 
 from simulator import Simulation
