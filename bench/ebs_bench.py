@@ -182,8 +182,15 @@ def main() -> int:
         if not ok:
             failures.append(f"{cipher} throughput {ratio:.1%} < {minimum:.0%}")
     print("xts cipher alone, warm 1 MiB buffers (no store, no page faults):")
-    for name, rate in xts_parts(args.mib, args.repeat).items():
-        print(f"    {name}: {rate:7.0f} MB/s ({rate / ceiling:5.1%}; {1e6 / rate:4.0f} us per MB)")
+    parts = xts_parts(args.mib, args.repeat)
+    for name, rate in parts.items():
+        print(f"    {name}: {rate:7.0f} MB/s ({rate / ceiling:5.1%}; {1e6 / rate:4.0f} us per MiB)")
+    if any(f.startswith("xts throughput") for f in failures):
+        masks = 1e6 / next(iter(parts.values()))
+        budget = 1e6 / (0.25 * ceiling)
+        failures.append(f"xts: 25% of raw GCM leaves {budget:.0f} us per MiB for the whole "
+                        f"request (XOR, ECB and XOR over data that is out of the CPU caches); "
+                        f"the tweak masks alone take {masks:.0f} us of it")
     for cipher in ("xts", "gcm"):
         factor, arena, python_bytes = written_volume_memory(cipher, args.mib)
         ok = factor <= 1.15
