@@ -48,6 +48,9 @@ class AuditTrail:
         self._stamp_for: Any = None
         self._stamp = ""
         self._accounts: dict[str, str] = {}
+        first = ids.uuid()
+        self._id_prefix = first[:24]  # "xxxxxxxx-xxxx-4xxx-8xxx-": the counter fills the rest
+        self._count = 0
         self._chain: list[Processor] = self._build()
 
     def _build(self) -> list[Processor]:
@@ -128,7 +131,11 @@ class AuditTrail:
             self._stamp_for, self._stamp = now, now.strftime("%Y-%m-%dT%H:%M:%SZ")
         ev["eventTime"] = self._stamp
         ev["awsRegion"] = self._region
-        ev["requestID"], ev["eventID"] = self._ids.uuid_pair()
+        # UUID-shaped ids from one random prefix and a counter: unique and replayable, and
+        # cheaper than drawing two random UUIDs per record (this is on every KMS call).
+        self._count += 1
+        ev["requestID"] = f"{self._id_prefix}{2 * self._count:012x}"
+        ev["eventID"] = f"{self._id_prefix}{2 * self._count + 1:012x}"
         return ev
 
     # -- configuration ---------------------------------------------------------------------

@@ -27,11 +27,6 @@ class Ids:
         """A random (version 4) UUID string: KMS key ids, request and event ids."""
         return _format_uuid(self._e.token_bytes(16))
 
-    def uuid_pair(self) -> tuple[str, str]:
-        """Two UUIDs from one draw (CloudTrail's requestID and eventID; hot path)."""
-        raw = self._e.token_bytes(32)
-        return _format_uuid(raw[:16]), _format_uuid(raw[16:])
-
     def key_id(self) -> str:
         return self.uuid()
 
