@@ -75,8 +75,12 @@ class AuditTrail:
         source_ip: str | None = None,
         user_agent: str | None = None,
     ) -> None:
-        """Append one event; the processor chain adds the envelope and redacts it."""
-        identity = dict(user_identity) if user_identity is not None else {
+        """Append one event; the processor chain adds the envelope and redacts it.
+
+        A ``user_identity`` given as a ``dict`` becomes part of the record (pass a fresh one).
+        """
+        identity = (user_identity if type(user_identity) is dict else dict(user_identity)
+                    ) if user_identity is not None else {
             "accountId": self._account_id, "invokedBy": "AWS Internal"}
         invoked_by = identity.get("invokedBy")
         # Built in CloudTrail's field order; the envelope processor fills the placeholders.

@@ -13,16 +13,31 @@ from collections.abc import Mapping
 __all__ = ["encode_context"]
 
 _EMPTY = b""
+_CACHE: dict[tuple[tuple[str, str], ...], bytes] = {}
+_CACHE_SIZE = 4096
 _ONE = (1).to_bytes(4, "big")
 
 
 def encode_context(context: Mapping[str, str] | None) -> bytes:
     """Canonical, injective bytes for ``context``; ``None`` and ``{}`` are both ``b""``.
 
-    Keys and values must already be ``str`` (the KMS service validates that).
+    Memoised (a pure function of the pairs; bounded): the same context is encoded on every
+    GenerateDataKey and Decrypt of a volume.
     """
     if not context:
         return _EMPTY
+    key = tuple(context.items())
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = _encode(context)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()  # contexts repeat (one per volume); a rare reset keeps it bounded
+        _CACHE[key] = cached
+    return cached
+
+
+def _encode(context: Mapping[str, str]) -> bytes:
+    # Keys and values are already ``str`` (the KMS service validates that).
     if len(context) == 1:  # the common case (EBS: one or two pairs), without the sort
         ((key, value),) = context.items()
         kb, vb = key.encode("utf-8"), value.encode("utf-8")

@@ -194,6 +194,10 @@ class KeyManagementService:
 
     def _key_by_id(self, key_id: str, shown: str) -> KeyRecord:
         key = self._s.keys.get(key_id)
+        if key is not None:
+            if len(self._s.key_ids_by_ref) < 100_000:
+                self._s.key_ids_by_ref[shown] = key_id
+            return key
         if key is None:
             raise NotFoundException(MESSAGES["key_not_found"].format(arn=self._s.key_arn(key_id))
                                     if _UUID.fullmatch(key_id) else
@@ -202,6 +206,14 @@ class KeyManagementService:
 
     def _resolve(self, key_id: object, *, aliases: bool, field: str = "keyId") -> KeyRecord:
         """Find the key ``key_id`` names, in the forms AWS accepts for this operation (A5)."""
+        if type(key_id) is str:
+            # Hot path: a key ARN or id this KMS has already resolved (they never change
+            # meaning; a deleted key is simply no longer in ``keys``).
+            known = self._s.key_ids_by_ref.get(key_id)
+            if known is not None:
+                key = self._s.keys.get(known)
+                if key is not None:
+                    return key
         ident = v.check_str(key_id, field, max_len=2048)
         rt = self._s.runtime
         if ident.startswith("arn:"):

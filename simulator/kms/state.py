@@ -37,6 +37,8 @@ class KmsState:
         #: service name (``"ebs"``) -> key id of its AWS managed key, once created.
         self.aws_managed: dict[str, str] = {}
         self.grants = GrantStore(runtime)
+        #: key ARN or key id as callers wrote it -> key id (a cache for the hot path)
+        self.key_ids_by_ref: dict[str, str] = {}
 
     def key_arn(self, key_id: str) -> str:
         return f"arn:aws:kms:{self.runtime.region}:{self.runtime.account_id}:key/{key_id}"
