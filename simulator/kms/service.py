@@ -198,11 +198,9 @@ class KeyManagementService:
             if len(self._s.key_ids_by_ref) < 100_000:
                 self._s.key_ids_by_ref[shown] = key_id
             return key
-        if key is None:
-            raise NotFoundException(MESSAGES["key_not_found"].format(arn=self._s.key_arn(key_id))
-                                    if _UUID.fullmatch(key_id) else
-                                    MESSAGES["invalid_key_id"].format(value=shown))
-        return key
+        raise NotFoundException(MESSAGES["key_not_found"].format(arn=self._s.key_arn(key_id))
+                                if _UUID.fullmatch(key_id) else
+                                MESSAGES["invalid_key_id"].format(value=shown))
 
     def _resolve(self, key_id: object, *, aliases: bool, field: str = "keyId") -> KeyRecord:
         """Find the key ``key_id`` names, in the forms AWS accepts for this operation (A5)."""
