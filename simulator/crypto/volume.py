@@ -46,8 +46,9 @@ The bulk ``E_K1`` runs through OpenSSL's XTS with a fixed second key ``Z`` and t
 ``D_Z(0)``: its tweaks are then ``E_Z(D_Z(0)) * x^j = 0``, so that call is plain ECB under
 ``K1``, and OpenSSL's XTS has a vector-AES path its ECB lacks (about twice as fast here).
 
-Cost on the 2-core VM the benchmark ran on, per MiB: masks ~0.2 ms, the two XORs ~0.15 ms, the
-ECB call ~0.08 ms (raw AES-256-GCM: ~0.1 ms). ``bench/ebs_bench.py`` prints the end-to-end rates.
+Cost on the 2-core VM the benchmark ran on, per MiB: masks 0.2-0.3 ms, the two XORs ~0.15 ms,
+the ECB call ~0.08 ms (raw AES-256-GCM: ~0.1 ms). ``bench/ebs_bench.py`` prints the parts and the
+end-to-end rates.
 """
 
 from __future__ import annotations
