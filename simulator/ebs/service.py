@@ -515,12 +515,10 @@ class ElasticBlockStore:
         if rec.state != "available":
             raise IncorrectState(f"The volume '{rec.volume_id}' is not 'available' "
                                  f"(state: {rec.state}).")
-        for other in self._state.volumes.values():
-            a = other.attachment
-            if a is not None and a.instance_id == instance_id and a.device == device:
-                raise InvalidParameterValue(
-                    f"Invalid value '{device}' for unixDevice. Attachment point {device} is "
-                    "already in use")
+        if (instance_id, device) in self._state.attached:  # an index: attach stays O(1)
+            raise InvalidParameterValue(
+                f"Invalid value '{device}' for unixDevice. Attachment point {device} is "
+                "already in use")
         rt = self._rt
         with rt.trace.phase("ebs.attach"):
             self._trace("AttachVolume", rec.volume_id, instance_id=instance_id, device=device,
@@ -550,6 +548,7 @@ class ElasticBlockStore:
                 raise InvalidParameterValue(
                     f"The data key of volume {rec.volume_id} is unusable.") from None
             rec.attachment = Attachment(instance_id, device, rt.clock.now(), codec, data_key)
+            self._state.attached[(instance_id, device)] = rec.volume_id
             rec.state = "in-use"
             with rt.trace.phase("ebs.io_ready"):
                 self._trace("VolumeIoReady", rec.volume_id, instance_id=instance_id,
@@ -582,6 +581,7 @@ class ElasticBlockStore:
         if a.plaintext_data_key is not None:
             wipe(a.plaintext_data_key)
         rec.attachment = None
+        self._state.attached.pop((a.instance_id, a.device), None)
         rec.state = "available"
         self._trace(action, rec.volume_id, instance_id=a.instance_id, device=a.device,
                     key_wiped=rec.encrypted, **detail)

@@ -17,6 +17,8 @@ class EbsState:
         self.runtime = runtime
         self.volumes: dict[str, VolumeRecord] = {}
         self.snapshots: dict[str, SnapshotRecord] = {}
+        #: (instance id, device) -> the volume attached there
+        self.attached: dict[tuple[str, str], str] = {}
         self.encryption_by_default = False
         #: Key for new encrypted volumes when none is given (resolved by KMS on first use).
         self.default_kms_key_id = "alias/aws/ebs"
