@@ -322,6 +322,8 @@ class IdentityAndAccessManagement:
 
         The root has none (it needs none); a session has its role's; unknown callers have none.
         """
+        if not isinstance(caller, Caller):
+            raise ValidationException("identity_policies takes a Caller (see sim.iam.caller_for)")
         arn = caller.arn
         try:
             return self._cache[arn]
@@ -360,6 +362,8 @@ class IdentityAndAccessManagement:
         (``ec2.amazonaws.com``) exist. Users and roles of *other* accounts cannot be checked
         here and are taken to exist.
         """
+        if not isinstance(arn, str):
+            return False
         if arn == "*" or _ACCOUNT_RE.match(arn) or _SERVICE_RE.match(arn):
             return True
         if arn in self._service_policies:
