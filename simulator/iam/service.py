@@ -354,7 +354,7 @@ class IdentityAndAccessManagement:
             return self._roles.get(name.lower())
         return None
 
-    def principal_exists(self, arn: str) -> bool:
+    def principal_exists(self, arn: object) -> bool:
         """Whether a key-policy principal names something that exists.
 
         ``"*"``, any 12-digit account id or account root ARN, this account's users, roles and
