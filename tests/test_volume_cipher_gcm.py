@@ -116,3 +116,27 @@ def test_open_into_failure_keeps_no_plaintext() -> None:
     with pytest.raises(BlockAuthenticationError):
         cipher.open_into(stored, aad, out)
     assert out == bytes(16)
+
+
+def test_block_key_waits_for_the_first_block_and_a_key_wiped_before_is_refused() -> None:
+    key = bytearray(KEY)
+    cipher = GcmVolumeCipher(key)
+    assert cipher._aead is None
+    aad = gcm_block_aad(b"v", 0, 1)
+    stored = cipher.seal(NONCE, b"data", aad)
+    assert GcmVolumeCipher(KEY).open(stored, aad) == b"data"
+    late = GcmVolumeCipher(key)
+    key[:] = bytes(64)  # wiped (EBS detach) before the cipher derived its block key
+    with pytest.raises(ValueError):
+        late.seal(NONCE, b"data", aad)
+    assert GcmVolumeCipher(bytes(64)).open(GcmVolumeCipher(bytes(64)).seal(NONCE, b"z", aad),
+                                           aad) == b"z"  # an all-zero key as given still works
+
+
+def test_close_drops_the_reference_to_the_key() -> None:
+    key = bytearray(KEY)
+    cipher = GcmVolumeCipher(key)
+    cipher.close()
+    assert all(value is not key for value in vars(cipher).values())
+    with pytest.raises(ValueError):
+        cipher.seal(NONCE, b"data", gcm_block_aad(b"v", 0, 1))

@@ -156,3 +156,43 @@ def test_bulk_ecb_through_zero_tweak_xts_is_plain_ecb(key: bytes) -> None:
     ecb = Cipher(algorithms.AES(key), modes.ECB())
     assert volume._bulk_ecb(key, encrypt=True).update(data) == ecb.encryptor().update(data)
     assert volume._bulk_ecb(key, encrypt=False).update(data) == ecb.decryptor().update(data)
+
+
+def test_key_schedules_wait_for_the_first_request_and_use_the_key_as_given() -> None:
+    # The cipher references the caller's buffer until its first request builds the contexts.
+    key = bytearray(range(64))
+    cipher = XtsVolumeCipher(key)
+    assert cipher._enc is None and cipher._dec is None and cipher._tweak is None
+    assert bytes(cipher.decrypt(5, reference(bytes(key), 5, bytes(SECTOR_SIZE)))) == \
+        bytes(SECTOR_SIZE)
+    assert cipher._enc is None  # only what a read needs
+    assert bytes(cipher.encrypt(5, bytes(SECTOR_SIZE))) == \
+        reference(bytes(key), 5, bytes(SECTOR_SIZE))
+
+
+def test_a_key_wiped_before_the_first_request_is_refused_not_used() -> None:
+    key = bytearray(range(64))
+    cipher = XtsVolumeCipher(key)
+    key[:] = bytes(64)  # what EBS does on detach; a cipher must never encrypt under zeros
+    with pytest.raises(ValueError):
+        cipher.encrypt(0, bytes(SECTOR_SIZE))
+
+
+def test_close_drops_the_reference_to_the_key() -> None:
+    key = bytearray(range(64))
+    cipher = XtsVolumeCipher(key)
+    cipher.encrypt(0, bytes(SECTOR_SIZE))
+    cipher.close()
+    assert all(value is not key for value in vars(cipher).values())
+    with pytest.raises(ValueError):
+        cipher.decrypt(0, bytes(SECTOR_SIZE))
+
+
+def test_one_off_small_requests_keep_no_scratch_but_repeated_and_bulk_sizes_do() -> None:
+    cipher = XtsVolumeCipher(bytes(range(64)))
+    cipher.encrypt(0, bytes(64 * SECTOR_SIZE))  # e.g. a volume's single 32 KiB block write
+    assert cipher._scratch == {}
+    cipher.encrypt(64, bytes(64 * SECTOR_SIZE))  # the same size again: worth keeping
+    assert list(cipher._scratch) == [64]
+    cipher.encrypt(0, bytes(2048 * SECTOR_SIZE))  # a full 1 MiB piece: kept at once
+    assert sorted(cipher._scratch) == [64, 2048]

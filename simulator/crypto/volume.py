@@ -127,19 +127,33 @@ def _zero_tweak() -> bytes:
     return out
 
 
+@cache
+def _zero_tweak_mode() -> modes.XTS:
+    """The XTS mode of every bulk context (modes hold no key: one object serves all ciphers)."""
+    return modes.XTS(_zero_tweak())
+
+
+#: Shared for the same reason: a context keeps its mode object alive, one per context otherwise.
+_ECB: Final = modes.ECB()
+
+
 def _bulk_ecb(key: bytes, *, encrypt: bool) -> Any:
     """A long-lived context that is AES-256-ECB under ``key`` (one call per request piece)."""
     mode: modes.Mode
     if key == _ZERO_TWEAK_KEY:  # XTS refuses equal halves; 2^-256 unlikely, but stay correct
-        algorithm, mode = algorithms.AES(key), modes.ECB()
+        algorithm, mode = algorithms.AES(key), _ECB
     else:
-        algorithm, mode = algorithms.AES(key + _ZERO_TWEAK_KEY), modes.XTS(_zero_tweak())
+        algorithm, mode = algorithms.AES(key + _ZERO_TWEAK_KEY), _zero_tweak_mode()
     cipher: Any = Cipher(algorithm, mode)
     return cipher.encryptor() if encrypt else cipher.decryptor()
 
 
 class _XtsScratch:
-    """Reusable buffers for request pieces of ``n`` sectors (no allocation per request)."""
+    """Reusable buffers for request pieces of ``n`` sectors (no allocation per request).
+
+    Byte views for OpenSSL are numpy ``uint8`` views, not memoryviews: numpy arrays are not
+    tracked by the cyclic garbage collector, memoryviews are (two objects each).
+    """
 
     __slots__ = ("a", "b", "corr", "corr_bytes", "half_hi", "lanes", "mask", "mask_lanes",
                  "mask_words", "masked", "masked_view", "masked_words", "n", "rec_low", "records",
@@ -149,7 +163,7 @@ class _XtsScratch:
     def __init__(self, n: int) -> None:
         self.n = n
         self.sectors = np.zeros((n, 2), _U64)  # sector numbers as 128-bit little-endian
-        self.sectors_view = memoryview(self.sectors.data).cast("B")
+        self.sectors_view = self.sectors.reshape(-1).view(np.uint8)
         self.tweaks = bytearray(n * 16 + 16)  # E_K2(sector); update_into wants one spare block
         self.t = np.frombuffer(self.tweaks, _U64, count=2 * n).reshape(n, 2)
         self.lanes = np.arange(n, dtype=_U64)
@@ -172,7 +186,7 @@ class _XtsScratch:
         self.windows = np.ndarray((n, 4, 8), dtype="V16", buffer=self.records, offset=7,
                                   strides=(24, -1, n * 24))
         self.masked = bytearray(n * SECTOR_SIZE + 16)  # + the spare block update_into wants
-        self.masked_view = memoryview(self.masked)[:n * SECTOR_SIZE]
+        self.masked_view = np.frombuffer(self.masked, np.uint8, count=n * SECTOR_SIZE)
         self.masked_words = np.frombuffer(self.masked, _U64, count=n * SECTOR_SIZE // 8)
 
 
@@ -181,8 +195,15 @@ class XtsVolumeCipher:
 
     ``encrypt_into(first_sector, src, dst)`` / ``decrypt_into(...)`` process whole sectors from
     ``src`` into the writable ``dst`` of the same length; ``encrypt`` and ``decrypt`` return a
-    new bytearray. The cipher keeps no copy of the data key, only OpenSSL contexts; ``close()``
-    drops them and the scratch buffers.
+    new bytearray.
+
+    The OpenSSL contexts are built on the first request that needs them (the encrypting ones on
+    the first write, the decrypting one on the first read): most attached volumes are never
+    read or written, and three contexts per attachment cost setup time and objects the garbage
+    collector walks for as long as the attachment lives. Until ``close()`` the cipher keeps a
+    reference to the caller's ``data_key`` buffer, never a copy of it: the caller keeps that
+    buffer unchanged until it closes the cipher (EBS closes, then wipes). ``close()`` drops the
+    reference, the contexts and the scratch buffers.
     """
 
     name: Final = "xts"
@@ -192,19 +213,59 @@ class XtsVolumeCipher:
         if key[:32] == key[32:]:
             # IEEE 1619 and OpenSSL refuse XTS keys whose halves are equal.
             raise ValueError("the two halves of an XTS key must differ")
-        k1 = bytes(key[:32])
-        self._enc: Any = _bulk_ecb(k1, encrypt=True)
-        self._dec: Any = _bulk_ecb(k1, encrypt=False)
-        self._tweak: Any = Cipher(algorithms.AES(bytes(key[32:])), modes.ECB()).encryptor()
+        self._key: bytes | bytearray | memoryview | None = data_key
+        self._enc: Any = None
+        self._dec: Any = None
+        self._tweak: Any = None
         self._scratch: dict[int, _XtsScratch] = {}
+        #: Bit n set: a piece of n sectors was seen before (its scratch is then kept).
+        self._sizes_seen = 0
 
     def __repr__(self) -> str:
-        return f"XtsVolumeCipher(<key redacted>, open={self._enc is not None})"
+        return f"XtsVolumeCipher(<key redacted>, open={self._key is not None})"
 
     def close(self) -> None:
-        """Forget the key schedules and scratch (the attachment is going away)."""
+        """Forget the key, its schedules and the scratch (the attachment is going away)."""
+        self._key = None
         self._enc = self._dec = self._tweak = None
         self._scratch = {}
+
+    def _live_key(self) -> memoryview:
+        if self._key is None:
+            raise ValueError("this volume cipher is closed")
+        key = memoryview(self._key).cast("B")
+        if key[:32] == key[32:]:  # e.g. all zeros: the buffer was wiped before close()
+            raise ValueError("the data key changed after the cipher was made")
+        return key
+
+    def _open(self, *, encrypt: bool) -> Any:
+        """Build the bulk context of one direction on its first use."""
+        ecb = _bulk_ecb(bytes(self._live_key()[:32]), encrypt=encrypt)
+        if encrypt:
+            self._enc = ecb
+        else:
+            self._dec = ecb
+        return ecb
+
+    def _open_tweak(self) -> Any:
+        """Build the context that encrypts sector numbers under K2 on its first use."""
+        self._tweak = Cipher(algorithms.AES(bytes(self._live_key()[32:])), _ECB).encryptor()
+        return self._tweak
+
+    def _piece_scratch(self, n: int) -> _XtsScratch:
+        """Buffers for a piece of ``n`` sectors: kept for reuse when the size is the bulk piece
+        or was seen before; a one-off size (an attachment's single small write) keeps none."""
+        s = self._scratch.get(n)
+        if s is None:
+            s = _XtsScratch(n)
+            bit = 1 << n
+            if n == _PIECE_SECTORS or self._sizes_seen & bit:
+                if len(self._scratch) >= _SCRATCH_SIZES:
+                    self._scratch.clear()
+                self._scratch[n] = s
+            else:
+                self._sizes_seen |= bit
+        return s
 
     def encrypt(self, first_sector: int, plaintext: bytes | bytearray | memoryview) -> bytearray:
         """Ciphertext of whole sectors starting at sector number ``first_sector``."""
@@ -232,7 +293,7 @@ class XtsVolumeCipher:
              dst: bytearray | memoryview, *, encrypt: bool) -> None:
         ecb = self._enc if encrypt else self._dec
         if ecb is None:
-            raise ValueError("this volume cipher is closed")
+            ecb = self._open(encrypt=encrypt)
         data = memoryview(src).cast("B")
         out = memoryview(dst).cast("B")
         size = data.nbytes
@@ -245,11 +306,7 @@ class XtsVolumeCipher:
         sectors = size // SECTOR_SIZE
         for start in range(0, sectors, _PIECE_SECTORS):
             n = min(_PIECE_SECTORS, sectors - start)
-            s = self._scratch.get(n)
-            if s is None:
-                if len(self._scratch) >= _SCRATCH_SIZES:
-                    self._scratch.clear()
-                s = self._scratch[n] = _XtsScratch(n)
+            s = self._piece_scratch(n)
             mask = self._masks(first_sector + start, s)
             at, end = start * SECTOR_SIZE, (start + n) * SECTOR_SIZE
             np.bitwise_xor(np.frombuffer(data[at:end], _U64), mask, out=s.masked_words)
@@ -262,7 +319,8 @@ class XtsVolumeCipher:
         sh = _S64
         # One ECB call encrypts every sector number (128-bit little-endian) under K2.
         np.add(s.lanes, np.uint64(first), out=s.sectors[:, 0])
-        self._tweak.update_into(s.sectors_view, s.tweaks)
+        tweak = self._tweak if self._tweak is not None else self._open_tweak()
+        tweak.update_into(s.sectors_view, s.tweaks)
         t, a, b, spill, spill2 = s.t, s.a, s.b, s.spill, s.spill2
         lo, hi = t[:, 0], t[:, 1]
         # X = t * 2^128 xor fold(t), fold(t) = t xor t << 1 xor t << 2 xor t << 7 (135 bits):
@@ -334,29 +392,44 @@ class GcmVolumeCipher:
 
     The caller supplies nonces (drawn from the simulation's entropy, so seeded runs replay) and
     the per-block binding, index and write counter that go into the additional data.
+
+    The block key is derived and its AEAD object built on the first block sealed or opened (as
+    :class:`XtsVolumeCipher` builds its contexts); until ``close()`` the cipher keeps a
+    reference to the caller's ``data_key`` buffer, never a copy, and the caller keeps that
+    buffer unchanged until then.
     """
 
     name: Final = "gcm"
 
     def __init__(self, data_key: bytes | bytearray | memoryview) -> None:
         key = _check_key(data_key)
-        derived = bytearray(
-            HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=GCM_KEY_INFO)
-            .derive(bytes(key)))
-        self._aead: AESGCM | None = AESGCM(bytes(derived))
-        derived[:] = bytes(len(derived))
+        self._key: bytes | bytearray | memoryview | None = data_key
+        #: An all-zero key stays usable; a key that *becomes* all zeros was wiped too early.
+        self._zero_key = not any(key)
+        self._aead: AESGCM | None = None
 
     def __repr__(self) -> str:
-        return f"GcmVolumeCipher(<key redacted>, open={self._aead is not None})"
+        return f"GcmVolumeCipher(<key redacted>, open={self._key is not None})"
 
     def close(self) -> None:
         """Forget the key (the attachment is going away)."""
+        self._key = None
         self._aead = None
 
     def _live(self) -> AESGCM:
-        if self._aead is None:
-            raise ValueError("this volume cipher is closed")
-        return self._aead
+        aead = self._aead
+        if aead is None:
+            if self._key is None:
+                raise ValueError("this volume cipher is closed")
+            key = memoryview(self._key).cast("B")
+            if not self._zero_key and not any(key):
+                raise ValueError("the data key changed after the cipher was made")
+            derived = bytearray(
+                HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=GCM_KEY_INFO)
+                .derive(bytes(key)))
+            aead = self._aead = AESGCM(bytes(derived))
+            derived[:] = bytes(len(derived))
+        return aead
 
     def seal(self, nonce: bytes, plaintext: bytes | memoryview, aad: bytes) -> bytes:
         """One stored block: ``nonce || AES-GCM(plaintext, aad)``."""
