@@ -106,6 +106,26 @@ def test_index_finds_a_grant_exactly_when_one_allows(constraints, request):
         assert found is None
 
 
+@settings(max_examples=40)
+@given(constraints=st.lists(constraint_st, min_size=1, max_size=12), data=st.data(),
+       request=contexts)
+def test_index_forgets_exactly_the_retired_grants_when_constraints_are_shared(constraints, data,
+                                                                             request):
+    # Small alphabets: several grants share a constraint, so a group grows past one grant and
+    # shrinks back to one (and to none) as grants are retired.
+    _, store, made = store_with(constraints)
+    retired = data.draw(st.sets(st.integers(0, len(made) - 1)))
+    for i in sorted(retired):
+        store.retire(made[i][0])
+    found = find(store, request)
+    expected = [g for i, ((g, _), c) in enumerate(zip(made, constraints, strict=True))
+                if i not in retired and model_allows(c, request)]
+    if expected:
+        assert found is not None and found in expected
+    else:
+        assert found is None
+
+
 events = st.lists(st.tuples(st.sampled_from(["advance", "retire", "query", "query_token"]),
                             st.integers(min_value=0, max_value=400)), max_size=12)
 

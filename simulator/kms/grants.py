@@ -7,7 +7,10 @@ this grantee that allows this operation with this encryption context?* (:meth:`G
 Lookup is flat in the number of grants on a key. Grants are indexed by
 ``(key ARN, grantee, operation)``; inside that bucket, unconstrained grants sit in one dict,
 ``EncryptionContextEquals`` grants under the frozen set of their (lower-cased key, value) pairs,
-``EncryptionContextSubset`` grants likewise. A request with context C finds an Equals grant with
+``EncryptionContextSubset`` grants likewise (a constraint held by one grant maps to that grant
+itself, by several to a dict of them: EBS makes one grant per volume, each with its own
+context, and a dict per grant and operation would be four more objects per volume for the
+garbage collector to walk). A request with context C finds an Equals grant with
 one dict lookup (C's pairs), and a Subset grant by looking up every subset of C's pairs, or, when
 ``2 ** len(C)`` exceeds the number of distinct Subset constraints in the bucket, by scanning those.
 
@@ -139,9 +142,49 @@ class _Entry:
 
     def __init__(self, grant: Grant) -> None:
         self.grant = grant
-        self.ops = frozenset(grant.operations)
+        self.ops = grant.operations  # a few distinct names: a tuple is as quick as a set here
         self.eq, self.sub = _norm(grant.constraints)
         self.retired_at: datetime | None = None
+
+
+#: The grants under one constraint in a bucket: the grant itself when it is the only one.
+_Group = _Entry | dict[str, _Entry]
+
+
+def _add(groups: dict[Pairs, _Group], pairs: Pairs, e: _Entry) -> bool:
+    """Put ``e`` in its group; True if the group is new."""
+    g = groups.get(pairs)
+    if g is None:
+        groups[pairs] = e
+        return True
+    if isinstance(g, _Entry):
+        groups[pairs] = {g.grant.grant_id: g, e.grant.grant_id: e}
+    else:
+        g[e.grant.grant_id] = e
+    return False
+
+
+def _discard(groups: dict[Pairs, _Group], pairs: Pairs, e: _Entry) -> bool:
+    """Take ``e`` out of its group; True if the group is now gone."""
+    g = groups.get(pairs)
+    if g is None:
+        return False
+    if isinstance(g, _Entry):
+        if g is not e:
+            return False
+        del groups[pairs]
+        return True
+    g.pop(e.grant.grant_id, None)
+    if len(g) == 1:
+        groups[pairs] = next(iter(g.values()))
+    elif not g:
+        del groups[pairs]
+        return True
+    return False
+
+
+def _members(g: _Group) -> Iterable[_Entry]:
+    return (g,) if isinstance(g, _Entry) else g.values()
 
 
 class _Bucket:
@@ -155,51 +198,38 @@ class _Bucket:
 
     def __init__(self) -> None:
         self.free: dict[str, _Entry] = {}
-        self.equals: dict[Pairs, dict[str, _Entry]] = {}
-        self.subset: dict[Pairs, dict[str, _Entry]] = {}
+        self.equals: dict[Pairs, _Group] = {}
+        self.subset: dict[Pairs, _Group] = {}
         self.subset_sizes: dict[int, int] = {}
 
     def add(self, e: _Entry) -> None:
-        gid = e.grant.grant_id
         if e.eq is not None:
-            self.equals.setdefault(e.eq, {})[gid] = e
+            _add(self.equals, e.eq, e)
         elif e.sub:
-            d = self.subset.get(e.sub)
-            if d is None:
-                d = self.subset[e.sub] = {}
+            if _add(self.subset, e.sub, e):
                 n = len(e.sub)
                 self.subset_sizes[n] = self.subset_sizes.get(n, 0) + 1
-            d[gid] = e
         else:
-            self.free[gid] = e
+            self.free[e.grant.grant_id] = e
 
     def remove(self, e: _Entry) -> None:
-        gid = e.grant.grant_id
         if e.eq is not None:
-            d = self.equals.get(e.eq)
-            if d is not None:
-                d.pop(gid, None)
-                if not d:
-                    del self.equals[e.eq]
+            _discard(self.equals, e.eq, e)
         elif e.sub:
-            d = self.subset.get(e.sub)
-            if d is not None:
-                d.pop(gid, None)
-                if not d:
-                    del self.subset[e.sub]
-                    n = len(e.sub)
-                    left = self.subset_sizes[n] - 1
-                    if left:
-                        self.subset_sizes[n] = left
-                    else:
-                        del self.subset_sizes[n]
+            if _discard(self.subset, e.sub, e):
+                n = len(e.sub)
+                left = self.subset_sizes[n] - 1
+                if left:
+                    self.subset_sizes[n] = left
+                else:
+                    del self.subset_sizes[n]
         else:
-            self.free.pop(gid, None)
+            self.free.pop(e.grant.grant_id, None)
 
     def empty(self) -> bool:
         return not (self.free or self.equals or self.subset)
 
-    def groups(self, request: Pairs | None) -> Iterable[dict[str, _Entry]]:
+    def groups(self, request: Pairs | None) -> Iterable[_Group]:
         """Groups of entries whose constraints may allow ``request`` (None: ignore constraints).
 
         Flat in the bucket's size: an Equals lookup is one dict lookup; Subset lookups look up
@@ -208,7 +238,7 @@ class _Bucket:
         """
         if request is None:  # lazily: the first live grant usually ends the search
             return chain((self.free,), self.equals.values(), self.subset.values())
-        out = [self.free] if self.free else []
+        out: builtins.list[_Group] = [self.free] if self.free else []
         hit = self.equals.get(request)
         if hit is not None:
             out.append(hit)
@@ -369,7 +399,7 @@ class GrantStore:
         dead: builtins.list[_Entry] | None = None
         found: Grant | None = None
         for group in bucket.groups(request):
-            for e in group.values():
+            for e in _members(group):
                 if e.retired_at is not None and not _live_retired(e, now, window):
                     dead = dead or []
                     dead.append(e)
