@@ -10,12 +10,19 @@ last retry failing, ends the job through ``on_error`` -- unless the stage is *be
 (clean-up such as deleting a volume that is no longer needed), in which case the failure is
 traced and the job goes on. Stages record their progress on the WorkSpace, so a retry never
 redoes what already succeeded.
+
+A job's ``args`` are passed to every stage and to ``on_done``/``on_error``: the stages of an
+operation can then be built once and shared by every WorkSpace (``Stage(label, f)`` with
+``f(service, workspace)``) instead of closures per WorkSpace. A fleet keeps one job per
+WorkSpace alive until the clock runs it, and every object a job holds is one more for the
+cyclic garbage collector to walk on each full collection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..clock import ScheduledCall
 from ..errors import AwsError
@@ -38,7 +45,8 @@ class Stage:
     """One step of a job: ``label`` names it in traces and error messages."""
 
     label: str
-    run: Callable[[], float | None]
+    #: Called with the job's ``args``.
+    run: Callable[..., float | None]
     #: A failure is traced and the job goes on (clean-up that must not stop the operation).
     best_effort: bool = False
 
@@ -46,19 +54,22 @@ class Stage:
 class Job:
     """One lifecycle operation of one WorkSpace (launch, reboot, rebuild, stop, start, ...)."""
 
-    __slots__ = ("_call", "_index", "_on_done", "_on_error", "_runtime", "_stages", "attempts",
-                 "done", "name", "workspace_id")
+    __slots__ = ("_args", "_call", "_index", "_on_done", "_on_error", "_runtime", "_stages",
+                 "attempts", "done", "name", "workspace_id")
 
     def __init__(
         self, runtime: Runtime, workspace_id: str, name: str, stages: Sequence[Stage],
-        on_done: Callable[[], None], on_error: Callable[[AwsError, Stage], None],
+        on_done: Callable[..., None], on_error: Callable[..., None],
+        args: tuple[Any, ...] = (),
     ) -> None:
+        """``on_done(*args)`` once every stage ran; ``on_error(*args, error, stage)``."""
         self._runtime = runtime
         self.workspace_id = workspace_id
         self.name = name
-        self._stages = tuple(stages)
+        self._stages = stages if isinstance(stages, tuple) else tuple(stages)
         self._on_done = on_done
         self._on_error = on_error
+        self._args = args
         self._index = 0
         self.attempts = 0
         self.done = False
@@ -71,8 +82,9 @@ class Job:
 
     def start(self, delay_seconds: float = 0.0) -> None:
         """Schedule the next stage on the clock."""
+        # The job itself is the callback (a bound method would be one more object per job).
         self._call = self._runtime.clock.schedule(
-            delay_seconds, f"workspaces.{self.name}:{self.workspace_id}", self._run)
+            delay_seconds, f"workspaces.{self.name}:{self.workspace_id}", self)
 
     def skip_stage(self) -> None:
         """Mark the current stage done without running it (the caller already ran it)."""
@@ -101,7 +113,8 @@ class Job:
             self._call.cancel()
         self.done = True
 
-    def _run(self) -> None:
+    def __call__(self) -> None:
+        """Run stages from the current one (the clock calls this)."""
         self._call = None
         if self.done:
             return
@@ -110,7 +123,7 @@ class Job:
             while self._index < len(self._stages):
                 stage = self._stages[self._index]
                 try:
-                    wait = stage.run()
+                    wait = stage.run(*self._args)
                 except NotReady as pause:
                     self.start(pause.seconds)
                     return
@@ -119,7 +132,7 @@ class Job:
                         return
                     if not stage.best_effort:
                         self.done = True
-                        self._on_error(err, stage)
+                        self._on_error(*self._args, err, stage)
                         return
                     trace.record("WorkSpaces", "CleanupFailed", self.workspace_id,
                                  outcome=err.code, operation=self.name, stage=stage.label,
@@ -131,4 +144,4 @@ class Job:
                     self.start(wait)
                     return
             self.done = True
-            self._on_done()
+            self._on_done(*self._args)

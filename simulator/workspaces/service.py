@@ -41,6 +41,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -132,7 +133,7 @@ class _ItemFailure(Exception):
         self.message = message
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Volume:
     kind: str  # "root" | "user"
     volume_id: str
@@ -140,9 +141,13 @@ class _Volume:
     attached: bool = False
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Ws:
-    """One WorkSpace's mutable record (the public view is :class:`Workspace`)."""
+    """One WorkSpace's mutable record (the public view is :class:`Workspace`).
+
+    Slots, and tuples where a WorkSpace usually has nothing (orphans, snapshots): a fleet keeps
+    one record per WorkSpace, and each object in it is walked by every full garbage collection.
+    """
 
     workspace_id: str
     seq: int
@@ -171,11 +176,11 @@ class _Ws:
     #: Volumes a rebuild is making; they replace ``volumes`` once attached.
     replacements: dict[str, _Volume] = field(default_factory=dict)
     #: Volumes no longer used whose deletion failed; terminate tries again.
-    orphans: list[_Volume] = field(default_factory=list)
+    orphans: tuple[_Volume, ...] = ()
     #: Root volumes that still need the bundle image written (fresh from launch or rebuild).
     image_pending: bool = True
     #: User-volume snapshots, oldest first: (snapshot id, when taken).
-    snapshots: list[tuple[str, datetime]] = field(default_factory=list)
+    snapshots: tuple[tuple[str, datetime], ...] = ()
     job: Job | None = None
     snapshot_call: ScheduledCall | None = None
 
@@ -425,34 +430,28 @@ class WorkSpacesService:
         return f"arn:aws:kms:{rt.region}:{rt.account_id}:key/{key_id}"
 
     def _launch_job(self, ws: _Ws) -> Job:
-        settings = self._rt.settings
-        provisioning = (settings.encrypted_root_provisioning_seconds if ws.root_encrypted
-                        else settings.provisioning_seconds)
-
-        def grant_stage() -> float | None:
-            if ws.grant_id is None and ws.encrypted:
-                self._grant(ws)
-            return None
-
-        def wait() -> float | None:
-            return provisioning
-
-        stages = [
-            Stage("creating the WorkSpaces grant (step 1)", grant_stage),
-            self._create_stage(ws, "root"),
-            self._create_stage(ws, "user"),
-            Stage("provisioning", wait),
-            self._ready_stage(ws, "root"),
-            self._ready_stage(ws, "user"),
-            self._attach_stage(ws, "root"),
-            self._attach_stage(ws, "user"),
-            self._image_stage(ws),
-        ]
-        return Job(self._rt, ws.workspace_id, "launch", stages,
-                   on_done=lambda: self._available(ws, "launched"),
-                   on_error=lambda err, stage: self._launch_failed(ws, err, stage))
+        return Job(self._rt, ws.workspace_id, "launch", _LAUNCH_STAGES,
+                   on_done=WorkSpacesService._launched,
+                   on_error=WorkSpacesService._launch_failed, args=(self, ws))
 
     # ================================================================ stages
+    # A stage function takes (service, WorkSpace), plus fixed keyword parameters bound once in
+    # the stage tuples at the end of this module: every WorkSpace's job shares those stages.
+
+    def _grant_step(self, ws: _Ws) -> float | None:
+        if ws.grant_id is None and ws.encrypted:
+            self._grant(ws)
+        return None
+
+    def _provisioning_step(self, ws: _Ws) -> float | None:
+        settings = self._rt.settings
+        return (settings.encrypted_root_provisioning_seconds if ws.root_encrypted
+                else settings.provisioning_seconds)
+
+    def _wait_step(self, ws: _Ws, *, setting: str) -> float | None:
+        """Wait ``settings.<setting>`` seconds."""
+        seconds: float = getattr(self._rt.settings, setting)
+        return seconds
 
     def _context(self, ws: _Ws) -> dict[str, str]:
         return lc.sid_directory_context(ws.sid, ws.directory_id)
@@ -482,70 +481,55 @@ class WorkSpacesService:
         if encrypted:
             self._step("after", ws, 2, 3, 4, 8, volume=kind)
 
-    def _create_stage(self, ws: _Ws, kind: str, *, replacement: bool = False,
-                      snapshot_id: str | None = None) -> Stage:
-        def run() -> float | None:
-            self._create_volume(ws, kind, replacement, snapshot_id)
-            return None
+    def _create_step(self, ws: _Ws, *, kind: str, replacement: bool = False,
+                     snapshot_id: str | None = None) -> float | None:
+        self._create_volume(ws, kind, replacement, snapshot_id)
+        return None
 
-        label = f"creating the {kind} volume" + (" from the latest snapshot" if snapshot_id
-                                                 else "")
-        return Stage(label, run)
-
-    def _ready_stage(self, ws: _Ws, kind: str, *, replacement: bool = False,
-                     snapshot_id: str | None = None) -> Stage:
+    def _ready_step(self, ws: _Ws, *, kind: str, replacement: bool = False,
+                    snapshot_id: str | None = None) -> float | None:
         """Wait until EBS has made the volume. EBS checks the key asynchronously: a volume in
         ``error`` carries the KMS error in its state reason; it is deleted and the error raised
         (so a retryable one makes the job retry, and the retry creates the volume again)."""
+        slot = ws.replacements if replacement else ws.volumes
+        if kind not in slot:
+            self._create_volume(ws, kind, replacement, snapshot_id)
+            raise NotReady(self._rt.settings.volume_create_seconds)
+        volume = slot[kind]
+        described = self._ebs_ws.describe_volumes(volume_ids=[volume.volume_id]).volumes[0]
+        if described.state == "creating":
+            raise NotReady(_POLL_SECONDS)
+        if described.state == "error":
+            del slot[kind]
+            try:
+                self._delete_volume(volume)
+            except (AwsError, NotReady):
+                ws.orphans += (volume,)
+            raise _volume_error(volume.volume_id, described.state_reason)
+        return None
 
-        def run() -> float | None:
-            slot = ws.replacements if replacement else ws.volumes
-            if kind not in slot:
-                self._create_volume(ws, kind, replacement, snapshot_id)
-                raise NotReady(self._rt.settings.volume_create_seconds)
-            volume = slot[kind]
-            described = self._ebs_ws.describe_volumes(volume_ids=[volume.volume_id]).volumes[0]
-            if described.state == "creating":
-                raise NotReady(_POLL_SECONDS)
-            if described.state == "error":
-                del slot[kind]
-                try:
-                    self._delete_volume(volume)
-                except (AwsError, NotReady):
-                    ws.orphans.append(volume)
-                raise _volume_error(volume.volume_id, described.state_reason)
+    def _attach_step(self, ws: _Ws, *, kind: str, replacement: bool = False) -> float | None:
+        slot = ws.replacements if replacement else ws.volumes
+        volume = slot.get(kind)
+        if volume is None or volume.attached:
             return None
+        current = self._volume_state(volume.volume_id)
+        if current in ("creating", "detaching", "attaching"):
+            raise NotReady(_POLL_SECONDS)
+        if volume.encrypted:
+            self._step("before", ws, 5, 6, 7, volume=kind)
+        self._ebs_ws.attach_volume(volume_id=volume.volume_id, instance_id=ws.instance_id,
+                                   device=_DEVICES[kind])
+        volume.attached = True
+        if volume.encrypted:
+            self._step("after", ws, 5, 6, 7, volume=kind)
+        return None
 
-        return Stage(f"waiting for the {kind} volume", run)
-
-    def _attach_stage(self, ws: _Ws, kind: str, *, replacement: bool = False) -> Stage:
-        def run() -> float | None:
-            slot = ws.replacements if replacement else ws.volumes
-            volume = slot.get(kind)
-            if volume is None or volume.attached:
-                return None
-            current = self._volume_state(volume.volume_id)
-            if current in ("creating", "detaching", "attaching"):
-                raise NotReady(_POLL_SECONDS)
-            if volume.encrypted:
-                self._step("before", ws, 5, 6, 7, volume=kind)
-            self._ebs_ws.attach_volume(volume_id=volume.volume_id, instance_id=ws.instance_id,
-                                       device=_DEVICES[kind])
-            volume.attached = True
-            if volume.encrypted:
-                self._step("after", ws, 5, 6, 7, volume=kind)
-            return None
-
-        return Stage(f"attaching the {kind} volume", run)
-
-    def _detach_stage(self, ws: _Ws, kind: str, *, best_effort: bool = False) -> Stage:
-        def run() -> float | None:
-            volume = ws.volumes.get(kind)
-            if volume is not None:
-                self._detach(volume)
-            return None
-
-        return Stage(f"detaching the {kind} volume", run, best_effort=best_effort)
+    def _detach_step(self, ws: _Ws, *, kind: str) -> float | None:
+        volume = ws.volumes.get(kind)
+        if volume is not None:
+            self._detach(volume)
+        return None
 
     def _detach(self, volume: _Volume) -> None:
         """Detach if EBS still has it attached: a host failure may already have dropped it."""
@@ -553,19 +537,15 @@ class WorkSpacesService:
             self._ebs_ws.detach_volume(volume_id=volume.volume_id)
         volume.attached = False
 
-    def _image_stage(self, ws: _Ws) -> Stage:
+    def _image_step(self, ws: _Ws) -> float | None:
         """The root volume gets the bundle image: a marker written at its start, so a rebuild
         visibly restores it."""
-
-        def run() -> float | None:
-            root = ws.volumes.get("root")
-            if ws.image_pending and root is not None and root.attached:
-                device = self._ebs_ws.block_device(root.volume_id)
-                device.write(0, _image_marker(ws.image_id))
-                ws.image_pending = False
-            return None
-
-        return Stage("writing the bundle image to the root volume", run)
+        root = ws.volumes.get("root")
+        if ws.image_pending and root is not None and root.attached:
+            device = self._ebs_ws.block_device(root.volume_id)
+            device.write(0, _image_marker(ws.image_id))
+            ws.image_pending = False
+        return None
 
     def _volume_state(self, volume_id: str) -> str:
         result = self._ebs_ws.describe_volumes(volume_ids=[volume_id])
@@ -619,6 +599,9 @@ class WorkSpacesService:
         ws.job = None
         self._set_state(ws, new_state, ws.error_message)
 
+    def _launched(self, ws: _Ws) -> None:
+        self._available(ws, "launched")
+
     def _launch_failed(self, ws: _Ws, err: AwsError, stage: Stage) -> None:
         self._fail(ws, lc.ERROR, "Launch", err, stage)
 
@@ -641,17 +624,17 @@ class WorkSpacesService:
             raise _wrong_state(ws, "rebooted", lc.REBOOT_FROM)
         self._cancel_job(ws)
         self._set_state(ws, lc.REBOOTING, "RebootWorkspaces")
-        job = Job(self._rt, ws.workspace_id, "reboot", [
-            self._detach_stage(ws, "root"),
-            self._detach_stage(ws, "user"),
-            Stage("rebooting", lambda: self._rt.settings.reboot_seconds),
-            self._attach_stage(ws, "root"),
-            self._attach_stage(ws, "user"),
-            self._image_stage(ws),
-        ], on_done=lambda: self._available(ws, "rebooted"),
-            on_error=lambda err, stage: self._fail(ws, lc.UNHEALTHY, "Reboot", err, stage))
+        job = Job(self._rt, ws.workspace_id, "reboot", _REBOOT_STAGES,
+                  on_done=WorkSpacesService._rebooted,
+                  on_error=WorkSpacesService._reboot_failed, args=(self, ws))
         ws.job = job
         job.start(0.0)
+
+    def _rebooted(self, ws: _Ws) -> None:
+        self._available(ws, "rebooted")
+
+    def _reboot_failed(self, ws: _Ws, err: AwsError, stage: Stage) -> None:
+        self._fail(ws, lc.UNHEALTHY, "Reboot", err, stage)
 
     # ================================================================ rebuild
 
@@ -678,38 +661,39 @@ class WorkSpacesService:
         self._cancel_job(ws)
         self._set_state(ws, lc.REBUILDING, "RebuildWorkspaces")
 
-        def promote() -> float | None:
-            retired = [ws.volumes[k] for k in ("root", "user") if k in ws.volumes]
-            ws.volumes = dict(ws.replacements)
-            ws.replacements = {}
-            ws.orphans.extend(retired)
-            ws.image_pending = True
-            ws.ip_address = self._rt.ids.private_ip()  # the ENI is recreated
-            return None
-
-        def delete_retired() -> float | None:
-            while ws.orphans:
-                self._delete_volume(ws.orphans[0])
-                ws.orphans.pop(0)
-            return None
-
-        job = Job(self._rt, ws.workspace_id, "rebuild", [
-            self._detach_stage(ws, "root"),
-            self._detach_stage(ws, "user"),
-            self._create_stage(ws, "root", replacement=True),
-            self._create_stage(ws, "user", replacement=True, snapshot_id=snapshot),
-            Stage("rebuilding", lambda: self._rt.settings.rebuild_seconds),
-            self._ready_stage(ws, "root", replacement=True),
-            self._ready_stage(ws, "user", replacement=True, snapshot_id=snapshot),
-            self._attach_stage(ws, "root", replacement=True),
-            self._attach_stage(ws, "user", replacement=True),
-            Stage("swapping in the new volumes", promote),
-            self._image_stage(ws),
-            Stage("deleting the old volumes", delete_retired, best_effort=True),
-        ], on_done=lambda: self._rebuilt(ws),
-            on_error=lambda err, stage: self._rebuild_failed(ws, err, stage))
+        job = Job(self._rt, ws.workspace_id, "rebuild", (
+            _DETACH_ROOT,
+            _DETACH_USER,
+            _create_stage("root", replacement=True),
+            _create_stage("user", replacement=True, snapshot_id=snapshot),
+            _wait_stage("rebuilding", "rebuild_seconds"),
+            _ready_stage("root", replacement=True),
+            _ready_stage("user", replacement=True, snapshot_id=snapshot),
+            _attach_stage("root", replacement=True),
+            _attach_stage("user", replacement=True),
+            Stage("swapping in the new volumes", WorkSpacesService._promote_step),
+            _IMAGE,
+            Stage("deleting the old volumes", WorkSpacesService._delete_orphans_step,
+                  best_effort=True),
+        ), on_done=WorkSpacesService._rebuilt, on_error=WorkSpacesService._rebuild_failed,
+            args=(self, ws))
         ws.job = job
         job.start(0.0)
+
+    def _promote_step(self, ws: _Ws) -> float | None:
+        retired = tuple(ws.volumes[k] for k in ("root", "user") if k in ws.volumes)
+        ws.volumes = dict(ws.replacements)
+        ws.replacements = {}
+        ws.orphans += retired
+        ws.image_pending = True
+        ws.ip_address = self._rt.ids.private_ip()  # the ENI is recreated
+        return None
+
+    def _delete_orphans_step(self, ws: _Ws) -> float | None:
+        while ws.orphans:
+            self._delete_volume(ws.orphans[0])
+            ws.orphans = ws.orphans[1:]
+        return None
 
     def _rebuilt(self, ws: _Ws) -> None:
         self._available(ws, "rebuilt")
@@ -722,7 +706,7 @@ class WorkSpacesService:
             try:
                 self._delete_volume(volume)
             except (AwsError, NotReady):
-                ws.orphans.append(volume)  # terminate deletes it
+                ws.orphans += (volume,)  # terminate deletes it
         ws.replacements = {}
         self._fail(ws, lc.UNHEALTHY, "Rebuild", err, stage)
 
@@ -744,18 +728,18 @@ class WorkSpacesService:
         self._cancel_job(ws)
         self._set_state(ws, lc.STOPPING, "StopWorkspaces")
 
-        def stopped() -> None:
-            ws.job = None
-            self._set_state(ws, lc.STOPPED, "stopped")
-
-        job = Job(self._rt, ws.workspace_id, "stop", [
-            self._detach_stage(ws, "root"),
-            self._detach_stage(ws, "user"),
-            Stage("stopping", lambda: self._rt.settings.stop_seconds),
-        ], on_done=stopped,
-            on_error=lambda err, stage: self._fail(ws, lc.UNHEALTHY, "Stop", err, stage))
+        job = Job(self._rt, ws.workspace_id, "stop", _STOP_STAGES,
+                  on_done=WorkSpacesService._stopped, on_error=WorkSpacesService._stop_failed,
+                  args=(self, ws))
         ws.job = job
         job.start(0.0)
+
+    def _stopped(self, ws: _Ws) -> None:
+        ws.job = None
+        self._set_state(ws, lc.STOPPED, "stopped")
+
+    def _stop_failed(self, ws: _Ws, err: AwsError, stage: Stage) -> None:
+        self._fail(ws, lc.UNHEALTHY, "Stop", err, stage)
 
     def start_workspaces(
         self, *, start_workspace_requests: Sequence[Mapping[str, str]] | None = None,
@@ -771,15 +755,17 @@ class WorkSpacesService:
         if ws.state not in lc.START_FROM:
             raise _wrong_state(ws, "started", lc.START_FROM)
         self._set_state(ws, lc.STARTING, "StartWorkspaces")
-        job = Job(self._rt, ws.workspace_id, "start", [
-            Stage("starting", lambda: self._rt.settings.start_seconds),
-            self._attach_stage(ws, "root"),
-            self._attach_stage(ws, "user"),
-            self._image_stage(ws),
-        ], on_done=lambda: self._available(ws, "started"),
-            on_error=lambda err, stage: self._fail(ws, lc.UNHEALTHY, "Start", err, stage))
+        job = Job(self._rt, ws.workspace_id, "start", _START_STAGES,
+                  on_done=WorkSpacesService._started, on_error=WorkSpacesService._start_failed,
+                  args=(self, ws))
         ws.job = job
         job.start(0.0)
+
+    def _started(self, ws: _Ws) -> None:
+        self._available(ws, "started")
+
+    def _start_failed(self, ws: _Ws, err: AwsError, stage: Stage) -> None:
+        self._fail(ws, lc.UNHEALTHY, "Start", err, stage)
 
     def _require_stoppable(self, ws: _Ws, operation: str) -> None:
         if ws.properties.running_mode not in ("AUTO_STOP", "MANUAL"):
@@ -814,63 +800,52 @@ class WorkSpacesService:
             self._set_state(ws, lc.TERMINATING, "TerminateWorkspaces")
         self._step("before", ws, 9)
 
-        def in_terminate(fn: Callable[[], None]) -> Callable[[], float | None]:
-            def run() -> float | None:
-                with self._rt.trace.phase("workspaces.terminate"):
-                    fn()
-                return None
-            return run
-
-        def detach(kind: str) -> Callable[[], None]:
-            def go() -> None:
-                volume = ws.volumes.get(kind)
-                if volume is not None:
-                    self._detach(volume)
-            return go
-
-        def delete_volumes() -> None:
-            for slot in (ws.replacements, ws.volumes):
-                for kind in ("root", "user"):
-                    volume = slot.get(kind)
-                    if volume is not None:
-                        self._delete_volume(volume)
-                        del slot[kind]
-            while ws.orphans:
-                self._delete_volume(ws.orphans[0])
-                ws.orphans.pop(0)
-
-        def delete_snapshots() -> None:
-            while ws.snapshots:
-                self._delete_snapshot(ws.snapshots[0][0])
-                ws.snapshots.pop(0)
-
-        def retire_grant() -> None:
-            if ws.grant_id is not None and ws.key_arn is not None:
-                self._retire(ws)
-
-        def terminated() -> None:
-            ws.job = None
-            self._set_state(ws, lc.TERMINATED, "terminated")
-            self._step("after", ws, 9)
-            if self.state.by_user.get(ws.user_key) == ws.workspace_id:
-                del self.state.by_user[ws.user_key]
-                if not self.state.by_user:
-                    self.state.by_user = {}
-            self._rt.clock.schedule(self._rt.settings.terminated_visible_seconds,
-                                    f"workspaces.forget:{ws.workspace_id}",
-                                    lambda: self._forget(ws))
-
-        job = Job(self._rt, ws.workspace_id, "terminate", [
-            Stage("detaching the root volume", in_terminate(detach("root")), best_effort=True),
-            Stage("detaching the user volume", in_terminate(detach("user")), best_effort=True),
-            Stage("deleting the volumes", in_terminate(delete_volumes), best_effort=True),
-            Stage("deleting the snapshots", in_terminate(delete_snapshots), best_effort=True),
-            Stage("retiring the WorkSpaces grant (step 9)", in_terminate(retire_grant),
-                  best_effort=True),
-            Stage("terminating", lambda: self._rt.settings.terminate_seconds),
-        ], on_done=terminated, on_error=lambda err, stage: terminated())
+        job = Job(self._rt, ws.workspace_id, "terminate", _TERMINATE_STAGES,
+                  on_done=WorkSpacesService._terminated,
+                  on_error=WorkSpacesService._terminate_failed, args=(self, ws))
         ws.job = job
         job.start(0.0)
+
+    def _in_terminate(self, ws: _Ws, *, step: Callable[..., object]) -> float | None:
+        """Run ``step(self, ws)`` inside the step-9 trace phase."""
+        with self._rt.trace.phase("workspaces.terminate"):
+            step(self, ws)
+        return None
+
+    def _delete_volumes_step(self, ws: _Ws) -> float | None:
+        for slot in (ws.replacements, ws.volumes):
+            for kind in ("root", "user"):
+                volume = slot.get(kind)
+                if volume is not None:
+                    self._delete_volume(volume)
+                    del slot[kind]
+        return self._delete_orphans_step(ws)
+
+    def _delete_snapshots_step(self, ws: _Ws) -> float | None:
+        while ws.snapshots:
+            self._delete_snapshot(ws.snapshots[0][0])
+            ws.snapshots = ws.snapshots[1:]
+        return None
+
+    def _retire_grant_step(self, ws: _Ws) -> float | None:
+        if ws.grant_id is not None and ws.key_arn is not None:
+            self._retire(ws)
+        return None
+
+    def _terminated(self, ws: _Ws) -> None:
+        ws.job = None
+        self._set_state(ws, lc.TERMINATED, "terminated")
+        self._step("after", ws, 9)
+        if self.state.by_user.get(ws.user_key) == ws.workspace_id:
+            del self.state.by_user[ws.user_key]
+            if not self.state.by_user:
+                self.state.by_user = {}
+        self._rt.clock.schedule(self._rt.settings.terminated_visible_seconds,
+                                f"workspaces.forget:{ws.workspace_id}",
+                                _Later(WorkSpacesService._forget, self, ws))
+
+    def _terminate_failed(self, ws: _Ws, err: AwsError, stage: Stage) -> None:
+        self._terminated(ws)
 
     def _retire(self, ws: _Ws) -> None:
         """Step 9: WorkSpaces retires its own grant (it is the retiring principal)."""
@@ -929,7 +904,7 @@ class WorkSpacesService:
     def _schedule_snapshot(self, ws: _Ws, delay_seconds: float) -> None:
         ws.snapshot_call = self._rt.clock.schedule_background(
             delay_seconds, f"workspaces.snapshot:{ws.workspace_id}",
-            lambda: self._snapshot_tick(ws))
+            _Later(WorkSpacesService._snapshot_tick, self, ws))
 
     def _reschedule_snapshot(self, ws: _Ws, delay_seconds: float) -> None:
         if ws.snapshot_call is not None:
@@ -954,7 +929,7 @@ class WorkSpacesService:
                 self._rt.trace.record("WorkSpaces", "SnapshotFailed", user.volume_id,
                                       outcome=err.code, error=err.message)
                 return
-            ws.snapshots.append((snapshot.snapshot_id, self._rt.clock.now()))
+            ws.snapshots += ((snapshot.snapshot_id, self._rt.clock.now()),)
             self._prune_snapshots(ws)
 
     def _snapshot_states(self, snapshot_ids: list[str]) -> dict[str, str]:
@@ -986,7 +961,7 @@ class WorkSpacesService:
                 self._delete_snapshot(ws.snapshots[0][0])
             except AwsError:
                 return  # try again at the next snapshot
-            ws.snapshots.pop(0)
+            ws.snapshots = ws.snapshots[1:]
 
     def _delete_snapshot(self, snapshot_id: str) -> None:
         with contextlib.suppress(InvalidSnapshotNotFound):  # already gone: what we wanted
@@ -1284,6 +1259,98 @@ class WorkSpacesService:
 
     def _image_arn(self, image_id: str) -> str:
         return self._arn(f"workspaceimage/{image_id}")
+
+
+# ==================================================================== stages and callbacks
+
+
+class _Later:
+    """``fn(service, ws)`` as a clock callback: one small object, where a lambda over the two
+    is a function, its closure tuple and two cells (a fleet holds one per WorkSpace)."""
+
+    __slots__ = ("fn", "service", "ws")
+
+    def __init__(self, fn: Callable[[WorkSpacesService, _Ws], None], service: WorkSpacesService,
+                 ws: _Ws) -> None:
+        self.fn = fn
+        self.service = service
+        self.ws = ws
+
+    def __call__(self) -> None:
+        self.fn(self.service, self.ws)
+
+
+def _stage(label: str, run: Callable[..., float | None], /, *, best_effort: bool = False,
+           **params: Any) -> Stage:
+    """A stage calling ``run(service, ws, **params)``."""
+    return Stage(label, partial(run, **params) if params else run, best_effort)
+
+
+def _create_stage(kind: str, *, replacement: bool = False,
+                  snapshot_id: str | None = None) -> Stage:
+    label = f"creating the {kind} volume" + (" from the latest snapshot" if snapshot_id else "")
+    return _stage(label, WorkSpacesService._create_step, kind=kind, replacement=replacement,
+                  snapshot_id=snapshot_id)
+
+
+def _ready_stage(kind: str, *, replacement: bool = False, snapshot_id: str | None = None) -> Stage:
+    return _stage(f"waiting for the {kind} volume", WorkSpacesService._ready_step, kind=kind,
+                  replacement=replacement, snapshot_id=snapshot_id)
+
+
+def _attach_stage(kind: str, *, replacement: bool = False) -> Stage:
+    return _stage(f"attaching the {kind} volume", WorkSpacesService._attach_step, kind=kind,
+                  replacement=replacement)
+
+
+def _wait_stage(label: str, setting: str) -> Stage:
+    return _stage(label, WorkSpacesService._wait_step, setting=setting)
+
+
+def _terminate_stage(label: str, step: Callable[..., object]) -> Stage:
+    return _stage(label, WorkSpacesService._in_terminate, best_effort=True, step=step)
+
+
+_DETACH_ROOT = _stage("detaching the root volume", WorkSpacesService._detach_step, kind="root")
+_DETACH_USER = _stage("detaching the user volume", WorkSpacesService._detach_step, kind="user")
+_IMAGE = Stage("writing the bundle image to the root volume", WorkSpacesService._image_step)
+_LAUNCH_STAGES = (
+    Stage("creating the WorkSpaces grant (step 1)", WorkSpacesService._grant_step),
+    _create_stage("root"),
+    _create_stage("user"),
+    Stage("provisioning", WorkSpacesService._provisioning_step),
+    _ready_stage("root"),
+    _ready_stage("user"),
+    _attach_stage("root"),
+    _attach_stage("user"),
+    _IMAGE,
+)
+_REBOOT_STAGES = (
+    _DETACH_ROOT,
+    _DETACH_USER,
+    _wait_stage("rebooting", "reboot_seconds"),
+    _attach_stage("root"),
+    _attach_stage("user"),
+    _IMAGE,
+)
+_STOP_STAGES = (_DETACH_ROOT, _DETACH_USER, _wait_stage("stopping", "stop_seconds"))
+_START_STAGES = (
+    _wait_stage("starting", "start_seconds"),
+    _attach_stage("root"),
+    _attach_stage("user"),
+    _IMAGE,
+)
+_TERMINATE_STAGES = (
+    _terminate_stage("detaching the root volume",
+                     partial(WorkSpacesService._detach_step, kind="root")),
+    _terminate_stage("detaching the user volume",
+                     partial(WorkSpacesService._detach_step, kind="user")),
+    _terminate_stage("deleting the volumes", WorkSpacesService._delete_volumes_step),
+    _terminate_stage("deleting the snapshots", WorkSpacesService._delete_snapshots_step),
+    _terminate_stage("retiring the WorkSpaces grant (step 9)",
+                     WorkSpacesService._retire_grant_step),
+    _wait_stage("terminating", "terminate_seconds"),
+)
 
 
 # ==================================================================== module helpers
