@@ -53,6 +53,8 @@ class Clock:
         self._seq = 0
         # Foreground calls scheduled and neither run nor cancelled: run_until_idle's stop test.
         self._foreground = 0
+        # One bound method for every call's cancel hook (not one more object per call).
+        self._on_cancel = self._forget_foreground
 
     def now(self) -> datetime:
         """The current virtual time (UTC)."""
@@ -66,7 +68,7 @@ class Clock:
         """Run ``callback`` at virtual time ``when`` (now, if ``when`` is in the past)."""
         self._seq += 1
         call = ScheduledCall(max(when, self._now), self._seq, label, callback,
-                             _on_cancel=self._forget_foreground)
+                             _on_cancel=self._on_cancel)
         self._foreground += 1
         heapq.heappush(self._queue, call)
         return call
