@@ -164,6 +164,9 @@ class ElasticBlockStore:
         self._state = state
         self._kms = kms
         self._caller = caller
+        # KMS views made on first use and kept: one caller object per view, not one per call.
+        self._kms_ec2: KeyManagementService | None = None
+        self._kms_ebs: KeyManagementService | None = None
 
     def with_caller(self, caller: Caller) -> ElasticBlockStore:
         """The same EBS, called by ``caller``."""
@@ -181,10 +184,17 @@ class ElasticBlockStore:
 
     def _kms_via_ec2(self) -> KeyManagementService:
         """KMS as the caller, through EC2 (``kms:ViaService`` = ec2, GrantIsForAWSResource)."""
-        return self._kms.with_caller(self._caller.through("ec2", self._rt.region))
+        kms = self._kms_ec2
+        if kms is None:
+            kms = self._kms_ec2 = self._kms.with_caller(
+                self._caller.through("ec2", self._rt.region))
+        return kms
 
     def _kms_as_ebs(self) -> KeyManagementService:
-        return self._kms.with_caller(_ebs_caller(self._rt.account_id))
+        kms = self._kms_ebs
+        if kms is None:
+            kms = self._kms_ebs = self._kms.with_caller(_ebs_caller(self._rt.account_id))
+        return kms
 
     def _retrying(self, fn: Callable[[], _T]) -> _T:
         """Call KMS, retrying retryable errors (KMSInternal, DependencyTimeout) like the SDK."""
