@@ -107,6 +107,8 @@ _AUTO_STOP_DEFAULT_MINUTES = 60
 _AUTO_STOP_MAX_MINUTES = 48 * 60
 #: How often an attach polls a volume that EBS is still creating (or detaching).
 _POLL_SECONDS = 1.0
+#: Distinct WorkspaceProperties values kept for sharing (the cache is dropped when full).
+_SHARED_PROPERTIES = 64
 
 # Per-item error codes. AWS documents none of these except the user one; they follow its
 # "<Problem>.<Resource>" style.
@@ -209,6 +211,17 @@ class WorkSpacesState:
         self.images: dict[str, WorkspaceImage] = {}
         self.image_snapshots: dict[str, str] = {}
         self.seq = 0
+        # Equal properties share one (frozen) object: a fleet mostly uses a bundle's defaults.
+        self._properties: dict[WorkspaceProperties, WorkspaceProperties] = {}
+
+    def shared_properties(self, properties: WorkspaceProperties) -> WorkspaceProperties:
+        """The object equal to ``properties`` that WorkSpaces already use, else this one."""
+        known = self._properties.get(properties)
+        if known is None:
+            if len(self._properties) >= _SHARED_PROPERTIES:
+                self._properties.clear()
+            known = self._properties[properties] = properties
+        return known
 
     def __len__(self) -> int:
         return len(self.workspaces)
@@ -244,6 +257,7 @@ class WorkSpacesService:
         # WorkSpaces acts on EBS and retires its grants as its own identity.
         self._ebs_ws = ebs.with_caller(self.identity)
         self._kms_ws = kms.with_caller(self.identity)
+        self._kms_admin: Any = None  # KMS as the caller through WorkSpaces (made on first use)
 
     def with_caller(self, caller: Caller) -> WorkSpacesService:
         """The same WorkSpaces, called by ``caller``."""
@@ -322,7 +336,7 @@ class WorkSpacesService:
             raise _ItemFailure(CODE_WORKSPACE_EXISTS,
                                f"The user {user.user_name} already has a WorkSpace ({existing}) "
                                f"in directory {request.directory_id}.")
-        properties = _properties(bundle, request.properties)
+        properties = state.shared_properties(_properties(bundle, request.properties))
         encrypted = request.root_volume_encryption_enabled or request.user_volume_encryption_enabled
         if encrypted and request.volume_encryption_key is None:
             raise _ItemFailure(CODE_INVALID_PARAMETER,
@@ -385,7 +399,10 @@ class WorkSpacesService:
         assert ws.volume_encryption_key is not None
         rt = self._rt
         self._step("before", ws, 1)
-        admin_kms = self._kms.with_caller(self.caller.through("workspaces", rt.region))
+        admin_kms = self._kms_admin
+        if admin_kms is None:
+            admin_kms = self._kms_admin = self._kms.with_caller(
+                self.caller.through("workspaces", rt.region))
         with rt.trace.phase("workspaces.grant"):
             key_arn = ws.key_arn
             if key_arn is None:
@@ -1110,12 +1127,12 @@ class WorkSpacesService:
             raise InvalidResourceStateException(
                 f"The WorkSpace {workspace_id} is STOPPED; start it before switching to "
                 "ALWAYS_ON.", resource_id=workspace_id)
-        ws.properties = WorkspaceProperties(
+        ws.properties = self.state.shared_properties(WorkspaceProperties(
             running_mode=mode, running_mode_auto_stop_timeout_in_minutes=timeout,
             root_volume_size_gib=current.root_volume_size_gib,
             user_volume_size_gib=current.user_volume_size_gib,
             compute_type_name=changes.get("compute_type_name", current.compute_type_name),
-        )
+        ))
         self._rt.trace.record("WorkSpaces", "ModifyWorkspaceProperties", workspace_id,
                               workspace_id=workspace_id, caller=self.caller.arn,
                               running_mode=mode, compute_type_name=ws.properties.compute_type_name)
