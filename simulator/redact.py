@@ -48,18 +48,19 @@ def redact(value: Any) -> Any:
     kind = type(value)
     if kind in _PLAIN:  # the common case, checked by exact type for speed (hot path)
         return value
-    if kind is dict or isinstance(value, Mapping):
-        out = {}
+    if kind is dict:
+        # Hot path (every audit record and trace event): copied at C speed, then only the
+        # values that are not plain are replaced; the first key that is not a plain ``str``
+        # or names a secret hands the dict to the general loop (and the copy is dropped).
+        out = value.copy()
         for k, v in value.items():
-            if type(k) is not str:
-                k = redact(k)  # keys too must stay JSON-friendly
-            if k in SECRET_FIELDS and v is not None:
-                out[k] = _mask(v)
-            elif type(v) in _PLAIN:  # inlined fast path: most values are plain strings
-                out[k] = v
-            else:
+            if type(k) is not str or k in SECRET_FIELDS:
+                return _redact_mapping(value)
+            if type(v) not in _PLAIN:
                 out[k] = redact(v)
         return out
+    if isinstance(value, Mapping):
+        return _redact_mapping(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return _mask(value)
     if isinstance(value, list | tuple | set | frozenset):
@@ -71,3 +72,17 @@ def redact(value: Any) -> Any:
     # Anything else a caller passed (an object where a string belongs, say) is named by its
     # type only: records must stay JSON-serialisable and must not echo arbitrary objects.
     return f"<{type(value).__name__}>"
+
+
+def _redact_mapping(value: Mapping[Any, Any]) -> dict[Any, Any]:
+    out = {}
+    for k, v in value.items():
+        if type(k) is not str:
+            k = redact(k)  # keys too must stay JSON-friendly
+        if k in SECRET_FIELDS and v is not None:
+            out[k] = _mask(v)
+        elif type(v) in _PLAIN:  # inlined fast path: most values are plain strings
+            out[k] = v
+        else:
+            out[k] = redact(v)
+    return out

@@ -20,6 +20,7 @@ from .redact import redact
 __all__ = ["Trace", "TraceEvent"]
 
 _NO_DETAIL: Mapping[str, Any] = MappingProxyType({})
+_new_tuple: Any = tuple.__new__
 
 
 class TraceEvent(NamedTuple):
@@ -123,16 +124,36 @@ class Trace:
 
         ``phase`` names what the event belongs to (as :meth:`phase` does, innermost).
         """
+        return self.record_detail(actor, action, target, detail, step=step,
+                                  workspace_id=workspace_id, outcome=outcome, phase=phase)
+
+    def record_detail(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        detail: Mapping[str, Any],
+        *,
+        step: int | None = None,
+        workspace_id: str | None = None,
+        outcome: str = "ok",
+        phase: str | None = None,
+    ) -> TraceEvent | None:
+        """:meth:`record` with the details given as one mapping (redacted into the event, so
+        the caller keeps its mapping); what services call on every operation."""
         if not self.enabled and not self._listeners:
             return None
         if self._scopes:
             scoped_ws, scoped_step = self._resolve(phase)
             workspace_id = workspace_id if workspace_id is not None else scoped_ws
             step = step if step is not None else scoped_step
-        event = TraceEvent(len(self._events) + 1, self._clock.now(), step, actor, action, target,
-                           workspace_id, outcome, redact(detail))
+        events = self._events
+        # tuple.__new__ directly: the named tuple's generated __new__ is a Python function.
+        event: TraceEvent = _new_tuple(TraceEvent, (
+            len(events) + 1, self._clock.now(), step, actor, action, target, workspace_id,
+            outcome, redact(detail)))
         if self.enabled:
-            self._events.append(event)
+            events.append(event)
         for listener in self._listeners:
             listener(event)
         return event

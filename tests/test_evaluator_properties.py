@@ -15,7 +15,7 @@ from authz_support import ACCOUNT, KEY_ARN, OTHER_ACCOUNT, ROOT, make_runtime, u
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.iam.evaluator import AuthRequest, authorize_kms
+from simulator.iam.evaluator import AuthRequest, authorize_kms, key_policy_settles
 from simulator.iam.policy import parse_policy
 from simulator.kms.grants import GrantConstraints, GrantStore
 
@@ -192,6 +192,10 @@ def test_decisions_agree_with_an_independent_model(key_stmts, iam_stmts, grants,
     expected = not deny and (direct or (account and (iam_allow or caller.is_root)) or grant_ok)
 
     assert decision.allowed == expected
+    # The services' shortcut: whenever it says the key policy settles the request, the full
+    # decision is exactly "allowed by the key policy".
+    if key_policy_settles(key_doc, action, KEY_ARN, caller, iam_docs):
+        assert decision.allowed and decision.reason == "key-policy"
     if deny:
         assert decision.reason == "explicit-deny"
     if decision.allowed:

@@ -94,3 +94,40 @@ def test_odd_request_values_stay_json_serialisable(sim: Simulation) -> None:
     with pytest.raises(Exception):
         sim.kms.describe_key(key_id=object())  # type: ignore[arg-type]
     json.dumps(sim.audit.events())
+
+
+def test_request_and_event_ids_are_the_prefix_and_a_counter(sim: Simulation) -> None:
+    key = sim.kms.create_key()
+    for _ in range(20):
+        sim.kms.encrypt(key_id=key.arn, plaintext=b"x")
+    records = sim.audit.events()
+    prefix = records[0]["requestID"][:24]
+    for n, rec in enumerate(records, start=1):
+        assert rec["requestID"] == f"{prefix}{2 * n:012x}"
+        assert rec["eventID"] == f"{prefix}{2 * n + 1:012x}"
+    ids = [r["requestID"] for r in records] + [r["eventID"] for r in records]
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize("count", [2**47 - 2, 2**47 - 1, 2**47, 2**50 + 7])
+def test_ids_keep_the_counter_format_past_twelve_hex_digits(sim: Simulation, count: int) -> None:
+    sim.audit._count = count - 1  # as if that many records had been written
+    sim.audit.record("Probe", user_identity=None)
+    rec = sim.audit.events()[-1]
+    prefix = rec["requestID"][:24]
+    assert rec["requestID"] == f"{prefix}{2 * count:012x}"
+    assert rec["eventID"] == f"{prefix}{2 * count + 1:012x}"
+
+
+def test_every_record_gets_fresh_nested_dicts(sim: Simulation) -> None:
+    key = sim.kms.create_key()
+    ctx = {"a": "b"}
+    sim.kms.generate_data_key(key_id=key.arn, encryption_context=ctx, key_spec="AES_256")
+    sim.kms.generate_data_key(key_id=key.arn, encryption_context=ctx, key_spec="AES_256")
+    first, second = sim.audit.events(event_name="GenerateDataKey")
+    for field in ("userIdentity", "requestParameters", "resources"):
+        assert first[field] == second[field] and first[field] is not second[field]
+    assert first["resources"][0] is not second["resources"][0]
+    assert first["requestParameters"]["encryptionContext"] is not ctx
+    ctx["a"] = "changed"  # the caller's dict is not the record's
+    assert first["requestParameters"]["encryptionContext"] == {"a": "b"}

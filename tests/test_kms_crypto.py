@@ -190,3 +190,64 @@ def test_blob_repr_and_data_key_repr_hide_secrets(sim: Simulation) -> None:
     text = repr(dk) + str(dk) + f"{dk.plaintext}" + str(dk.plaintext)
     assert dk.plaintext.hex() not in text and bytes(dk.plaintext).__repr__() not in text
     assert "redacted" in text
+
+
+@pytest.mark.parametrize("size", [4, 16, 32, 64, 1024])
+def test_one_seeded_draw_equals_a_data_key_draw_then_a_nonce_draw(size: int) -> None:
+    # GenerateDataKey draws the data key and the blob's nonce at once when the key is whole
+    # 32-bit words; replays must see the very bytes of the two separate draws.
+    from simulator.entropy import Entropy
+
+    one, two = Entropy(5), Entropy(5)
+    assert one.token_bytes(size + 12) == two.token_bytes(size) + two.token_bytes(12)
+    assert one.token_bytes(8) == two.token_bytes(8)
+
+
+@pytest.mark.parametrize("kwargs", [{"key_spec": "AES_256"}, {"key_spec": "AES_128"},
+                                    {"number_of_bytes": 7}, {"number_of_bytes": 64}])
+def test_data_keys_are_the_seeded_draws_and_blob_nonces_follow(kwargs: dict[str, object]) -> None:
+    from simulator.crypto.envelope import HEADER_SIZE, NONCE_SIZE
+    from simulator.entropy import Entropy
+
+    sim = Simulation(seed=9)
+    key = sim.kms.create_key()
+    state = sim.runtime.entropy.random.getstate()
+    dk = sim.kms.generate_data_key(key_id=key.arn, **kwargs)  # type: ignore[arg-type]
+    replay = Entropy(0)
+    replay.random.setstate(state)
+    assert bytes(dk.plaintext) == replay.token_bytes(len(dk.plaintext))
+    assert dk.ciphertext_blob[HEADER_SIZE - NONCE_SIZE:HEADER_SIZE] == replay.token_bytes(NONCE_SIZE)
+
+
+def test_result_objects_are_ordinary_frozen_dataclasses(sim: Simulation) -> None:
+    import dataclasses
+
+    from simulator.kms.models import DataKey, DecryptResult
+
+    key = sim.kms.create_key()
+    dk = sim.kms.generate_data_key(key_id=key.arn, key_spec="AES_256")
+    out = sim.kms.decrypt(ciphertext_blob=dk.ciphertext_blob)
+    assert dk == DataKey(dk.ciphertext_blob, dk.plaintext, key.arn, dk.key_material_id)
+    assert out == DecryptResult(dk.plaintext, key.arn, "SYMMETRIC_DEFAULT", dk.key_material_id)
+    for obj in (dk, out):
+        assert set(vars(obj)) == {f.name for f in dataclasses.fields(obj)}
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            obj.key_id = "x"  # type: ignore[misc]
+        assert hash(obj) == hash(dataclasses.replace(obj))
+    assert isinstance(dk.plaintext, SecretBytes) and isinstance(out.plaintext, SecretBytes)
+    assert "redacted" in repr(dk) and "redacted" in repr(out)
+
+
+def test_header_ids_are_what_parse_header_reads(sim: Simulation) -> None:
+    from simulator.crypto import BlobError, parse_header
+    from simulator.crypto.envelope import header_ids
+
+    key = sim.kms.create_key()
+    blob = sim.kms.encrypt(key_id=key.arn, plaintext=b"x").ciphertext_blob
+    header = parse_header(blob)
+    assert header_ids(blob) == (header.key_id, header.material_id) == (
+        key.key_id, key.current_key_material_id)
+    assert header_ids(bytearray(blob)) == header_ids(memoryview(blob))
+    for bad in (b"", blob[:60], b"\x02" + blob[1:]):
+        with pytest.raises(BlobError):
+            header_ids(bad)

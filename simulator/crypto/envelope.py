@@ -31,6 +31,7 @@ __all__ = [
     "BackingKey",
     "BlobError",
     "BlobHeader",
+    "header_ids",
     "open_blob",
     "parse_header",
     "seal",
@@ -79,11 +80,6 @@ def _prefix(key_id: str, material_id: str) -> bytes:
     return bytes((BLOB_VERSION,)) + uuid.UUID(key_id).bytes + bytes.fromhex(material_id)
 
 
-@lru_cache(maxsize=4096)
-def _key_id_text(raw: bytes) -> str:
-    return str(uuid.UUID(bytes=raw))
-
-
 def seal(
     backing: BackingKey,
     key_id: str,
@@ -100,9 +96,21 @@ def seal(
 
 def parse_header(blob: bytes) -> BlobHeader:
     """Read the key id and material id a blob claims (unauthenticated until opened)."""
+    return BlobHeader(*header_ids(blob))
+
+
+def header_ids(blob: bytes) -> tuple[str, str]:
+    """``(key_id, material_id)`` as :func:`parse_header` reads them, without the dataclass
+    (KMS reads them on every Decrypt)."""
     if len(blob) < HEADER_SIZE + TAG_SIZE or blob[0] != BLOB_VERSION:
         raise BlobError("not a ciphertext blob of this simulator")
-    return BlobHeader(_key_id_text(bytes(blob[1:17])), bytes(blob[17:49]).hex())
+    return _ids(bytes(blob[1:49]))
+
+
+@lru_cache(maxsize=4096)
+def _ids(raw: bytes) -> tuple[str, str]:
+    # Cached: a key's blobs share these 48 bytes (key id + material id).
+    return str(uuid.UUID(bytes=raw[:16])), raw[16:].hex()
 
 
 def open_blob(backing: BackingKey, blob: bytes, context: Mapping[str, str] | None) -> SecretBytes:

@@ -47,6 +47,7 @@ __all__ = [
     "DecisionReason",
     "authorize_identity",
     "authorize_kms",
+    "key_policy_settles",
     "request_context",
 ]
 
@@ -235,6 +236,24 @@ def authorize_kms(request: AuthRequest, *, key_policy: PolicyDocument,
         if g is not None:
             return Decision(True, "grant", grant_id=g.grant_id)
     return _denied(request, "identity-based" if account else "resource-based", explicit=False)
+
+
+def key_policy_settles(key_policy: PolicyDocument, action: str, resource: str, caller: Caller,
+                       identity_policies: Sequence[PolicyDocument]) -> bool:
+    """True when :func:`authorize_kms` would allow ``action`` on ``resource`` by ``caller`` with
+    reason ``"key-policy"``, whatever the request's conditions, context, grants and tokens are.
+
+    That is the case when every key-policy statement applying to the caller is an unconditional
+    ``Allow``, one names the caller itself (or ``"*"``), and no identity policy is consulted (the
+    caller is the account root, or has none): in :func:`authorize_kms` no Deny can apply, no
+    condition is read and ``direct`` is set, so it returns ``allowed``/``"key-policy"`` before
+    grants are looked at. Services use it to skip building the request's condition keys on the
+    common path; False means "evaluate in full", never "denied". Grant tokens presented with
+    the request must still be validated by the caller of this function.
+    """
+    if caller.type != "Root" and identity_policies:
+        return False
+    return key_policy.allows_unconditionally(action, resource, caller)
 
 
 def _find_grant(request: AuthRequest, grants: GrantStore, key_arn: str,

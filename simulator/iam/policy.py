@@ -395,6 +395,8 @@ class PolicyDocument:
         default_factory=dict, compare=False, repr=False, hash=False)
     _caller_cache: dict[tuple[str | None, ...], tuple[tuple[Statement, int], ...]] = field(
         default_factory=dict, compare=False, repr=False, hash=False)
+    _allows_cache: dict[tuple[str, str, int], tuple[Caller, bool]] = field(
+        default_factory=dict, compare=False, repr=False, hash=False)
 
     def applicable(self, action: str, resource: str) -> tuple[Statement, ...]:
         """The statements whose action and resource elements cover this request (cached)."""
@@ -428,6 +430,25 @@ class PolicyDocument:
             self._caller_cache.clear()
         self._caller_cache[k] = found
         return found
+
+    def allows_unconditionally(self, action: str, resource: str, caller: Caller) -> bool:
+        """Whether every statement that applies to ``caller`` (see :meth:`applicable_to`) is an
+        ``Allow`` without conditions, and one of them names the caller itself (level 2).
+
+        Then this policy allows the request whatever its condition keys are, and denies nothing.
+        Cached per caller object (held by the cache, so its ``id`` cannot be reused meanwhile).
+        """
+        k = (action, resource, id(caller))
+        hit = self._allows_cache.get(k)
+        if hit is not None and hit[0] is caller:
+            return hit[1]
+        found = self.applicable_to(action, resource, caller)
+        verdict = any(m == 2 for _, m in found) and all(
+            st.effect == "Allow" and not st.conditions for st, _ in found)
+        if len(self._allows_cache) >= _CACHE_LIMIT:
+            self._allows_cache.clear()
+        self._allows_cache[k] = (caller, verdict)
+        return verdict
 
     @property
     def size_bytes(self) -> int:

@@ -96,6 +96,14 @@ def check_context(value: object, field: str = "encryptionContext") -> dict[str, 
     """A string-to-string mapping; ``None`` and ``{}`` both mean "no context"."""
     if value is None:
         return None
+    if type(value) is dict:
+        # Hot path (every GenerateDataKey and Decrypt): exact types, no ABC isinstance checks;
+        # anything else (str subclasses, other mappings, bad types) takes the general checks.
+        for k, val in value.items():
+            if type(k) is not str or type(val) is not str:
+                break
+        else:
+            return value.copy() if value else None
     if not isinstance(value, Mapping):
         raise _type_error(field, "a map of strings to strings", value)
     for k, v in value.items():
@@ -123,6 +131,8 @@ def check_plaintext(value: object, field: str = "plaintext", max_len: int = 4096
 
 
 def check_blob(value: object, field: str = "ciphertextBlob") -> bytes:
+    if type(value) is bytes and 0 < len(value) <= 6144:  # the hot path, as check_plaintext
+        return value
     return check_plaintext(value, field, 6144) if not isinstance(value, str) else _blob_str(field)
 
 

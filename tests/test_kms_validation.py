@@ -1,0 +1,63 @@
+"""KMS request validation: the fast paths for exact types agree with the general checks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simulator.errors import ValidationException
+from simulator.kms.validation import check_blob, check_context
+
+
+class Name(str):
+    """A str subclass (valid, but not the exact type the fast path looks for)."""
+
+
+def reference_context(value: object) -> dict[str, str] | type[ValidationException] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        return ValidationException
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return ValidationException
+    return dict(value) if value else None
+
+
+scalars = st.one_of(st.text(max_size=6), st.builds(Name, st.text(max_size=3)), st.integers(),
+                    st.binary(max_size=3), st.none())
+contexts = st.one_of(
+    st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=4),
+    st.dictionaries(scalars, scalars, max_size=3),
+    st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=3).map(MappingProxyType),
+    st.lists(st.text(max_size=3), max_size=2), st.text(max_size=3), st.none(), st.integers(),
+)
+
+
+@given(contexts)
+def test_check_context_agrees_with_the_rules(value: object) -> None:
+    expected = reference_context(value)
+    if expected is ValidationException:
+        with pytest.raises(ValidationException):
+            check_context(value)
+        return
+    got = check_context(value)
+    assert got == expected and (got is None or (type(got) is dict and got is not value))
+
+
+blobs = st.one_of(st.binary(max_size=8), st.binary(min_size=6140, max_size=6150),
+                  st.builds(bytearray, st.binary(max_size=8)),
+                  st.builds(memoryview, st.binary(max_size=8)), st.text(max_size=3),
+                  st.integers(), st.none())
+
+
+@given(blobs)
+def test_check_blob_accepts_1_to_6144_bytes_of_any_bytes_like(value: object) -> None:
+    if isinstance(value, bytes | bytearray | memoryview) and 0 < len(bytes(value)) <= 6144:
+        assert check_blob(value) == bytes(value) and type(check_blob(value)) is bytes
+    else:
+        with pytest.raises(ValidationException):
+            check_blob(value)
