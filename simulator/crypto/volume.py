@@ -209,10 +209,7 @@ class XtsVolumeCipher:
     name: Final = "xts"
 
     def __init__(self, data_key: bytes | bytearray | memoryview) -> None:
-        key = _check_key(data_key)
-        if key[:32] == key[32:]:
-            # IEEE 1619 and OpenSSL refuse XTS keys whose halves are equal.
-            raise ValueError("the two halves of an XTS key must differ")
+        self.check_key(data_key)
         self._key: bytes | bytearray | memoryview | None = data_key
         self._enc: Any = None
         self._dec: Any = None
@@ -220,6 +217,14 @@ class XtsVolumeCipher:
         self._scratch: dict[int, _XtsScratch] = {}
         #: Bit n set: a piece of n sectors was seen before (its scratch is then kept).
         self._sizes_seen = 0
+
+    @staticmethod
+    def check_key(data_key: bytes | bytearray | memoryview) -> None:
+        """Raise ValueError unless ``data_key`` can make this cipher (what ``__init__`` checks)."""
+        key = _check_key(data_key)
+        if key[:32] == key[32:]:
+            # IEEE 1619 and OpenSSL refuse XTS keys whose halves are equal.
+            raise ValueError("the two halves of an XTS key must differ")
 
     def __repr__(self) -> str:
         return f"XtsVolumeCipher(<key redacted>, open={self._key is not None})"

@@ -95,12 +95,13 @@ class EbsDefaultKmsKeyId:
 
 @dataclass(eq=False)
 class Attachment:
-    """A live attachment: the only holder of a volume's plaintext data key (via its codec)."""
+    """A live attachment: the only holder of a volume's plaintext data key (and of the codec
+    that uses it, made on the first read or write: most attached volumes see none)."""
 
     instance_id: str
     device: str
     attach_time: datetime
-    codec: BlockCodec
+    codec: BlockCodec | None
     #: The plaintext data key, wiped with ``crypto.wipe`` on detach (None when unencrypted).
     plaintext_data_key: bytearray | None = field(default=None, repr=False)
 

@@ -121,13 +121,21 @@ class BlockDevice:
                 f"({rec.size * GiB} bytes).")
         return offset, length
 
+    def _codec(self, rec: VolumeRecord) -> BlockCodec:
+        """The attachment's codec, made on its first read or write."""
+        a = self._attachment
+        codec = a.codec
+        if codec is None:
+            codec = a.codec = self._ebs._codec(rec.cipher, a.plaintext_data_key, rec.volume_id)
+        return codec
+
     def read(self, offset: int, length: int) -> bytes:
         """``length`` bytes from byte ``offset``; never-written bytes read as zeros."""
         rec = self._live()
         off, n = self._range(rec, offset, length)
         assert rec.store is not None
         with self._ebs._named_tamper(self.volume_id):
-            return rec.store.read(self._attachment.codec, off, n)
+            return rec.store.read(self._codec(rec), off, n)
 
     def write(self, offset: int, data: bytes | bytearray | memoryview) -> None:
         """Write ``data`` at byte ``offset`` (any offset and length inside the volume)."""
@@ -139,7 +147,7 @@ class BlockDevice:
         off, _ = self._range(rec, offset, view.nbytes)
         assert rec.store is not None
         with self._ebs._named_tamper(self.volume_id):
-            rec.store.write(self._attachment.codec, off, view)
+            rec.store.write(self._codec(rec), off, view)
 
 
 class _TamperNamer:
@@ -550,14 +558,16 @@ class ElasticBlockStore:
                                 encryption_context=rec.encryption_context,
                                 grant_id=rec.grant_id,
                                 caller=ebs_identity_arn(rt.account_id))
-            try:
-                codec = self._codec(rec.cipher, data_key, rec.volume_id)
-            except ValueError:
-                if data_key is not None:
+            # The codec (and its cipher) is made on the first read or write; the key is
+            # checked now, so an unusable one still fails the attach.
+            if data_key is not None and rec.cipher == "xts":
+                try:
+                    XtsVolumeCipher.check_key(data_key)
+                except ValueError:
                     wipe(data_key)
-                raise InvalidParameterValue(
-                    f"The data key of volume {rec.volume_id} is unusable.") from None
-            rec.attachment = Attachment(instance_id, device, rt.clock.now(), codec, data_key)
+                    raise InvalidParameterValue(
+                        f"The data key of volume {rec.volume_id} is unusable.") from None
+            rec.attachment = Attachment(instance_id, device, rt.clock.now(), None, data_key)
             self._state.attached[(instance_id, device)] = rec.volume_id
             rec.state = "in-use"
             with rt.trace.phase("ebs.io_ready"):
@@ -587,7 +597,8 @@ class ElasticBlockStore:
     def _drop_attachment(self, rec: VolumeRecord, action: str, **detail: Any) -> None:
         a = rec.attachment
         assert a is not None
-        a.codec.close()
+        if a.codec is not None:
+            a.codec.close()
         if a.plaintext_data_key is not None:
             wipe(a.plaintext_data_key)
         rec.attachment = None
