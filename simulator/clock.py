@@ -22,9 +22,14 @@ __all__ = ["DEFAULT_EPOCH", "Clock", "ScheduledCall"]
 DEFAULT_EPOCH = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
 
 
-@dataclass(order=True)
+@dataclass
 class ScheduledCall:
-    """A callback due at ``due``; ``seq`` orders calls due at the same instant."""
+    """A callback due at ``due``; ``seq`` orders calls due at the same instant.
+
+    Ordered by ``(due, seq)``, as ``dataclass(order=True)`` would order it, with comparisons
+    written out: the run queue compares calls ``log2(pending)`` times per push and pop, and the
+    generated ones build two tuples per comparison (a third of a fleet's clock time).
+    """
 
     due: datetime
     seq: int
@@ -40,6 +45,30 @@ class ScheduledCall:
         if not self.cancelled and self._on_cancel is not None:
             self._on_cancel()
         self.cancelled = True
+
+    def __lt__(self, other: ScheduledCall) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        due, other_due = self.due, other.due
+        return due < other_due if due != other_due else self.seq < other.seq
+
+    def __le__(self, other: ScheduledCall) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        due, other_due = self.due, other.due
+        return due < other_due if due != other_due else self.seq <= other.seq
+
+    def __gt__(self, other: ScheduledCall) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        due, other_due = self.due, other.due
+        return due > other_due if due != other_due else self.seq > other.seq
+
+    def __ge__(self, other: ScheduledCall) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        due, other_due = self.due, other.due
+        return due > other_due if due != other_due else self.seq >= other.seq
 
 
 class Clock:
