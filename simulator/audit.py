@@ -25,15 +25,15 @@ from typing import IO, Any
 
 from .clock import Clock
 from .ids import Ids
-from .redact import redact
+from .redact import redact, redact_owned
 
 __all__ = ["AuditTrail", "Processor"]
 
 Processor = Callable[[Any, str, MutableMapping[str, Any]], MutableMapping[str, Any]]
 
-_ID_LIMIT = 1 << 48
-#: The last hex digit of an even number, plus one (no carry: an even digit is at most "e").
-_ODD_DIGIT = {d: "0123456789abcdef"[int(d, 16) + 1] for d in "02468ace"}
+#: The last two hex digits of 2 * count and of 2 * count + 1, by count % 128.
+_EVEN_BYTE = tuple(f"{2 * i:02x}" for i in range(128))
+_ODD_BYTE = tuple(f"{2 * i + 1:02x}" for i in range(128))
 
 
 class AuditTrail:
@@ -54,6 +54,8 @@ class AuditTrail:
         first = ids.uuid()
         self._id_prefix = first[:24]  # "xxxxxxxx-xxxx-4xxx-8xxx-": the counter fills the rest
         self._count = 0
+        self._id_block = 0
+        self._id_head = f"{self._id_prefix}{0:010x}"
 
     # -- recording -------------------------------------------------------------------------
 
@@ -73,10 +75,13 @@ class AuditTrail:
         event_source: str = "kms.amazonaws.com",
         source_ip: str | None = None,
         user_agent: str | None = None,
+        owned: bool = False,
     ) -> None:
         """Append one event; the processor chain adds the envelope and redacts it.
 
         A ``user_identity`` given as a ``dict`` becomes part of the record (pass a fresh one).
+        ``owned=True`` hands ``request_parameters`` over too (a fresh dict the caller never
+        uses again): it is then redacted in place rather than copied.
         """
         identity = user_identity
         if type(identity) is not dict:
@@ -92,15 +97,18 @@ class AuditTrail:
             self._restamp(now)
         # UUID-shaped ids from one random prefix and a counter: unique and replayable, and
         # cheaper than drawing two random UUIDs per record (this is on every KMS call). The
-        # requestID ends in 2 * count as 12 hex digits, the eventID in 2 * count + 1 (so only
-        # its last digit differs); bytes.hex is several times cheaper than a format spec.
+        # requestID ends in 2 * count as 12 hex digits, the eventID in 2 * count + 1. Those are
+        # the digits of count >> 7 (at least 10, formatted once per 128 records) followed by
+        # two digits from a table: a format spec per record cost more than the rest of the ids.
         self._count = count = self._count + 1
-        n = 2 * count
-        tail = n.to_bytes(6, "big").hex() if n < _ID_LIMIT else f"{n:012x}"
-        request_id = self._id_prefix + tail
-        event_id = request_id[:-1] + _ODD_DIGIT[tail[-1]]
+        if count >> 7 != self._id_block:
+            self._id_block = count >> 7
+            self._id_head = f"{self._id_prefix}{count >> 7:010x}"
+        request_id = self._id_head + _EVEN_BYTE[count & 127]
+        event_id = self._id_head + _ODD_BYTE[count & 127]
         if request_parameters is not None:
-            request_parameters = redact(request_parameters)
+            request_parameters = (redact_owned(request_parameters)  # type: ignore[arg-type]
+                                  if owned else redact(request_parameters))
         if response_elements is not None:
             response_elements = redact(response_elements)
         entry = None

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .clock import Clock
-from .redact import redact
+from .redact import redact_owned
 
 __all__ = ["Trace", "TraceEvent"]
 
@@ -132,15 +132,16 @@ class Trace:
         actor: str,
         action: str,
         target: str,
-        detail: Mapping[str, Any],
+        detail: dict[str, Any],
         *,
         step: int | None = None,
         workspace_id: str | None = None,
         outcome: str = "ok",
         phase: str | None = None,
     ) -> TraceEvent | None:
-        """:meth:`record` with the details given as one mapping (redacted into the event, so
-        the caller keeps its mapping); what services call on every operation."""
+        """:meth:`record` with the details given as one dict, which the trace takes over: it
+        is redacted in place and becomes the event's ``detail`` (pass a fresh dict and do not
+        use it afterwards). What services call on every operation."""
         if not self.enabled and not self._listeners:
             return None
         if self._scopes:
@@ -151,7 +152,7 @@ class Trace:
         # tuple.__new__ directly: the named tuple's generated __new__ is a Python function.
         event: TraceEvent = _new_tuple(TraceEvent, (
             len(events) + 1, self._clock.now(), step, actor, action, target, workspace_id,
-            outcome, redact(detail)))
+            outcome, redact_owned(detail)))
         if self.enabled:
             events.append(event)
         for listener in self._listeners:

@@ -131,3 +131,32 @@ def test_every_record_gets_fresh_nested_dicts(sim: Simulation) -> None:
     assert first["requestParameters"]["encryptionContext"] is not ctx
     ctx["a"] = "changed"  # the caller's dict is not the record's
     assert first["requestParameters"]["encryptionContext"] == {"a": "b"}
+
+
+def test_hook_handlers_keep_the_parameters_they_were_given(sim: Simulation) -> None:
+    # The audit record redacts a copy when hook handlers have seen the parameters.
+    seen: list[dict[str, object]] = []
+    sim.runtime.hooks.register("before-call.kms.GenerateDataKey",
+                               lambda **kw: seen.append(kw["params"]))
+    key = sim.kms.create_key()
+    with pytest.raises(Exception):
+        sim.kms.generate_data_key(key_id=key.arn, key_spec="AES_256",
+                                  encryption_context={"k": b"secret!"})  # type: ignore[dict-item]
+    rec = sim.audit.events(event_name="GenerateDataKey")[0]
+    assert rec["requestParameters"]["encryptionContext"] == {"k": "<redacted 7>"}
+    assert seen[0]["encryptionContext"] == {"k": b"secret!"}
+    assert rec["requestParameters"] is not seen[0]
+
+
+def test_records_never_hold_what_callers_sent_unredacted(sim: Simulation) -> None:
+    key = sim.kms.create_key()
+    with pytest.raises(Exception):
+        sim.kms.decrypt(ciphertext_blob=b"x" * 80, key_id=b"raw-bytes-key-id",  # type: ignore[arg-type]
+                        encryption_context={"plaintext": "abc", "ok": "v"})
+    sim.kms.generate_data_key(key_id=key.arn, key_spec="AES_256", encryption_context={"dataKey": "v"})
+    failed, ok = sim.audit.events(event_name="Decrypt")[0], sim.audit.events(event_name="GenerateDataKey")[0]
+    assert failed["requestParameters"] == {"keyId": "<redacted 16>",
+                                           "encryptionContext": {"plaintext": "<redacted 3>", "ok": "v"},
+                                           "encryptionAlgorithm": "SYMMETRIC_DEFAULT"}
+    assert ok["requestParameters"]["encryptionContext"] == {"dataKey": "<redacted 1>"}
+    assert "ciphertextBlob" not in failed["requestParameters"]

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.redact import SECRET_FIELDS, redact
+from simulator.redact import SECRET_FIELDS, redact, redact_owned
 
 
 def reference(value: Any) -> Any:
@@ -109,3 +109,22 @@ def test_nested_dicts_are_copied_not_shared() -> None:
     ctx = {"aws:ebs:id": "vol-1"}
     out = redact({"encryptionContext": ctx})
     assert out["encryptionContext"] == ctx and out["encryptionContext"] is not ctx
+
+
+@given(st.dictionaries(keys, values, max_size=6))
+def test_redact_owned_gives_what_redact_gives(value: dict[Any, Any]) -> None:
+    expected = reference(value)
+    handed_over = dict(value)
+    out = redact_owned(handed_over)
+    assert out == expected
+    plain_keys = all(type(k) is str and k not in SECRET_FIELDS for k in value)
+    assert (out is handed_over) == plain_keys  # in place exactly when nothing must be masked by name
+
+
+def test_redact_owned_replaces_nested_values_with_copies() -> None:
+    ctx = {"a": b"xyz"}
+    detail = {"caller": "arn", "encryption_context": ctx, "n": 3}
+    out = redact_owned(detail)
+    assert out is detail and out == {"caller": "arn", "encryption_context": {"a": "<redacted 3>"},
+                                     "n": 3}
+    assert ctx == {"a": b"xyz"}  # the nested dict is the caller's: copied, not changed

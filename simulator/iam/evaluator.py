@@ -253,6 +253,9 @@ def key_policy_settles(key_policy: PolicyDocument, action: str, resource: str, c
     """
     if caller.type != "Root" and identity_policies:
         return False
+    hit = key_policy._allows_cache.get((action, resource, id(caller)))  # inlined: every KMS call
+    if hit is not None and hit[0] is caller:
+        return hit[1]
     return key_policy.allows_unconditionally(action, resource, caller)
 
 

@@ -113,8 +113,8 @@ _ALGORITHMS = ("SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "S
 class _Api:
     """Audits one API call on exit, successful or not (cheaper than @contextmanager)."""
 
-    __slots__ = ("_read_only", "_svc", "additional", "name", "params", "resources", "response",
-                 "trace_detail")
+    __slots__ = ("_read_only", "_shared", "_svc", "additional", "name", "params", "resources",
+                 "response", "trace_detail")
 
     def __init__(self, svc: KeyManagementService, name: str, params: dict[str, Any] | None,
                  read_only: bool) -> None:
@@ -122,6 +122,7 @@ class _Api:
         self.name = name
         self.params = params
         self._read_only = read_only
+        self._shared = False  # whether hook handlers were given ``params``
         self.resources: list[str] = []
         self.response: dict[str, Any] | None = None
         self.trace_detail: dict[str, Any] | None = None
@@ -133,6 +134,7 @@ class _Api:
         hooks = self._svc._s.runtime.hooks
         event = "before-call.kms." + self.name
         if event in hooks:  # emitting with no handler would do nothing
+            self._shared = True
             try:
                 hooks.emit(event, caller=self._svc._caller, params=self.params)
             except BaseException as err:
@@ -147,14 +149,19 @@ class _Api:
         caller = svc._caller
         name = self.name
         if ev is None:  # success: the common case, without the error fields
+            ident = svc._identity
             rt.audit.record(
-                name, user_identity=svc._user_identity(), request_parameters=self.params,
+                name, user_identity=ident.copy() if ident is not None else svc._user_identity(),
+                request_parameters=self.params,
                 response_elements=self.response, additional_event_data=self.additional,
-                resources=self.resources, read_only=self._read_only)
-            if self.trace_detail is not None:
+                resources=self.resources, read_only=self._read_only,
+                owned=not self._shared)  # params are built per call: no copy unless shared
+            detail = self.trace_detail
+            if detail is not None:
+                if "caller" not in detail:  # the hot operations put the caller in themselves
+                    detail = {"caller": caller.arn, "invoked_by": caller.invoked_by, **detail}
                 rt.trace.record_detail(
-                    "KMS", name, self.resources[0] if self.resources else "-",
-                    {"caller": caller.arn, "invoked_by": caller.invoked_by, **self.trace_detail},
+                    "KMS", name, self.resources[0] if self.resources else "-", detail,
                     outcome="ok", phase="kms." + name)
             return
         err = ev if isinstance(ev, AwsError) else None
@@ -918,12 +925,14 @@ class KeyManagementService:
                         key_spec, number_of_bytes)
             ctx = v.check_context(encryption_context)
             tokens = v.check_tokens(grant_tokens) if grant_tokens is not None else ()
-            key = self._resolve(key_id, aliases=True)
+            known = self._s.key_ids_by_ref.get(key_id) if type(key_id) is str else None
+            key = (self._s.keys.get(known) if known is not None else None) or self._resolve(
+                key_id, aliases=True)  # (the first half is _resolve's own hot path, inlined)
             call.resources.append(key.arn)
             self._authorize(key, "kms:" + name, grant_operation=name, context=ctx, tokens=tokens)
             if key.key_state != "Enabled":
                 self._require_usable(key)
-            if key.key_usage != ENCRYPT_DECRYPT or not key.is_symmetric:
+            if key.key_usage != ENCRYPT_DECRYPT or key.key_spec != "SYMMETRIC_DEFAULT":
                 raise InvalidKeyUsageException(
                     MESSAGES["key_usage"].format(arn=key.arn, usage=key.key_usage, operation=name)
                     if key.key_usage != ENCRYPT_DECRYPT else
@@ -941,9 +950,13 @@ class KeyManagementService:
                 # (tests/test_kms_crypto.py checks it; the golden trace would show a change).
                 raw = entropy.token_bytes(size + 12)
                 data_key, nonce = SecretBytes(raw[:size]), raw[size:]
-            blob = seal(key.current_material, key.key_id, data_key, ctx, nonce)
-            call.trace_detail = {"encryption_context": ctx or {}, "data_key_bytes": size,
-                                 "key_material_id": key.current_material_id}
+            material_id = key.current_material_id
+            assert material_id is not None  # every symmetric key has material
+            blob = seal(key.materials[material_id], key.key_id, data_key, ctx, nonce)
+            caller = self._caller
+            call.trace_detail = {"caller": caller.arn, "invoked_by": caller.invoked_by,
+                                 "encryption_context": ctx or {}, "data_key_bytes": size,
+                                 "key_material_id": material_id}
             return key, data_key, blob, ctx
 
     def generate_data_key(
@@ -992,7 +1005,9 @@ class KeyManagementService:
             if dry_run is not False:
                 self._dry_run(dry_run)
             plaintext = self._decrypt_with(key, material_id, blob, ctx)
-            call.trace_detail = {"encryption_context": ctx or {}, "key_material_id": material_id}
+            caller = self._caller
+            call.trace_detail = {"caller": caller.arn, "invoked_by": caller.invoked_by,
+                                 "encryption_context": ctx or {}, "key_material_id": material_id}
             return new_decrypt_result(plaintext, key.arn, "SYMMETRIC_DEFAULT", material_id)
 
     def re_encrypt(
