@@ -11,14 +11,27 @@ from simulator.errors import InvalidParameterValue
 
 
 @pytest.mark.parametrize("cipher", ["xts", "gcm"])
-def test_attach_makes_no_codec_until_the_first_read_or_write(sim: Simulation, cipher: str) -> None:
+def test_a_codec_is_kept_from_the_second_request_on(sim: Simulation, cipher: str) -> None:
     vol_id, dev = attached(sim, volume_cipher=cipher)
     attachment = sim.ebs._state.volumes[vol_id].attachment
     assert attachment is not None and attachment.codec is None
     assert attachment.plaintext_data_key is not None and any(attachment.plaintext_data_key)
-    dev.write(4096, b"first write")
-    assert attachment.codec is not None
+    dev.write(4096, b"first write")  # one small request (a bundle image): nothing kept
+    assert attachment.codec is None
     assert sim.ebs.block_device(vol_id).read(4096, 11) == b"first write"
+    assert attachment.codec is not None  # a second request: worth keeping
+    assert dev.read(4090, 17) == bytes(6) + b"first write"
+
+
+@pytest.mark.parametrize("cipher", ["xts", "gcm"])
+def test_a_first_request_longer_than_a_block_keeps_its_codec(sim: Simulation,
+                                                              cipher: str) -> None:
+    vol_id, dev = attached(sim, volume_cipher=cipher)
+    attachment = sim.ebs._state.volumes[vol_id].attachment
+    assert attachment is not None
+    dev.write(0, bytes(range(256)) * 1024)  # 256 KiB
+    assert attachment.codec is not None
+    assert dev.read(1000, 3) == bytes([1000 % 256, 1001 % 256, 1002 % 256])
 
 
 def test_detach_without_any_io_wipes_the_key(sim: Simulation) -> None:
@@ -33,6 +46,7 @@ def test_detach_without_any_io_wipes_the_key(sim: Simulation) -> None:
 def test_detach_closes_a_codec_made_by_io_and_wipes_the_key(sim: Simulation) -> None:
     vol_id, dev = attached(sim)
     dev.write(0, b"x" * 512)
+    assert dev.read(0, 512) == b"x" * 512
     attachment = sim.ebs._state.volumes[vol_id].attachment
     assert attachment is not None and attachment.codec is not None
     cipher = attachment.codec._cipher  # type: ignore[attr-defined]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from .store import BlockCodec, BlockStore
 
@@ -96,7 +95,8 @@ class EbsDefaultKmsKeyId:
 @dataclass(eq=False)
 class Attachment:
     """A live attachment: the only holder of a volume's plaintext data key (and of the codec
-    that uses it, made on the first read or write: most attached volumes see none)."""
+    that uses it, kept from the second read or write on: most attached volumes see none, and
+    a fresh root volume one, its bundle image)."""
 
     instance_id: str
     device: str
@@ -104,6 +104,8 @@ class Attachment:
     codec: BlockCodec | None
     #: The plaintext data key, wiped with ``crypto.wipe`` on detach (None when unencrypted).
     plaintext_data_key: bytearray | None = field(default=None, repr=False)
+    #: Requests served by a codec that was not kept (0 or 1).
+    requests: int = 0
 
     def __repr__(self) -> str:
         return f"Attachment(instance_id={self.instance_id!r}, device={self.device!r})"
@@ -135,7 +137,6 @@ class VolumeRecord(_Encrypted):
     grant_tokens: tuple[str, ...] = field(default=(), repr=False)
     attachment: Attachment | None = None
     state_reason: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_volume(self) -> Volume:
         assert self.create_time is not None

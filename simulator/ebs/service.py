@@ -53,6 +53,7 @@ from .models import (
 )
 from .state import EbsState
 from .store import (
+    BLOCK_SIZE,
     BlockCodec,
     BlockStore,
     GcmCodec,
@@ -121,21 +122,36 @@ class BlockDevice:
                 f"({rec.size * GiB} bytes).")
         return offset, length
 
-    def _codec(self, rec: VolumeRecord) -> BlockCodec:
-        """The attachment's codec, made on its first read or write."""
+    def _codec(self, rec: VolumeRecord, length: int) -> tuple[BlockCodec, bool]:
+        """The codec for one request, and whether the attachment keeps it.
+
+        It is kept from the attachment's second request on, or at once for a request longer
+        than a block: a single small write (a fresh root volume's bundle image) then leaves no
+        key schedules or buffers behind on an attachment that may live for months.
+        """
         a = self._attachment
         codec = a.codec
-        if codec is None:
-            codec = a.codec = self._ebs._codec(rec.cipher, a.plaintext_data_key, rec.volume_id)
-        return codec
+        if codec is not None:
+            return codec, True
+        codec = self._ebs._codec(rec.cipher, a.plaintext_data_key, rec.volume_id)
+        if a.requests or length > BLOCK_SIZE:
+            a.codec = codec
+            return codec, True
+        a.requests += 1
+        return codec, False
 
     def read(self, offset: int, length: int) -> bytes:
         """``length`` bytes from byte ``offset``; never-written bytes read as zeros."""
         rec = self._live()
         off, n = self._range(rec, offset, length)
         assert rec.store is not None
-        with self._ebs._named_tamper(self.volume_id):
-            return rec.store.read(self._codec(rec), off, n)
+        codec, kept = self._codec(rec, n)
+        try:
+            with self._ebs._named_tamper(self.volume_id):
+                return rec.store.read(codec, off, n)
+        finally:
+            if not kept:
+                codec.close()
 
     def write(self, offset: int, data: bytes | bytearray | memoryview) -> None:
         """Write ``data`` at byte ``offset`` (any offset and length inside the volume)."""
@@ -144,10 +160,15 @@ class BlockDevice:
             raise InvalidParameterValue(
                 f"The data must be bytes, not {type(data).__name__}.")
         view = memoryview(data).cast("B")
-        off, _ = self._range(rec, offset, view.nbytes)
+        off, n = self._range(rec, offset, view.nbytes)
         assert rec.store is not None
-        with self._ebs._named_tamper(self.volume_id):
-            rec.store.write(self._codec(rec), off, view)
+        codec, kept = self._codec(rec, n)
+        try:
+            with self._ebs._named_tamper(self.volume_id):
+                rec.store.write(codec, off, view)
+        finally:
+            if not kept:
+                codec.close()
 
 
 class _TamperNamer:
