@@ -61,3 +61,27 @@ def test_check_blob_accepts_1_to_6144_bytes_of_any_bytes_like(value: object) -> 
     else:
         with pytest.raises(ValidationException):
             check_blob(value)
+
+
+def test_check_context_copies_unless_told_not_to() -> None:
+    ctx = {"a": "b"}
+    assert check_context(ctx) == ctx and check_context(ctx) is not ctx
+    assert check_context(ctx, copy=False) is ctx
+    assert check_context({}, copy=False) is None
+    odd = MappingProxyType({"a": "b"})
+    assert type(check_context(odd, copy=False)) is dict  # other mappings always become a dict
+
+
+def test_the_trace_and_the_audit_keep_their_own_copies_of_the_context() -> None:
+    from simulator import Simulation
+
+    sim = Simulation(seed=2)
+    key = sim.kms.create_key()
+    ctx = {"a": "b"}
+    dk = sim.kms.generate_data_key(key_id=key.arn, encryption_context=ctx, key_spec="AES_256")
+    sim.kms.decrypt(ciphertext_blob=dk.ciphertext_blob, encryption_context=ctx)
+    ctx["a"] = "changed"
+    events = [e for e in sim.trace if e.action in ("GenerateDataKey", "Decrypt")]
+    records = sim.audit.events(event_name="GenerateDataKey") + sim.audit.events(event_name="Decrypt")
+    assert [e.detail["encryption_context"] for e in events] == [{"a": "b"}] * 2
+    assert [r["requestParameters"]["encryptionContext"] for r in records] == [{"a": "b"}] * 2

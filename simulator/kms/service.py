@@ -923,7 +923,9 @@ class KeyManagementService:
             size = (_DATA_KEY_SPECS.get(key_spec) if number_of_bytes is None
                     and type(key_spec) is str else None) or self._data_key_size(
                         key_spec, number_of_bytes)
-            ctx = v.check_context(encryption_context)
+            # Not copied: read during the call only (seal, authorization); the trace and the
+            # audit record keep redacted copies.
+            ctx = v.check_context(encryption_context, copy=False)
             tokens = v.check_tokens(grant_tokens) if grant_tokens is not None else ()
             known = self._s.key_ids_by_ref.get(key_id) if type(key_id) is str else None
             key = (self._s.keys.get(known) if known is not None else None) or self._resolve(
@@ -992,7 +994,7 @@ class KeyManagementService:
                                     "encryptionAlgorithm": encryption_algorithm or "SYMMETRIC_DEFAULT"},
                   True) as call:
             blob = v.check_blob(ciphertext_blob)
-            ctx = v.check_context(encryption_context)
+            ctx = v.check_context(encryption_context, copy=False)  # read during the call only
             tokens = v.check_tokens(grant_tokens) if grant_tokens is not None else ()
             expected = self._resolve(key_id, aliases=True) if key_id is not None else None
             key, material_id = self._open(blob, ctx, expected)

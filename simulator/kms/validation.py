@@ -92,8 +92,14 @@ def check_marker(value: object) -> int:
     return int(value)
 
 
-def check_context(value: object, field: str = "encryptionContext") -> dict[str, str] | None:
-    """A string-to-string mapping; ``None`` and ``{}`` both mean "no context"."""
+def check_context(value: object, field: str = "encryptionContext", *,
+                  copy: bool = True) -> dict[str, str] | None:
+    """A string-to-string mapping; ``None`` and ``{}`` both mean "no context".
+
+    Returns a new dict, or with ``copy=False`` the caller's own dict when it is a plain
+    ``dict`` of ``str`` (for operations that only read the context during the call and keep
+    nothing of it: the crypto operations).
+    """
     if value is None:
         return None
     if type(value) is dict:
@@ -103,7 +109,9 @@ def check_context(value: object, field: str = "encryptionContext") -> dict[str, 
             if type(k) is not str or type(val) is not str:
                 break
         else:
-            return value.copy() if value else None
+            if not value:
+                return None
+            return value.copy() if copy else value
     if not isinstance(value, Mapping):
         raise _type_error(field, "a map of strings to strings", value)
     for k, v in value.items():
