@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from itertools import chain, combinations
 from math import comb
 from types import MappingProxyType
+from typing import TypeVar
 
 from ..crypto import TokenError, open_token, seal_token
 from ..errors import InvalidGrantTokenException, LimitExceededException
@@ -57,6 +58,8 @@ _TOKEN_NONCE = 16
 _TOKEN_PAYLOAD = 16 + 32  # key id (UUID bytes) + grant id (32 bytes)
 #: Buckets with at most this many distinct Subset constraints are scanned (cheaper than lookups).
 _SCAN_BELOW = 4
+_SHARED_VALUES = 256
+_V = TypeVar("_V", tuple[str, ...], str)
 
 Pairs = frozenset[tuple[str, str]]
 _EMPTY: Pairs = frozenset()
@@ -288,6 +291,17 @@ class GrantStore:
         self._removed: set[str] = set()
         #: retired or revoked grants still inside the propagation window, per key
         self._ending: dict[str, dict[str, _Entry]] = {}
+        #: One object per distinct operations tuple and issuing account, shared by the grants
+        #: (a fleet's grants repeat a few of each; bounded, dropped when full).
+        self._values: dict[object, object] = {}
+
+    def _shared(self, value: _V) -> _V:
+        known = self._values.get(value)
+        if known is None:
+            if len(self._values) >= _SHARED_VALUES:
+                self._values.clear()
+            known = self._values[value] = value
+        return known  # type: ignore[return-value]
 
     # --- creating ---------------------------------------------------------------------------
 
@@ -298,7 +312,7 @@ class GrantStore:
 
         A new token is issued every time; every token of a grant works.
         """
-        ops = tuple(dict.fromkeys(operations))
+        ops = self._shared(tuple(dict.fromkeys(operations)))
         if name is not None:
             for e in self._by_name.get((key_arn, name), ()):
                 if self._same(e.grant, grantee_principal, ops, constraints, retiring_principal):
@@ -312,7 +326,7 @@ class GrantStore:
             key_arn=key_arn, grant_id=self._rt.ids.grant_id(), name=name,
             grantee_principal=grantee_principal, retiring_principal=retiring_principal,
             operations=ops, constraints=constraints,
-            issuing_account=f"arn:aws:iam::{_account_of(key_arn)}:root",
+            issuing_account=self._shared(f"arn:aws:iam::{_account_of(key_arn)}:root"),
             creation_date=self._clock.now(), created_by=created_by)
         e = _Entry(grant)
         self._by_key.setdefault(key_arn, current)[grant.grant_id] = e
