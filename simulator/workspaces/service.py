@@ -41,7 +41,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from itertools import islice
 from typing import Any
 
@@ -583,7 +583,7 @@ class WorkSpacesService:
             pass  # already gone: what we wanted
 
     def _availability_zone(self) -> str:
-        return f"{self._rt.region}a"
+        return _zone(self._rt.region)
 
     # ================================================================ state changes
 
@@ -1371,6 +1371,12 @@ _TERMINATE_STAGES = (
 
 
 # ==================================================================== module helpers
+
+
+@cache
+def _zone(region: str) -> str:
+    """The Region's first zone, one string for every volume (each record keeps it)."""
+    return f"{region}a"
 
 
 def _is_alias(key: str) -> bool:
