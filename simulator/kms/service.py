@@ -45,7 +45,7 @@ from ..iam.evaluator import AuthRequest, authorize_identity, authorize_kms, key_
 from ..iam.policy import default_key_policy, parse_policy
 from ..iam.principals import Caller
 from . import validation as v
-from .grants import Grant, GrantConstraints, GrantStore
+from .grants import CONTEXT_OPERATIONS, Grant, GrantConstraints, GrantStore
 from .keys import AWS_MANAGED_SERVICES, ENCRYPT_DECRYPT, KEY_SPECS, KeyRecord, Rotation
 from .models import (
     AliasListEntry,
@@ -347,7 +347,7 @@ class KeyManagementService:
             "kms:KeySpec": key.key_spec,
             "kms:KeyUsage": key.key_usage,
         }
-        if context is not None or grant_operation in _CONTEXT_OPS:
+        if context is not None or grant_operation in CONTEXT_OPERATIONS:
             ctx = context or {}
             for k, val in ctx.items():
                 conditions["kms:EncryptionContext:" + k] = val
@@ -1373,9 +1373,9 @@ class KeyManagementService:
     def _check_retirer(self, grant: Grant) -> None:
         caller = self._caller
         arn = caller.arn
-        if grant.retiring_principal is not None and _same_principal(grant.retiring_principal, arn):
+        if grant.retiring_principal == arn:
             return
-        if _same_principal(grant.grantee_principal, arn) and "RetireGrant" in grant.operations:
+        if grant.grantee_principal == arn and "RetireGrant" in grant.operations:
             return
         if caller.is_root and caller.account_id == grant.issuing_account.split(":")[4]:
             return
@@ -1405,34 +1405,19 @@ class KeyManagementService:
             call.trace_detail = {"grant_id": gid, "grantee": grant.grantee_principal}
 
 
-_CONTEXT_OPS = frozenset({"Encrypt", "Decrypt", "ReEncryptFrom", "ReEncryptTo", "GenerateDataKey",
-                          "GenerateDataKeyWithoutPlaintext"})
-
-
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(p.title() for p in rest)
 
 
 def _constraints_dict(cons: GrantConstraints | None) -> dict[str, Any] | None:
-    if cons is None:
-        return None
-    out: dict[str, Any] = {}
-    if cons.encryption_context_subset is not None:
-        out["encryption_context_subset"] = dict(cons.encryption_context_subset)
-    if cons.encryption_context_equals is not None:
-        out["encryption_context_equals"] = dict(cons.encryption_context_equals)
-    return out
+    return None if cons is None else dict(cons.to_dict())
 
 
 def _grant_not_found(grant_id: str) -> AwsError:
     if not re.fullmatch(r"[0-9a-f]{64}", grant_id):
         return InvalidGrantIdException(f"Invalid grant ID '{grant_id}'")
     return NotFoundException(f"Grant ID {grant_id} not found")
-
-
-def _same_principal(a: str, b: str) -> bool:
-    return a == b
 
 
 def _aws_managed_policy(account_id: str, via_service: str, service: str) -> str:
