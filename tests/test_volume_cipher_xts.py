@@ -1,4 +1,7 @@
-"""AES-256-XTS volume cipher: bit for bit IEEE 1619 and cryptography's own XTS, per 512-byte sector."""
+"""AES-256-XTS volume cipher: bit for bit IEEE 1619 and cryptography's own XTS, per 512-byte sector.
+
+Every test runs on both mask paths: the compiled helper (``_xts.c``) and the numpy fallback.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import hashlib
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.crypto import volume
@@ -35,6 +38,19 @@ V10_CTX = bytes.fromhex(
     "645e8b7e9bfdef33943054ff84011493c27b3429eaedb4ed5376441a77ed4385"
     "1ad77f16f541dfd269d50d6a5f14fb0aab1cbb4c1550be97f7ab4066193c4caa"
     "773dad38014bd2092fa755c824bb5e54c4f36ffda9fcea70b9c6e693e148c151")
+
+
+# The installed path and the numpy fallback (tests/test_xts_helper.py checks the helper was built
+# wherever a C compiler exists, so "compiled" is never silently missing from this list in CI).
+MASK_PATHS = sorted({volume.xts_backend(), "numpy"})
+
+
+@pytest.fixture(autouse=True, params=MASK_PATHS)
+def mask_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "numpy":
+        monkeypatch.setattr(volume, "_whiten", None)
+    assert volume.xts_backend() == request.param
+    return str(request.param)
 
 
 def reference(key: bytes, first: int, data: bytes, encrypt: bool = True) -> bytes:
@@ -69,7 +85,7 @@ def test_cryptography_xts_agrees_with_vector_10() -> None:
 keys = st.binary(min_size=64, max_size=64).filter(lambda k: k[:32] != k[32:])
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(key=keys, first=st.integers(0, 2**64 - 200), sectors=st.integers(1, 150),
        seed=st.binary(min_size=1, max_size=64))
 def test_bulk_xts_equals_cryptography_xts_bit_for_bit(key: bytes, first: int, sectors: int,

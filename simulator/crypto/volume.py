@@ -17,15 +17,20 @@ with :class:`BlockAuthenticationError`. The GCM key is HKDF-SHA256 of the 64-byt
 
 How XTS runs a whole request in a few library calls
 ---------------------------------------------------
-Building a cryptography ``Cipher(AES, XTS(tweak))`` costs about 20 µs of Python and OpenSSL
-setup, more than encrypting the sector, so one cipher per sector cannot keep up. XTS is, by
+Building a cryptography ``Cipher(AES, XTS(tweak))`` costs 10-20 µs of Python and OpenSSL setup,
+more than encrypting the sector, so one cipher per sector cannot keep up. XTS is, by
 definition, for sector ``s`` and 16-byte lane ``j`` (0..31)::
 
     T(s, j) = E_K2(s) * x^j in GF(2^128),   C = E_K1(P xor T) xor T
 
-so a request is: one ECB call for ``E_K2`` of all its sector numbers, the masks ``T`` with numpy,
-XOR, one bulk ``E_K1`` call, XOR. The masks are the work; they are built without per-lane
-arithmetic:
+so a request (in pieces of up to 1 MiB) is: one ECB call for ``E_K2`` of all its sector numbers,
+a pass that XORs every lane with its mask ``T``, one bulk ``E_K1`` call, the same pass again.
+
+The XOR pass is the compiled helper ``_xts.whiten`` (``simulator/crypto/_xts.c``, built by
+``setup.py`` at install wherever a C compiler exists; :func:`xts_backend` says which path runs).
+It computes each mask by one GF(2^128) doubling of the one before and never sees ``K1`` or
+``K2``; all AES stays in OpenSSL. Without it the numpy path builds the masks of a piece without
+per-lane arithmetic and XORs them with two numpy calls (same bytes, about 40% slower end to end):
 
 * ``t * x^j = (t << j mod 2^128) xor fold(t >> (128 - j))`` where ``fold(h) = h * (x^7+x^2+x+1)``.
   Let ``X = t * 2^128 xor fold(t)`` (a 263-bit integer, computed once per sector). Then the
@@ -46,16 +51,17 @@ The bulk ``E_K1`` runs through OpenSSL's XTS with a fixed second key ``Z`` and t
 ``D_Z(0)``: its tweaks are then ``E_Z(D_Z(0)) * x^j = 0``, so that call is plain ECB under
 ``K1``, and OpenSSL's XTS has a vector-AES path its ECB lacks (about twice as fast here).
 
-Cost on the 2-core VM the benchmark ran on, per MiB: masks 0.2-0.3 ms, the two XORs ~0.15 ms,
-the ECB call ~0.08 ms (raw AES-256-GCM: ~0.1 ms). ``bench/ebs_bench.py`` prints the parts and the
-end-to-end rates.
+Cost on the 2-core VM the benchmark ran on, per MiB (raw AES-256-GCM: ~0.1 ms): the ``E_K2``
+call ~0.01 ms, the ECB call ~0.08 ms, each compiled XOR pass ~0.075 ms (warm) to ~0.15 ms
+(destination outside the caches); the numpy path's masks alone take 0.2-0.3 ms.
+``bench/ebs_bench.py`` prints the parts and the end-to-end rates of both paths.
 """
 
 from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, Final
 
@@ -65,6 +71,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+try:  # the compiled lane pass; setup.py builds it wherever a C compiler is available
+    from . import _xts
+
+    _whiten: Callable[[Any, Any, Any], None] | None = _xts.whiten
+except ImportError:  # pragma: no cover - depends on how the package was installed
+    _whiten = None
 
 __all__ = [
     "DATA_KEY_SIZE",
@@ -80,6 +93,7 @@ __all__ = [
     "XtsVolumeCipher",
     "gcm_aad_prefix",
     "gcm_block_aad",
+    "xts_backend",
 ]
 
 #: EBS asks KMS for 64 bytes: two AES-256 keys for XTS.
@@ -95,6 +109,13 @@ GCM_KEY_INFO: Final = b"envelope-sim/ebs/volume-cipher/gcm/v1"
 VOLUME_CIPHERS: Final = ("xts", "gcm")
 
 _Array = np.ndarray[Any, Any]
+
+
+def xts_backend() -> str:
+    """Which path XORs the XTS tweak masks: ``"compiled"`` (``simulator/crypto/_xts.c``, built
+    at install where a C compiler exists) or ``"numpy"`` (the fallback; same bytes, slower)."""
+    return "compiled" if _whiten is not None else "numpy"
+
 _U64 = np.dtype("<u8")
 _U32 = np.dtype("<u4")
 #: Requests are processed in pieces of at most this many sectors (bounds the scratch memory).
@@ -155,18 +176,30 @@ class _XtsScratch:
     tracked by the cyclic garbage collector, memoryviews are (two objects each).
     """
 
-    __slots__ = ("a", "b", "corr", "corr_bytes", "half_hi", "lanes", "mask", "mask_lanes",
-                 "mask_words", "masked", "masked_view", "masked_words", "n", "rec_low", "records",
-                 "sectors", "sectors_view", "spill", "spill2", "t", "tmp", "tweaks", "windows",
-                 "x", "x_words")
+    __slots__ = ("lanes", "masked", "masked_view", "masked_words", "n", "sectors", "sectors_view",
+                 "tweak_bytes", "tweaks")
 
     def __init__(self, n: int) -> None:
         self.n = n
         self.sectors = np.zeros((n, 2), _U64)  # sector numbers as 128-bit little-endian
         self.sectors_view = self.sectors.reshape(-1).view(np.uint8)
         self.tweaks = bytearray(n * 16 + 16)  # E_K2(sector); update_into wants one spare block
-        self.t = np.frombuffer(self.tweaks, _U64, count=2 * n).reshape(n, 2)
+        self.tweak_bytes = np.frombuffer(self.tweaks, np.uint8, count=16 * n)
         self.lanes = np.arange(n, dtype=_U64)
+        self.masked = bytearray(n * SECTOR_SIZE + 16)  # + the spare block update_into wants
+        self.masked_view = np.frombuffer(self.masked, np.uint8, count=n * SECTOR_SIZE)
+        self.masked_words = np.frombuffer(self.masked, _U64, count=n * SECTOR_SIZE // 8)
+
+
+class _MaskScratch(_XtsScratch):
+    """The numpy path's extra buffers: the tweak masks of a piece and what builds them."""
+
+    __slots__ = ("a", "b", "corr", "corr_bytes", "half_hi", "mask", "mask_lanes", "mask_words",
+                 "rec_low", "records", "spill", "spill2", "t", "tmp", "windows", "x", "x_words")
+
+    def __init__(self, n: int) -> None:
+        super().__init__(n)
+        self.t = np.frombuffer(self.tweaks, _U64, count=2 * n).reshape(n, 2)
         self.a, self.b = np.empty(n, _U64), np.empty(n, _U64)
         self.spill, self.spill2 = np.empty((n, 2), _U64), np.empty((n, 2), _U64)
         # X per sector as its words 1..3 (bits 64..255; word 0 is never read), flat with one
@@ -185,9 +218,6 @@ class _XtsScratch:
         self.mask_lanes = self.mask.view("V16").reshape(n, 4, 8)  # [sector, k, r]: lane 8k + r
         self.windows = np.ndarray((n, 4, 8), dtype="V16", buffer=self.records, offset=7,
                                   strides=(24, -1, n * 24))
-        self.masked = bytearray(n * SECTOR_SIZE + 16)  # + the spare block update_into wants
-        self.masked_view = np.frombuffer(self.masked, np.uint8, count=n * SECTOR_SIZE)
-        self.masked_words = np.frombuffer(self.masked, _U64, count=n * SECTOR_SIZE // 8)
 
 
 class XtsVolumeCipher:
@@ -257,12 +287,12 @@ class XtsVolumeCipher:
         self._tweak = Cipher(algorithms.AES(bytes(self._live_key()[32:])), _ECB).encryptor()
         return self._tweak
 
-    def _piece_scratch(self, n: int) -> _XtsScratch:
+    def _piece_scratch(self, n: int, kind: type[_XtsScratch]) -> _XtsScratch:
         """Buffers for a piece of ``n`` sectors: kept for reuse when the size is the bulk piece
         or was seen before; a one-off size (an attachment's single small write) keeps none."""
         s = self._scratch.get(n)
-        if s is None:
-            s = _XtsScratch(n)
+        if s is None or type(s) is not kind:
+            s = kind(n)
             bit = 1 << n
             if n == _PIECE_SECTORS or self._sizes_seen & bit:
                 if len(self._scratch) >= _SCRATCH_SIZES:
@@ -309,69 +339,83 @@ class XtsVolumeCipher:
         if first_sector < 0 or first_sector + size // SECTOR_SIZE > 1 << 64:
             raise ValueError("sector numbers are 64-bit")
         sectors = size // SECTOR_SIZE
+        whiten = _whiten
+        kind = _XtsScratch if whiten is not None else _MaskScratch
         for start in range(0, sectors, _PIECE_SECTORS):
             n = min(_PIECE_SECTORS, sectors - start)
-            s = self._piece_scratch(n)
-            mask = self._masks(first_sector + start, s)
+            s = self._piece_scratch(n, kind)
             at, end = start * SECTOR_SIZE, (start + n) * SECTOR_SIZE
-            np.bitwise_xor(np.frombuffer(data[at:end], _U64), mask, out=s.masked_words)
-            ecb.update_into(s.masked_view, s.masked)  # in place: OpenSSL allows in == out
-            np.bitwise_xor(s.masked_words, mask, out=np.frombuffer(out[at:end], _U64))
+            if whiten is not None:
+                self._tweaks(first_sector + start, s)
+                whiten(s.tweak_bytes, data[at:end], s.masked_view)
+                ecb.update_into(s.masked_view, s.masked)  # in place: OpenSSL allows in == out
+                whiten(s.tweak_bytes, s.masked_view, out[at:end])
+            else:
+                assert isinstance(s, _MaskScratch)
+                self._tweaks(first_sector + start, s)
+                mask = _numpy_masks(s)
+                np.bitwise_xor(np.frombuffer(data[at:end], _U64), mask, out=s.masked_words)
+                ecb.update_into(s.masked_view, s.masked)
+                np.bitwise_xor(s.masked_words, mask, out=np.frombuffer(out[at:end], _U64))
 
-    def _masks(self, first: int, s: _XtsScratch) -> _Array:
-        """The tweak mask of every 16-byte lane of ``s.n`` sectors from ``first``, in order."""
-        n = s.n
-        sh = _S64
-        # One ECB call encrypts every sector number (128-bit little-endian) under K2.
+    def _tweaks(self, first: int, s: _XtsScratch) -> None:
+        """``E_K2`` of the sector numbers ``first .. first + s.n - 1`` into ``s.tweaks``: one ECB call."""
         np.add(s.lanes, np.uint64(first), out=s.sectors[:, 0])
         tweak = self._tweak if self._tweak is not None else self._open_tweak()
         tweak.update_into(s.sectors_view, s.tweaks)
-        t, a, b, spill, spill2 = s.t, s.a, s.b, s.spill, s.spill2
-        lo, hi = t[:, 0], t[:, 1]
-        # X = t * 2^128 xor fold(t), fold(t) = t xor t << 1 xor t << 2 xor t << 7 (135 bits):
-        # X1 = fold(hi) mod 2^64 xor spill(lo), X2 = lo xor spill(hi), X3 = hi, where
-        # spill(w) = w >> 57 xor w >> 62 xor w >> 63 (the bits fold pushes past the word).
-        np.right_shift(t, sh[57], out=spill)
-        np.right_shift(spill, sh[5], out=spill2)
-        spill ^= spill2
-        spill2 >>= sh[1]
-        spill ^= spill2
-        np.left_shift(hi, sh[1], out=a)
-        a ^= hi
-        np.left_shift(hi, sh[2], out=b)
-        a ^= b
-        np.left_shift(hi, sh[7], out=b)
-        a ^= b
-        words = s.x_words
-        np.bitwise_xor(a, spill[:, 0], out=words[:, 0])
-        np.bitwise_xor(lo, spill[:, 1], out=words[:, 1])
-        np.copyto(words[:, 2], hi)
-        # Record r of a sector = (X << r) >> 8 as three words, all eight r at once.
-        np.right_shift(s.x[None, :3 * n], _RECORD_RIGHT, out=s.records)
-        np.left_shift(s.x[None, 1:], _RECORD_LEFT, out=s.tmp)
-        s.records |= s.tmp
-        # Corrections c(L) = L xor L >> 5 xor L >> 6 of the top 7 bits L of each lane, four
-        # lanes per word, already where they go: bits 32..63 of record word 0 = record bytes
-        # 4..7 = the first byte of lanes k = 3, 2, 1, 0. L of lane (k, r) is bits 32 + 8m ..
-        # 38 + 8m (m = 3 - k) of (hi >> 1) << r.
-        np.right_shift(hi, sh[1], out=s.half_hi)
-        corr, c1 = s.corr[0], s.corr[1]
-        np.left_shift(s.half_hi[None, :], _RECORD_SHIFT, out=corr)
-        corr &= np.uint64(0x7F7F7F7F_00000000)
-        np.right_shift(corr, sh[5], out=c1)
-        c1 &= np.uint64(0x03030303_00000000)
-        corr ^= c1
-        c1 >>= sh[1]
-        c1 &= np.uint64(0x01010101_00000000)
-        corr ^= c1
-        np.bitwise_and(corr[None], _LANE_BYTES, out=s.corr_bytes)
-        # Lanes k = 3, 2, 1, 0: correct the record byte that is lane k's first, then copy the
-        # lanes (lane k never reads the first bytes of the lanes copied before it).
-        rec_low, lanes, windows = s.rec_low, s.mask_lanes, s.windows
-        for m in range(4):
-            rec_low ^= s.corr_bytes[m]
-            np.copyto(lanes[:, 3 - m, :], windows[:, 3 - m, :])
-        return s.mask_words
+
+
+def _numpy_masks(s: _MaskScratch) -> _Array:
+    """The numpy path: the tweak mask of every 16-byte lane of ``s.n`` sectors, in order, from
+    their ``E_K2(sector)`` already in ``s.tweaks``."""
+    n = s.n
+    sh = _S64
+    t, a, b, spill, spill2 = s.t, s.a, s.b, s.spill, s.spill2
+    lo, hi = t[:, 0], t[:, 1]
+    # X = t * 2^128 xor fold(t), fold(t) = t xor t << 1 xor t << 2 xor t << 7 (135 bits):
+    # X1 = fold(hi) mod 2^64 xor spill(lo), X2 = lo xor spill(hi), X3 = hi, where
+    # spill(w) = w >> 57 xor w >> 62 xor w >> 63 (the bits fold pushes past the word).
+    np.right_shift(t, sh[57], out=spill)
+    np.right_shift(spill, sh[5], out=spill2)
+    spill ^= spill2
+    spill2 >>= sh[1]
+    spill ^= spill2
+    np.left_shift(hi, sh[1], out=a)
+    a ^= hi
+    np.left_shift(hi, sh[2], out=b)
+    a ^= b
+    np.left_shift(hi, sh[7], out=b)
+    a ^= b
+    words = s.x_words
+    np.bitwise_xor(a, spill[:, 0], out=words[:, 0])
+    np.bitwise_xor(lo, spill[:, 1], out=words[:, 1])
+    np.copyto(words[:, 2], hi)
+    # Record r of a sector = (X << r) >> 8 as three words, all eight r at once.
+    np.right_shift(s.x[None, :3 * n], _RECORD_RIGHT, out=s.records)
+    np.left_shift(s.x[None, 1:], _RECORD_LEFT, out=s.tmp)
+    s.records |= s.tmp
+    # Corrections c(L) = L xor L >> 5 xor L >> 6 of the top 7 bits L of each lane, four
+    # lanes per word, already where they go: bits 32..63 of record word 0 = record bytes
+    # 4..7 = the first byte of lanes k = 3, 2, 1, 0. L of lane (k, r) is bits 32 + 8m ..
+    # 38 + 8m (m = 3 - k) of (hi >> 1) << r.
+    np.right_shift(hi, sh[1], out=s.half_hi)
+    corr, c1 = s.corr[0], s.corr[1]
+    np.left_shift(s.half_hi[None, :], _RECORD_SHIFT, out=corr)
+    corr &= np.uint64(0x7F7F7F7F_00000000)
+    np.right_shift(corr, sh[5], out=c1)
+    c1 &= np.uint64(0x03030303_00000000)
+    corr ^= c1
+    c1 >>= sh[1]
+    c1 &= np.uint64(0x01010101_00000000)
+    corr ^= c1
+    np.bitwise_and(corr[None], _LANE_BYTES, out=s.corr_bytes)
+    # Lanes k = 3, 2, 1, 0: correct the record byte that is lane k's first, then copy the
+    # lanes (lane k never reads the first bytes of the lanes copied before it).
+    rec_low, lanes, windows = s.rec_low, s.mask_lanes, s.windows
+    for m in range(4):
+        rec_low ^= s.corr_bytes[m]
+        np.copyto(lanes[:, 3 - m, :], windows[:, 3 - m, :])
+    return s.mask_words
 
 
 #: The where-and-which-write part of a gcm block's additional data: index, write counter.
