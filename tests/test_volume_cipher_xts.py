@@ -48,7 +48,7 @@ MASK_PATHS = sorted({volume.xts_backend(), "numpy"})
 @pytest.fixture(autouse=True, params=MASK_PATHS)
 def mask_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "numpy":
-        monkeypatch.setattr(volume, "_whiten", None)
+        monkeypatch.setattr(volume, "_compiled_masks", None)
     assert volume.xts_backend() == request.param
     return str(request.param)
 

@@ -6,5 +6,5 @@ from _typeshed import ReadableBuffer, WriteableBuffer
 
 SECTOR_SIZE: Final[int]
 
-def whiten(tweaks: ReadableBuffer, src: ReadableBuffer, dst: WriteableBuffer, /) -> None:
-    """Write ``src`` xor the tweak mask of every 16-byte lane into ``dst`` (``src`` may be ``dst``)."""
+def masks(tweaks: ReadableBuffer, out: WriteableBuffer, /) -> None:
+    """The XTS mask ``t_s * x^j`` of every lane ``j`` of every sector ``s`` into ``out``, in order."""

@@ -24,13 +24,13 @@ definition, for sector ``s`` and 16-byte lane ``j`` (0..31)::
     T(s, j) = E_K2(s) * x^j in GF(2^128),   C = E_K1(P xor T) xor T
 
 so a request (in pieces of up to 1 MiB) is: one ECB call for ``E_K2`` of all its sector numbers,
-a pass that XORs every lane with its mask ``T``, one bulk ``E_K1`` call, the same pass again.
+the masks ``T``, a numpy XOR, one bulk ``E_K1`` call, a numpy XOR.
 
-The XOR pass is the compiled helper ``_xts.whiten`` (``simulator/crypto/_xts.c``, built by
-``setup.py`` at install wherever a C compiler exists; :func:`xts_backend` says which path runs).
-It computes each mask by one GF(2^128) doubling of the one before and never sees ``K1`` or
-``K2``; all AES stays in OpenSSL. Without it the numpy path builds the masks of a piece without
-per-lane arithmetic and XORs them with two numpy calls (same bytes, about 40% slower end to end):
+The masks come from the compiled helper ``_xts.masks`` (``simulator/crypto/_xts.c``, built by
+``setup.py`` at install wherever a C compiler exists; :func:`xts_backend` says which path runs):
+each mask one GF(2^128) doubling of the one before. It never sees ``K1`` or ``K2``; all AES
+stays in OpenSSL. Without it numpy builds the masks of a piece without per-lane arithmetic (same
+bytes; the xts path is then about 40% slower end to end):
 
 * ``t * x^j = (t << j mod 2^128) xor fold(t >> (128 - j))`` where ``fold(h) = h * (x^7+x^2+x+1)``.
   Let ``X = t * 2^128 xor fold(t)`` (a 263-bit integer, computed once per sector). Then the
@@ -52,8 +52,8 @@ The bulk ``E_K1`` runs through OpenSSL's XTS with a fixed second key ``Z`` and t
 ``K1``, and OpenSSL's XTS has a vector-AES path its ECB lacks (about twice as fast here).
 
 Cost on the 2-core VM the benchmark ran on, per MiB (raw AES-256-GCM: ~0.1 ms): the ``E_K2``
-call ~0.01 ms, the ECB call ~0.08 ms, each compiled XOR pass ~0.075 ms (warm) to ~0.15 ms
-(destination outside the caches); the numpy path's masks alone take 0.2-0.3 ms.
+call ~0.01 ms, the compiled masks ~0.05 ms (numpy's 0.2-0.3 ms), the ECB call ~0.08 ms, the two
+XORs ~0.05 ms each on warm buffers and more when the destination is outside the caches.
 ``bench/ebs_bench.py`` prints the parts and the end-to-end rates of both paths.
 """
 
@@ -75,9 +75,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 try:  # the compiled lane pass; setup.py builds it wherever a C compiler is available
     from . import _xts
 
-    _whiten: Callable[[Any, Any, Any], None] | None = _xts.whiten
+    _compiled_masks: Callable[[Any, Any], None] | None = _xts.masks
 except ImportError:  # pragma: no cover - depends on how the package was installed
-    _whiten = None
+    _compiled_masks = None
 
 __all__ = [
     "DATA_KEY_SIZE",
@@ -112,9 +112,9 @@ _Array = np.ndarray[Any, Any]
 
 
 def xts_backend() -> str:
-    """Which path XORs the XTS tweak masks: ``"compiled"`` (``simulator/crypto/_xts.c``, built
-    at install where a C compiler exists) or ``"numpy"`` (the fallback; same bytes, slower)."""
-    return "compiled" if _whiten is not None else "numpy"
+    """Which path computes the XTS tweak masks: ``"compiled"`` (``simulator/crypto/_xts.c``,
+    built at install where a C compiler exists) or ``"numpy"`` (the fallback; same bytes, slower)."""
+    return "compiled" if _compiled_masks is not None else "numpy"
 
 _U64 = np.dtype("<u8")
 _U32 = np.dtype("<u4")
@@ -176,8 +176,8 @@ class _XtsScratch:
     tracked by the cyclic garbage collector, memoryviews are (two objects each).
     """
 
-    __slots__ = ("lanes", "masked", "masked_view", "masked_words", "n", "sectors", "sectors_view",
-                 "tweak_bytes", "tweaks")
+    __slots__ = ("lanes", "mask", "mask_bytes", "mask_words", "masked", "masked_view", "masked_words",
+                 "n", "sectors", "sectors_view", "tweak_bytes", "tweaks")
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -189,13 +189,16 @@ class _XtsScratch:
         self.masked = bytearray(n * SECTOR_SIZE + 16)  # + the spare block update_into wants
         self.masked_view = np.frombuffer(self.masked, np.uint8, count=n * SECTOR_SIZE)
         self.masked_words = np.frombuffer(self.masked, _U64, count=n * SECTOR_SIZE // 8)
+        self.mask = np.empty((n, 32, 2), _U64)  # the tweak mask of every lane, in order
+        self.mask_words = self.mask.reshape(-1)
+        self.mask_bytes = self.mask_words.view(np.uint8)
 
 
 class _MaskScratch(_XtsScratch):
-    """The numpy path's extra buffers: the tweak masks of a piece and what builds them."""
+    """The numpy path's extra buffers: what builds the masks without the compiled helper."""
 
-    __slots__ = ("a", "b", "corr", "corr_bytes", "half_hi", "mask", "mask_lanes", "mask_words",
-                 "rec_low", "records", "spill", "spill2", "t", "tmp", "windows", "x", "x_words")
+    __slots__ = ("a", "b", "corr", "corr_bytes", "half_hi", "mask_lanes", "rec_low", "records",
+                 "spill", "spill2", "t", "tmp", "windows", "x", "x_words")
 
     def __init__(self, n: int) -> None:
         super().__init__(n)
@@ -213,8 +216,6 @@ class _MaskScratch(_XtsScratch):
         self.half_hi = np.empty(n, _U64)
         self.corr = np.empty((2, 8, n), _U64)
         self.corr_bytes = np.empty((4, 8, n), _U64)  # corr with only lane k = 3 - m's byte
-        self.mask = np.empty((n, 32, 2), _U64)
-        self.mask_words = self.mask.reshape(-1)
         self.mask_lanes = self.mask.view("V16").reshape(n, 4, 8)  # [sector, k, r]: lane 8k + r
         self.windows = np.ndarray((n, 4, 8), dtype="V16", buffer=self.records, offset=7,
                                   strides=(24, -1, n * 24))
@@ -339,24 +340,22 @@ class XtsVolumeCipher:
         if first_sector < 0 or first_sector + size // SECTOR_SIZE > 1 << 64:
             raise ValueError("sector numbers are 64-bit")
         sectors = size // SECTOR_SIZE
-        whiten = _whiten
-        kind = _XtsScratch if whiten is not None else _MaskScratch
+        compiled = _compiled_masks
+        kind = _XtsScratch if compiled is not None else _MaskScratch
         for start in range(0, sectors, _PIECE_SECTORS):
             n = min(_PIECE_SECTORS, sectors - start)
             s = self._piece_scratch(n, kind)
             at, end = start * SECTOR_SIZE, (start + n) * SECTOR_SIZE
-            if whiten is not None:
-                self._tweaks(first_sector + start, s)
-                whiten(s.tweak_bytes, data[at:end], s.masked_view)
-                ecb.update_into(s.masked_view, s.masked)  # in place: OpenSSL allows in == out
-                whiten(s.tweak_bytes, s.masked_view, out[at:end])
+            self._tweaks(first_sector + start, s)
+            if compiled is not None:
+                compiled(s.tweak_bytes, s.mask_bytes)
             else:
                 assert isinstance(s, _MaskScratch)
-                self._tweaks(first_sector + start, s)
-                mask = _numpy_masks(s)
-                np.bitwise_xor(np.frombuffer(data[at:end], _U64), mask, out=s.masked_words)
-                ecb.update_into(s.masked_view, s.masked)
-                np.bitwise_xor(s.masked_words, mask, out=np.frombuffer(out[at:end], _U64))
+                _numpy_masks(s)
+            mask = s.mask_words
+            np.bitwise_xor(np.frombuffer(data[at:end], _U64), mask, out=s.masked_words)
+            ecb.update_into(s.masked_view, s.masked)  # in place: OpenSSL allows in == out
+            np.bitwise_xor(s.masked_words, mask, out=np.frombuffer(out[at:end], _U64))
 
     def _tweaks(self, first: int, s: _XtsScratch) -> None:
         """``E_K2`` of the sector numbers ``first .. first + s.n - 1`` into ``s.tweaks``: one ECB call."""
@@ -366,8 +365,8 @@ class XtsVolumeCipher:
 
 
 def _numpy_masks(s: _MaskScratch) -> _Array:
-    """The numpy path: the tweak mask of every 16-byte lane of ``s.n`` sectors, in order, from
-    their ``E_K2(sector)`` already in ``s.tweaks``."""
+    """The numpy path: the tweak mask of every 16-byte lane of ``s.n`` sectors into ``s.mask``,
+    in order, from their ``E_K2(sector)`` already in ``s.tweaks``."""
     n = s.n
     sh = _S64
     t, a, b, spill, spill2 = s.t, s.a, s.b, s.spill, s.spill2
