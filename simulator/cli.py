@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
+from .crypto.volume import xts_backend
 from .errors import AwsError
 from .present.describe import describe_simulation
 from .present.mermaid import sequence_diagram
@@ -96,7 +97,8 @@ def build_parser(scenarios: dict[str, ScenarioInfo] | None = None) -> argparse.A
     found = discover() if scenarios is None else scenarios
     parser = argparse.ArgumentParser(prog=PROG, description=_DESCRIPTION, epilog=_EPILOG,
                                      formatter_class=_Formatter)
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"{PROG} {__version__} (xts tweak masks: {xts_backend()})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     scen = commands.add_parser(
         "scenario", help="list or run the teaching scenarios",
