@@ -72,7 +72,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-try:  # the compiled lane pass; setup.py builds it wherever a C compiler is available
+try:  # the compiled tweak masks; setup.py builds them wherever a C compiler is available
     from . import _xts
 
     _compiled_masks: Callable[[Any, Any], None] | None = _xts.masks
@@ -109,21 +109,12 @@ GCM_KEY_INFO: Final = b"envelope-sim/ebs/volume-cipher/gcm/v1"
 VOLUME_CIPHERS: Final = ("xts", "gcm")
 
 _Array = np.ndarray[Any, Any]
-
-
-def xts_backend() -> str:
-    """Which path computes the XTS tweak masks: ``"compiled"`` (``simulator/crypto/_xts.c``,
-    built at install where a C compiler exists) or ``"numpy"`` (the fallback; same bytes, slower)."""
-    return "compiled" if _compiled_masks is not None else "numpy"
-
 _U64 = np.dtype("<u8")
-_U32 = np.dtype("<u4")
 #: Requests are processed in pieces of at most this many sectors (bounds the scratch memory).
 _PIECE_SECTORS: Final = 2048  # 1 MiB
 #: Scratch sets kept per cipher (one per piece size seen; the usual sizes are few).
 _SCRATCH_SIZES: Final = 4
 _S64 = tuple(np.uint64(i) for i in range(65))
-_S32 = tuple(np.uint32(i) for i in range(33))
 #: Per record r (rows): X >> (8 - r) and X << (56 + r) give record r = (X << r) >> 8.
 _RECORD_RIGHT = np.array([[8 - r] for r in range(8)], np.uint64)
 _RECORD_LEFT = np.array([[56 + r] for r in range(8)], np.uint64)
@@ -131,6 +122,12 @@ _RECORD_SHIFT = np.array([[r] for r in range(8)], np.uint64)
 _LANE_BYTES = np.array([[[0xFF << (32 + 8 * m)]] for m in range(4)], np.uint64)
 #: The public second key of the XTS-as-ECB trick (any fixed key works; see the module docstring).
 _ZERO_TWEAK_KEY: Final = hashlib.sha256(b"envelope-sim/xts-as-ecb/v1").digest()
+
+
+def xts_backend() -> str:
+    """Which path computes the XTS tweak masks: ``"compiled"`` (``simulator/crypto/_xts.c``,
+    built at install where a C compiler exists) or ``"numpy"`` (the fallback; same bytes, slower)."""
+    return "compiled" if _compiled_masks is not None else "numpy"
 
 
 def _check_key(data_key: bytes | bytearray | memoryview) -> memoryview:
