@@ -6,7 +6,8 @@ byte for byte (ids, data keys, nonces, times); ``Simulation()`` draws from the O
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import UTC, datetime
 from typing import Any
 
 from .clock import DEFAULT_EPOCH, Clock
@@ -18,6 +19,25 @@ from .kms.state import KmsState
 from .runtime import Runtime, Settings
 
 __all__ = ["PrincipalView", "Simulation"]
+
+
+#: Settings whose zero would schedule work at the same instant forever.
+_POSITIVE_SETTINGS = frozenset({"snapshot_interval_hours", "aws_managed_rotation_days"})
+
+
+def _check_setting(name: str, value: Any) -> None:
+    """A numeric setting gets a finite, non-negative number of its default's kind (ints stay
+    ints), so a bad value fails here and not later inside a KMS or EBS call."""
+    default = Settings.__dataclass_fields__[name].default
+    if isinstance(default, bool) or not isinstance(default, int | float):
+        return  # volume_cipher (checked above) and extra (free-form)
+    integer = isinstance(default, int)
+    number = isinstance(value, int) if integer else isinstance(value, int | float)
+    if (isinstance(value, bool) or not number or not math.isfinite(value)
+            or value < 0 or (value == 0 and name in _POSITIVE_SETTINGS)):
+        what = "an integer" if integer else "a number"
+        bound = "greater than 0" if name in _POSITIVE_SETTINGS else "0 or more"
+        raise ValidationException(f"{name} must be {what}, {bound}; got {value!r}")
 
 
 class Simulation:
@@ -49,6 +69,10 @@ class Simulation:
                 f"Unknown Simulation setting(s) {sorted(unknown)}; known: {sorted(known)}")
         if settings.get("volume_cipher", "xts") not in ("xts", "gcm"):
             raise ValidationException("volume_cipher must be 'xts' or 'gcm'")
+        for name, value in settings.items():
+            _check_setting(name, value)
+        if not isinstance(start_time, datetime) or start_time.tzinfo is None:
+            raise ValidationException("start_time must be a timezone-aware datetime")
         self.seed = seed
         self.settings = Settings(account_id=account_id, region=region, **settings)
         self.clock = Clock(start_time)
@@ -100,8 +124,11 @@ class Simulation:
 
     def advance(self, seconds: float) -> int:
         """Run the work due within the next ``seconds`` of virtual time; returns calls run."""
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise ValidationException("seconds must be a non-negative number")
+        # The upper bound keeps the virtual clock inside datetime's range (and rejects nan).
+        limit = (datetime.max.replace(tzinfo=UTC) - self.clock.now()).total_seconds()
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= limit:
+            raise ValidationException("seconds must be a non-negative number of seconds "
+                                      "that keeps the virtual clock before the year 10000")
         return self.clock.advance(seconds)
 
     def run_until_idle(self) -> int:

@@ -118,3 +118,10 @@ def test_aws_managed_key_is_usable_only_through_its_service(sim: Simulation) -> 
     with pytest.raises(AccessDeniedException):
         wrong_service.decrypt(ciphertext_blob=dk.ciphertext_blob)
     assert via.decrypt(ciphertext_blob=dk.ciphertext_blob).plaintext == dk.plaintext
+
+
+def test_describe_key_of_another_accounts_predefined_alias_arn_is_not_found(sim: Simulation) -> None:
+    other = f"arn:aws:kms:{sim.region}:111111111111:alias/aws/ebs"
+    with pytest.raises(NotFoundException):
+        sim.kms.describe_key(key_id=other)
+    assert sim.kms.list_keys().keys == ()  # no AWS managed key was created for it

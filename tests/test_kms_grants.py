@@ -242,3 +242,13 @@ def test_explicit_deny_in_the_key_policy_beats_a_grant(sim: Simulation, bob: str
     sim.kms.put_key_policy(key_id=key.arn, policy=json.dumps(policy))
     with pytest.raises(AccessDeniedException, match="explicit deny"):
         sim.as_principal(bob).kms.encrypt(key_id=key.arn, plaintext=b"x")
+
+
+def test_constraint_names_that_are_not_strings_are_a_validation_error_and_audited(
+        sim: Simulation, bob: str) -> None:
+    key = sim.kms.create_key()
+    with pytest.raises(ValidationException):
+        sim.kms.create_grant(key_id=key.arn, grantee_principal=bob, operations=["Decrypt"],
+                             constraints={1: {}})  # type: ignore[dict-item]
+    assert [e["errorCode"] for e in sim.audit.events("CreateGrant")] == ["ValidationException"]
+    assert sim.kms.list_grants(key_id=key.arn).grants == ()

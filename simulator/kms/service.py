@@ -563,7 +563,8 @@ class KeyManagementService:
             ident = v.check_str(key_id, "keyId")
             alias = ident if ident.startswith("alias/") else None
             m = _ALIAS_ARN.fullmatch(ident)
-            if m is not None and m.group(1) == self._s.runtime.region:
+            if (m is not None and m.group(1) == self._s.runtime.region
+                    and m.group(2) == self._s.runtime.account_id):
                 alias = m.group(3)
             service = alias[len("alias/aws/"):] if alias and alias.startswith("alias/aws/") else None
             if service in AWS_MANAGED_SERVICES and alias not in self._s.aliases:
@@ -1234,7 +1235,7 @@ class KeyManagementService:
                                   "name": name}
         if constraints is not None:
             params["constraints"] = (
-                {_camel(k): val for k, val in constraints.items()}
+                {(_camel(k) if type(k) is str else k): val for k, val in constraints.items()}
                 if isinstance(constraints, Mapping) else constraints)
         with self._api("CreateGrant", params) as call:
             grantee = v.check_str(grantee_principal, "granteePrincipal", max_len=256, pattern=_PRINCIPAL)
