@@ -143,3 +143,25 @@ def test_modify_default_key_needs_a_key(sim: Simulation) -> None:
     with pytest.raises(InvalidParameterValue):
         sim.ebs.modify_ebs_default_kms_key_id(kms_key_id=42)  # type: ignore[arg-type]
     assert sim.ebs.get_ebs_default_kms_key_id().kms_key_id == "alias/aws/ebs"
+
+
+def test_device_refuses_strided_and_released_views(sim: Simulation) -> None:
+    _, dev = attached(sim)
+    released = memoryview(b"abcd")
+    released.release()
+    for data in (memoryview(b"abcdef")[::2], released):
+        with pytest.raises(InvalidParameterValue):
+            dev.write(0, data)
+    assert dev.read(0, 4) == bytes(4)
+
+
+@pytest.mark.parametrize("describe", ["describe_volumes", "describe_snapshots"])
+def test_describe_refuses_unhashable_ids_with_the_ec2_error(sim: Simulation, describe: str) -> None:
+    key = "volume_ids" if describe == "describe_volumes" else "snapshot_ids"
+    with pytest.raises(InvalidParameterValue):
+        getattr(sim.ebs, describe)(**{key: [["vol-1"]]})
+
+
+def test_describe_volumes_lists_a_repeated_id_once(sim: Simulation) -> None:
+    vol = sim.ebs.create_volume(size=1)
+    assert len(sim.ebs.describe_volumes(volume_ids=[vol.volume_id, vol.volume_id]).volumes) == 1

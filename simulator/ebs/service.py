@@ -159,7 +159,10 @@ class BlockDevice:
         if not isinstance(data, bytes | bytearray | memoryview):
             raise InvalidParameterValue(
                 f"The data must be bytes, not {type(data).__name__}.")
-        view = memoryview(data).cast("B")
+        try:
+            view = memoryview(data).cast("B")
+        except (TypeError, ValueError) as exc:  # strided or released views
+            raise InvalidParameterValue(f"The data must be a contiguous buffer: {exc}.") from None
         off, n = self._range(rec, offset, view.nbytes)
         assert rec.store is not None
         codec, kept = self._codec(rec, n)
@@ -537,7 +540,8 @@ class ElasticBlockStore:
         else:
             if isinstance(volume_ids, str) or not isinstance(volume_ids, Sequence):
                 raise InvalidParameterValue("volume_ids must be a list of volume ids.")
-            recs = [self._volume(v) for v in dict.fromkeys(volume_ids)]
+            # Look every id up first (a bad one is the EC2 error), then drop repeats, in order.
+            recs = list({id(r): r for r in map(self._volume, volume_ids)}.values())
         return DescribeVolumesResult(tuple(r.to_volume() for r in recs))
 
     def attach_volume(self, *, volume_id: str, instance_id: str, device: str) -> VolumeAttachment:
@@ -721,7 +725,7 @@ class ElasticBlockStore:
         else:
             if isinstance(snapshot_ids, str) or not isinstance(snapshot_ids, Sequence):
                 raise InvalidParameterValue("snapshot_ids must be a list of snapshot ids.")
-            recs = [self._snapshot(s) for s in dict.fromkeys(snapshot_ids)]
+            recs = list({id(r): r for r in map(self._snapshot, snapshot_ids)}.values())
         return DescribeSnapshotsResult(tuple(r.to_snapshot() for r in recs))
 
     def delete_snapshot(self, *, snapshot_id: str) -> None:
