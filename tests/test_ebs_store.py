@@ -127,6 +127,15 @@ def test_a_raw_block_of_the_wrong_size_is_refused_and_changes_nothing(sim: Simul
     assert dev.read(0, 4) == b"kept"
 
 
+def test_a_raw_block_sized_for_the_other_cipher_is_refused_on_a_never_written_volume(
+        sim: Simulation) -> None:
+    vol_id, dev = attached(sim, volume_cipher="xts")
+    with pytest.raises(InvalidParameterValue):
+        sim.ebs._put_raw_block(vol_id, 0, bytes(BLOCK_SIZE + 28))  # a gcm slot
+    dev.write(0, b"still writable")
+    assert dev.read(0, 14) == b"still writable"
+
+
 def test_gcm_block_appearing_where_none_was_written_fails(sim: Simulation) -> None:
     vol_id, dev = attached(sim, volume_cipher="gcm")
     dev.write(0, b"only block 0")

@@ -501,10 +501,11 @@ class ElasticBlockStore:
             dst_codec = self._codec(dest.cipher, dst_key, binding)
             out = BlockStore(size_bytes, self._state.chunk_pool)
             indexes = sorted(set(snap.store.blocks) | set(snap.store.written))
+            plain = src_codec.buffer(BLOCK_SIZE)
             with self._named_tamper(snap.volume_id):
                 for index in indexes:
-                    plain = src_codec.decode(snap.store, index, 1)
-                    dst_codec.encode(out, index, memoryview(plain))
+                    src_codec.decode_into(snap.store, index, 1, plain)
+                    dst_codec.encode(out, index, plain)
             self._trace("ReEncryptBlocks", binding, blocks=len(indexes),
                         source_snapshot=snap.snapshot_id, kms_key=dest.kms_key_arn)
             return out
@@ -865,6 +866,8 @@ class ElasticBlockStore:
         rec = self._volume(volume_id)
         assert rec.store is not None
         try:
+            # The cipher fixes the stored block size, written or not (gcm adds nonce and tag).
+            rec.store.layout(GcmCodec.slot_size if rec.cipher == "gcm" else BLOCK_SIZE)
             rec.store.put_raw(index, bytes(stored))
         except ValueError as err:
             raise InvalidParameterValue(f"Block {index} of {volume_id}: {err}.") from None

@@ -244,8 +244,6 @@ class BlockStore:
 
     def put_raw(self, index: int, stored: bytes) -> None:
         """Put ``stored`` at block ``index`` as an attacker with the disk would."""
-        if not self.slot_size and len(stored) in (BLOCK_SIZE, BLOCK_SIZE + GCM_OVERHEAD):
-            self.layout(len(stored))
         if len(stored) != self.slot_size or index < 0:
             raise ValueError(f"a stored block of this volume is {self.slot_size} bytes")
         number, slot = divmod(index, self._per_chunk)
@@ -287,7 +285,7 @@ class BlockStore:
         if head == 0 and length == count * BLOCK_SIZE:
             codec.encode(self, first, data)
             return
-        buf = memoryview(bytearray(count * BLOCK_SIZE))
+        buf = codec.buffer(count * BLOCK_SIZE)  # every byte is decoded or overwritten below
         # Decode before changing anything: a tampered edge block fails the write cleanly.
         if head:
             codec.decode_into(self, first, 1, buf[:BLOCK_SIZE])
@@ -344,9 +342,6 @@ class BlockCodec(Protocol):
     def decode_into(self, store: BlockStore, first: int, count: int, out: memoryview) -> None:
         """Plaintext of blocks ``first..first+count-1`` into ``out``; unwritten blocks are zeros."""
 
-    def decode(self, store: BlockStore, first: int, count: int) -> bytearray:
-        """Plaintext of blocks ``first..first+count-1`` as a new bytearray."""
-
     def buffer(self, size: int) -> memoryview:
         """A writable scratch buffer of ``size`` bytes for one read (reused between reads)."""
 
@@ -355,7 +350,7 @@ class BlockCodec(Protocol):
 
 
 class _Codec:
-    """Shared parts: the read buffer and ``decode`` on top of ``decode_into``."""
+    """Shared parts: the read buffer."""
 
     slot_size = BLOCK_SIZE
 
@@ -369,68 +364,39 @@ class _Codec:
             self._buffer = bytearray(size)
         return memoryview(self._buffer)[:size]
 
-    def decode(self, store: BlockStore, first: int, count: int) -> bytearray:
-        out = bytearray(count * BLOCK_SIZE)
-        self.decode_into(store, first, count, memoryview(out))
-        return out
-
-    def decode_into(self, store: BlockStore, first: int, count: int, out: memoryview) -> None:
-        raise NotImplementedError
-
     def close(self) -> None:
         self._buffer = bytearray()
 
 
-class PlainCodec(_Codec):
-    """An unencrypted volume: stored bytes are the plaintext (what AWS does without encryption)."""
-
-    def encode(self, store: BlockStore, first: int, plaintext: memoryview) -> None:
-        store.layout(BLOCK_SIZE)
-        for number, slot, n, pos in store.runs(first, plaintext.nbytes // BLOCK_SIZE):
-            chunk = store.writable_chunk(number)
-            chunk.view[slot * BLOCK_SIZE:(slot + n) * BLOCK_SIZE] = \
-                plaintext[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE]
-            chunk.present[slot:slot + n] = _PRESENT[:n]
-
-    def decode_into(self, store: BlockStore, first: int, count: int, out: memoryview) -> None:
-        if not store.slot_size:
-            _zero(out)
-            return
-        for number, slot, n, pos in store.runs(first, count):
-            chunk = store.chunk(number)
-            if chunk is None:
-                _zero(out[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE])
-                continue
-            for at, m, present in _present_runs(chunk.present, slot, n):
-                dst = out[(pos + at - slot) * BLOCK_SIZE:(pos + at - slot + m) * BLOCK_SIZE]
-                if present:
-                    dst[:] = chunk.view[at * BLOCK_SIZE:(at + m) * BLOCK_SIZE]
-                else:
-                    _zero(dst)
+def _copy(first_sector: int, src: memoryview, dst: memoryview) -> None:
+    dst[:] = src
 
 
-class XtsCodec(_Codec):
-    """AES-256-XTS; block ``b`` holds sectors ``64 b .. 64 b + 63``, each tweaked by its number."""
+class _SectorCodec(_Codec):
+    """Stored block = transformed plaintext block, same size: runs of slots in one call each.
 
-    def __init__(self, cipher: XtsVolumeCipher) -> None:
+    ``_seal`` / ``_open(first sector, src, dst)`` transform whole blocks (a copy, or XTS)."""
+
+    def __init__(self, seal: Callable[[int, memoryview, memoryview], None],
+                 open_: Callable[[int, memoryview, memoryview], None]) -> None:
         super().__init__()
-        self._cipher = cipher
+        self._seal, self._open = seal, open_
 
     def encode(self, store: BlockStore, first: int, plaintext: memoryview) -> None:
         store.layout(BLOCK_SIZE)
-        encrypt = self._cipher.encrypt_into
+        seal = self._seal
         for number, slot, n, pos in store.runs(first, plaintext.nbytes // BLOCK_SIZE):
             chunk = store.writable_chunk(number)
-            encrypt((first + pos) * _SECTORS_PER_BLOCK,
-                    plaintext[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE],
-                    chunk.view[slot * BLOCK_SIZE:(slot + n) * BLOCK_SIZE])
+            seal((first + pos) * _SECTORS_PER_BLOCK,
+                 plaintext[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE],
+                 chunk.view[slot * BLOCK_SIZE:(slot + n) * BLOCK_SIZE])
             chunk.present[slot:slot + n] = _PRESENT[:n]
 
     def decode_into(self, store: BlockStore, first: int, count: int, out: memoryview) -> None:
         if not store.slot_size:
             _zero(out)
             return
-        decrypt = self._cipher.decrypt_into
+        open_ = self._open
         for number, slot, n, pos in store.runs(first, count):
             chunk = store.chunk(number)
             if chunk is None:
@@ -440,10 +406,25 @@ class XtsCodec(_Codec):
                 index = first + pos + at - slot
                 dst = out[(index - first) * BLOCK_SIZE:(index - first + m) * BLOCK_SIZE]
                 if present:
-                    decrypt(index * _SECTORS_PER_BLOCK,
-                            chunk.view[at * BLOCK_SIZE:(at + m) * BLOCK_SIZE], dst)
+                    open_(index * _SECTORS_PER_BLOCK,
+                          chunk.view[at * BLOCK_SIZE:(at + m) * BLOCK_SIZE], dst)
                 else:
                     _zero(dst)
+
+
+class PlainCodec(_SectorCodec):
+    """An unencrypted volume: stored bytes are the plaintext (what AWS does without encryption)."""
+
+    def __init__(self) -> None:
+        super().__init__(_copy, _copy)
+
+
+class XtsCodec(_SectorCodec):
+    """AES-256-XTS; block ``b`` holds sectors ``64 b .. 64 b + 63``, each tweaked by its number."""
+
+    def __init__(self, cipher: XtsVolumeCipher) -> None:
+        super().__init__(cipher.encrypt_into, cipher.decrypt_into)
+        self._cipher = cipher
 
     def close(self) -> None:
         super().close()
@@ -497,11 +478,14 @@ class GcmCodec(_Codec):
         store.counter = base + count
 
     def decode_into(self, store: BlockStore, first: int, count: int, out: memoryview) -> None:
+        if not store.slot_size:  # nothing was ever written (written blocks fix the layout)
+            _zero(out)
+            return
         size = self.slot_size
         written = store.written
         position = GCM_AAD_POSITION.pack
         prefixes = self._prefixes
-        for number, slot, n, pos in store.runs(first, count) if store.slot_size else ():
+        for number, slot, n, pos in store.runs(first, count):
             chunk = store.chunk(number)
             start = first + pos
             expected = [written.get(index) for index in range(start, start + n)]
@@ -516,11 +500,6 @@ class GcmCodec(_Codec):
                     raise TamperedBlock(start + failed)
                 continue
             self._decode_blocks(store, start, n, out[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE])
-        if not store.slot_size:
-            for i in range(count):
-                if first + i in written:
-                    raise TamperedBlock(first + i)
-            _zero(out)
 
     def _decode_blocks(self, store: BlockStore, first: int, count: int, out: memoryview) -> None:
         """Block by block, for runs that mix written and unwritten blocks."""
