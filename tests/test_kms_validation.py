@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.errors import ValidationException
+from simulator import Simulation
+from simulator.errors import MalformedPolicyDocumentException, ValidationException
 from simulator.kms.validation import check_blob, check_context
 
 
@@ -85,3 +86,10 @@ def test_the_trace_and_the_audit_keep_their_own_copies_of_the_context() -> None:
     records = sim.audit.events(event_name="GenerateDataKey") + sim.audit.events(event_name="Decrypt")
     assert [e.detail["encryption_context"] for e in events] == [{"a": "b"}] * 2
     assert [r["requestParameters"]["encryptionContext"] for r in records] == [{"a": "b"}] * 2
+
+
+def test_a_key_policy_with_a_lone_surrogate_is_malformed() -> None:
+    sim = Simulation(seed=1)
+    with pytest.raises(MalformedPolicyDocumentException):
+        sim.kms.create_key(policy='{"Statement": [], "Sid": "\ud800"}')
+    assert sim.kms.list_keys().keys == ()

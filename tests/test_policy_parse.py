@@ -289,3 +289,26 @@ def test_unknown_policy_kind_is_a_validation_error():
 def test_deeply_nested_json_is_malformed_not_a_crash():
     malformed("[" * 16_000 + "]" * 16_000)
     malformed("{" + '"a":{' * 100_000 + "}" * 100_001, kind="identity")
+
+
+def test_a_lone_surrogate_is_malformed_not_a_unicode_error():
+    malformed(statement_policy(ALLOW_ROOT.replace('"Effect"', '"Sid":"\ud800","Effect"')),
+              "outside the allowed set")
+
+
+def test_an_integer_beyond_pythons_digit_limit_is_malformed():
+    huge = ALLOW_ROOT.replace('"Resource":"*"', '"Resource":"*","Condition":{"NumericEquals":'
+                              '{"kms:GrantConstraintType":' + "1" * 5000 + "}}")
+    malformed(statement_policy(huge), "Syntax errors in policy")
+
+
+def test_many_wildcards_in_one_pattern_match_in_linear_time():
+    import time
+
+    deny = ('{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"arn:' + "*?" * 12
+            + '*#"}')
+    doc = key('{"Version":"2012-10-17","Statement":[' + ALLOW_ROOT + "," + deny + "]}")
+    start = time.perf_counter()
+    # A naive ".*"-per-star regex backtracks 8x per extra "*?": this took minutes before.
+    assert not doc.statements[1].matches_resource("arn:aws:kms:us-west-2:" + "1" * 40)
+    assert time.perf_counter() - start < 1.0

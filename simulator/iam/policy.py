@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import LimitExceededException, MalformedPolicyDocumentException, ValidationException
-from .conditions import Condition, ConditionLookup, glob_regex, parse_condition_block
+from .conditions import Condition, ConditionLookup, glob_matcher, parse_condition_block
 from .principals import Caller
 
 __all__ = [
@@ -212,17 +212,14 @@ def _always(_: str) -> bool:
     return True
 
 
-def _glob_matcher(patterns: tuple[str, ...], *, ignore_case: bool) -> Callable[[str], bool]:
-    """Match a (pre-lower-cased when ``ignore_case``) string against IAM glob patterns."""
-    pats = tuple(p.lower() for p in patterns) if ignore_case else patterns
-    if "*" in pats:
-        return _always
-    exact = frozenset(p for p in pats if "*" not in p and "?" not in p)
-    wild = [p for p in pats if p not in exact]
-    if not wild:
-        return exact.__contains__
-    rx = glob_regex(wild).match
-    return lambda s: s in exact or rx(s) is not None
+def _element_matcher(pos: tuple[str, ...] | None, neg: tuple[str, ...] | None, *,
+                     ignore_case: bool) -> Callable[[str], bool]:
+    """The matcher of an Action/NotAction (``ignore_case``) or Resource/NotResource pair."""
+    pats = pos or neg
+    if not pats:
+        return _never
+    m = glob_matcher(p.lower() for p in pats) if ignore_case else glob_matcher(pats)
+    return m if pos else lambda s: not m(s)
 
 
 @dataclass(frozen=True)
@@ -351,25 +348,8 @@ def _compile_statement(raw: object, kind: PolicyKind, account_id: str,
             raise _bad("Policy statement must contain resources.")
     inert = not (has_action and has_resource)
 
-    if actions:
-        action_m = _glob_matcher(actions, ignore_case=True)
-    elif not_actions:
-        neg = _glob_matcher(not_actions, ignore_case=True)
-
-        def action_m(a: str) -> bool:
-            return not neg(a)
-    else:
-        action_m = _never
-    # Resource ARNs are case-sensitive.
-    if resources:
-        resource_m = _glob_matcher(resources, ignore_case=False)
-    elif not_resources:
-        rneg = _glob_matcher(not_resources, ignore_case=False)
-
-        def resource_m(r: str) -> bool:
-            return not rneg(r)
-    else:
-        resource_m = _never
+    action_m = _element_matcher(actions, not_actions, ignore_case=True)
+    resource_m = _element_matcher(resources, not_resources, ignore_case=False)  # ARNs: case-sensitive
 
     return Statement(
         sid=sid, effect=effect, principal=principal, not_principal=not_principal,
@@ -472,18 +452,18 @@ def parse_policy(text: object, *, kind: PolicyKind, account_id: str,
         raise ValidationException(
             "1 validation error detected: Value at 'policy' failed to satisfy constraint: "
             "Member must have length greater than or equal to 1")
-    if kind == "key" and len(text.encode("utf-8")) > KEY_POLICY_MAX_BYTES:
-        raise LimitExceededException(
-            f"The key policy is {len(text.encode('utf-8'))} bytes; the limit is "
-            f"{KEY_POLICY_MAX_BYTES} bytes.")
     bad = _BAD_CHARS.search(text)
     if bad is not None:
         raise _bad(f"Policy contains a character outside the allowed set "
                    f"(\\u0009, \\u000A, \\u000D, \\u0020-\\u00FF) at position {bad.start()}: "
                    f"U+{ord(bad.group()):04X}")
+    if kind == "key" and len(text.encode("utf-8")) > KEY_POLICY_MAX_BYTES:
+        raise LimitExceededException(
+            f"The key policy is {len(text.encode('utf-8'))} bytes; the limit is "
+            f"{KEY_POLICY_MAX_BYTES} bytes.")
     try:
         doc: Any = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: ints over 4300 digits
         where = (f" ({exc.msg} at line {exc.lineno} column {exc.colno})"
                  if isinstance(exc, json.JSONDecodeError) else "")
         raise _bad(f"Syntax errors in policy.{where}") from None

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..clock import ScheduledCall
 from ..crypto import BackingKey
 from .models import KeyMetadata, Tag
+
+if TYPE_CHECKING:  # iam imports kms' models; a runtime import here would be a cycle
+    from ..iam.policy import PolicyDocument
 
 __all__ = [
     "AWS_MANAGED_SERVICES",
@@ -91,8 +95,7 @@ class KeyRecord:
     description: str
     key_manager: str  # CUSTOMER | AWS
     origin: str
-    policy_text: str
-    policy: object  # iam.policy.PolicyDocument (kept opaque here to avoid a cycle)
+    policy: PolicyDocument
     key_state: str = "Enabled"
     materials: dict[str, BackingKey] = field(default_factory=dict, repr=False)
     current_material_id: str | None = None

@@ -42,7 +42,7 @@ from ..errors import (
     ValidationException,
 )
 from ..iam.evaluator import AuthRequest, authorize_identity, authorize_kms, key_policy_settles
-from ..iam.policy import default_key_policy, parse_policy
+from ..iam.policy import PolicyDocument, default_key_policy, parse_policy
 from ..iam.principals import Caller
 from . import validation as v
 from .grants import CONTEXT_OPERATIONS, Grant, GrantConstraints, GrantStore
@@ -85,7 +85,6 @@ _PRINCIPAL = re.compile(r"[\w+=,.@:/-]+")
 _GRANT_NAME = re.compile(r"[a-zA-Z0-9:/_-]+")
 _TAG_LIMIT = 50
 _ALIASES_PER_KEY = 50
-_POLICY_LIMIT = 32768
 
 #: Every value of the GrantOperation enum.
 GRANT_OPERATIONS = (
@@ -295,7 +294,7 @@ class KeyManagementService:
             key_spec="SYMMETRIC_DEFAULT", key_usage=ENCRYPT_DECRYPT,
             description=f"Default key that protects my {service} resources when no other key "
                         "is defined",
-            key_manager="AWS", origin="AWS_KMS", policy_text=text,
+            key_manager="AWS", origin="AWS_KMS",
             policy=parse_policy(text, kind="key", account_id=rt.account_id),
         )
         self._new_material(key)
@@ -336,7 +335,7 @@ class KeyManagementService:
             self._s.grants.resolve_tokens(tokens)
         # The root has every IAM permission: its identity policies are never consulted.
         identity = () if caller.type == "Root" else self._s.iam.identity_policies(caller)
-        if key_policy_settles(key.policy, action, key.arn, caller,  # type: ignore[arg-type]
+        if key_policy_settles(key.policy, action, key.arn, caller,
                               identity):
             # The key policy allows the caller unconditionally and nothing can deny it: the
             # decision authorize_kms would reach, without building its condition keys.
@@ -360,7 +359,7 @@ class KeyManagementService:
                 grant_operation=grant_operation, encryption_context=context,
                 grant_tokens=tokens, grant_check=grant_check,
             ),
-            key_policy=key.policy,  # type: ignore[arg-type]
+            key_policy=key.policy,
             identity_policies=identity,
             grants=self._s.grants,
             key_arn=key.arn,
@@ -518,15 +517,13 @@ class KeyManagementService:
             self._authorize_identity("kms:CreateKey")
             key_id = rt.ids.key_id()
             arn = self._s.key_arn(key_id)
-            text = default_key_policy(rt.account_id) if policy is None else self._check_policy(
-                policy, arn, bypass)
+            doc = (parse_policy(default_key_policy(rt.account_id), kind="key",
+                                account_id=rt.account_id)
+                   if policy is None else self._check_policy(policy, arn, bypass))
             key = KeyRecord(
                 key_id=key_id, arn=arn, account_id=rt.account_id, creation_date=self._now(),
                 key_spec=spec, key_usage=usage, description=description,
-                key_manager="CUSTOMER", origin=origin, policy_text=text,
-                policy=parse_policy(text, kind="key", account_id=rt.account_id,
-                                    principal_exists=self._s.iam.principal_exists),
-                tags=tag_map,
+                key_manager="CUSTOMER", origin=origin, policy=doc, tags=tag_map,
             )
             if spec == "SYMMETRIC_DEFAULT":
                 self._new_material(key)
@@ -537,11 +534,9 @@ class KeyManagementService:
             call.trace_detail = {"key_spec": spec, "description": description}
             return key.metadata()
 
-    def _check_policy(self, policy: object, key_arn: str, bypass: bool) -> str:
+    def _check_policy(self, policy: object, key_arn: str, bypass: bool) -> PolicyDocument:
+        """The parsed key policy (parse_policy checks its size and syntax) and the lockout check."""
         text = v.check_str(policy, "policy", max_len=131072)
-        if len(text.encode("utf-8")) > _POLICY_LIMIT:
-            raise LimitExceededException(
-                f"The key policy exceeds the maximum size of {_POLICY_LIMIT} bytes.")
         doc = parse_policy(text, kind="key", account_id=self._s.runtime.account_id,
                            principal_exists=self._s.iam.principal_exists)
         if not bypass:
@@ -554,7 +549,7 @@ class KeyManagementService:
             if not decision.allowed:
                 raise MalformedPolicyDocumentException(
                     "The new key policy will not allow you to update the key policy in the future.")
-        return text
+        return doc
 
     def describe_key(self, *, key_id: str, grant_tokens: Sequence[str] | None = None) -> KeyMetadata:
         """DescribeKey; on a predefined ``alias/aws/<service>`` it creates that AWS managed key."""
@@ -845,7 +840,7 @@ class KeyManagementService:
             key = self._resolve(key_id, aliases=False)
             call.resources.append(key.arn)
             self._authorize(key, "kms:GetKeyPolicy")
-            return KeyPolicyResult(key.policy_text, "default")
+            return KeyPolicyResult(key.policy.text, "default")
 
     def put_key_policy(self, *, key_id: str, policy: str, policy_name: str = "default",
                        bypass_policy_lockout_safety_check: bool = False) -> None:
@@ -859,12 +854,8 @@ class KeyManagementService:
             call.resources.append(key.arn)
             self._authorize(key, "kms:PutKeyPolicy")
             self._require_customer_managed(key, "kms:PutKeyPolicy")
-            text = self._check_policy(policy, key.arn, bypass)
-            key.policy = parse_policy(text, kind="key", account_id=self._s.runtime.account_id,
-                                      principal_exists=self._s.iam.principal_exists)
-            key.policy_text = text
-            call.trace_detail = {"policy_statements": len(json.loads(text).get("Statement", []))
-                                 if isinstance(json.loads(text).get("Statement"), list) else 1}
+            key.policy = self._check_policy(policy, key.arn, bypass)
+            call.trace_detail = {"policy_statements": len(key.policy.statements)}
 
     def list_key_policies(self, *, key_id: str, limit: int | None = None,
                           marker: str | None = None) -> ListKeyPoliciesResult:
