@@ -434,7 +434,7 @@ MESSAGES: dict[str, str] = {
     ),
     "access_denied_explicit": (
         "User: {principal} is not authorized to perform: {action} on resource: {resource} "
-        "with an explicit deny in a {policy_kind} policy"
+        "with an explicit deny in {article} {policy_kind} policy"
     ),
     "on_demand_rotation_limit": (
         "The on-demand rotations limit has been reached for the given keyId. No more on-demand "

@@ -56,12 +56,10 @@ def _statements(account_id: str, admin_arn: str) -> dict[str, dict[str, Any]]:
 
 def seed_key_policy(account_id: str = SEED_ACCOUNT, admin_arn: str | None = None, *,
                     root: bool = True, admin: bool = True, user: bool = True,
-                    grants: bool = True, with_root: bool | None = None) -> str:
+                    grants: bool = True) -> str:
     """The seed's key policy for an account and administrator; the flags keep or drop its
-    statements (``root`` is the account statement that lets IAM policies count at all).
-    ``with_root`` is a synonym of ``root``."""
-    keep = {"root": root if with_root is None else with_root, "admin": admin, "user": user,
-            "grants": grants}
+    statements (``root`` is the account statement that lets IAM policies count at all)."""
+    keep = {"root": root, "admin": admin, "user": user, "grants": grants}
     statements = _statements(account_id, admin_arn or f"arn:aws:iam::{account_id}:user/Alice")
     return json.dumps({"Version": "2012-10-17",
                        "Statement": [s for name, s in statements.items() if keep[name]]},

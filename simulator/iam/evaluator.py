@@ -178,9 +178,8 @@ class _Ctx:
 def _denied(request: AuthRequest, policy_kind: str, *, explicit: bool) -> Decision:
     template = MESSAGES["access_denied_explicit" if explicit else "access_denied"]
     msg = template.format(principal=request.caller.arn, action=request.action,
-                          resource=request.resource, policy_kind=policy_kind)
-    # AWS writes "in an identity-based policy"; the shared template says "in a {kind}".
-    msg = msg.replace(" in a identity-based ", " in an identity-based ")
+                          resource=request.resource, policy_kind=policy_kind,
+                          article="an" if policy_kind == "identity-based" else "a")
     return Decision(False, "explicit-deny" if explicit else "implicit-deny", message=msg)
 
 

@@ -70,9 +70,6 @@ def _bad(message: str) -> MalformedPolicyDocumentException:
     return MalformedPolicyDocumentException(message)
 
 
-_ROLE_CACHE: dict[str, str | None] = {}
-
-
 def role_arn_of(caller: Caller) -> str | None:
     """The IAM role ARN behind an assumed-role session caller, else ``None``.
 
@@ -81,20 +78,11 @@ def role_arn_of(caller: Caller) -> str | None:
     """
     if caller.role_arn is not None:
         return caller.role_arn
-    arn = caller.arn
-    try:
-        return _ROLE_CACHE[arn]
-    except KeyError:
-        pass
-    role: str | None = None
-    parts = arn.split(":", 5)
+    parts = caller.arn.split(":", 5)
     if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
         name = parts[5][len("assumed-role/"):].rsplit("/", 1)[0]
-        role = f"arn:{parts[1]}:iam::{parts[4]}:role/{name}"
-    if len(_ROLE_CACHE) > _CACHE_LIMIT:
-        _ROLE_CACHE.clear()
-    _ROLE_CACHE[arn] = role
-    return role
+        return f"arn:{parts[1]}:iam::{parts[4]}:role/{name}"
+    return None
 
 
 # --- principals ------------------------------------------------------------------------------
@@ -140,7 +128,7 @@ def _strings(raw: object, what: str) -> tuple[str, ...]:
     raise _bad(f"{what} must be a string or a non-empty list of strings")
 
 
-def _parse_principal(raw: object, account_id: str,
+def _parse_principal(raw: object,
                      principal_exists: Callable[[str], bool] | None) -> PrincipalSpec:
     if raw == "*":
         return PrincipalSpec(any=True, aws=("*",))
@@ -273,7 +261,7 @@ class Statement:
         return True
 
 
-def _compile_statement(raw: object, kind: PolicyKind, account_id: str,
+def _compile_statement(raw: object, kind: PolicyKind,
                        principal_exists: Callable[[str], bool] | None) -> Statement:
     if not isinstance(raw, dict):
         raise _bad("Each statement must be a JSON object")
@@ -301,9 +289,9 @@ def _compile_statement(raw: object, kind: PolicyKind, account_id: str,
             raise _bad("Policy document should not specify a principal.")
     else:
         if "Principal" in raw:
-            principal = _parse_principal(raw["Principal"], account_id, principal_exists)
+            principal = _parse_principal(raw["Principal"], principal_exists)
         elif "NotPrincipal" in raw:
-            not_principal = _parse_principal(raw["NotPrincipal"], account_id, principal_exists)
+            not_principal = _parse_principal(raw["NotPrincipal"], principal_exists)
         else:
             raise _bad(_INVALID_PRINCIPALS + " A key policy statement must name a Principal.")
 
@@ -485,7 +473,7 @@ def parse_policy(text: object, *, kind: PolicyKind, account_id: str,
         raw_statements = [raw_statements]
     if not isinstance(raw_statements, list) or not raw_statements:
         raise _bad("Statement must be a JSON object or a non-empty list of objects")
-    statements = tuple(_compile_statement(s, kind, account_id, principal_exists)
+    statements = tuple(_compile_statement(s, kind, principal_exists)
                        for s in raw_statements)
     sids = [s.sid for s in statements if s.sid]
     if kind == "identity" and len(sids) != len(set(sids)):

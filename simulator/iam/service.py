@@ -35,7 +35,7 @@ from ..errors import (
     ValidationException,
 )
 from ..runtime import Runtime
-from .policy import PolicyDocument, parse_policy
+from .policy import _ACCOUNT_RE, _SERVICE_RE, PolicyDocument, parse_policy
 from .principals import Caller, ebs_identity_arn, root_arn, workspaces_identity_arn
 
 __all__ = [
@@ -61,8 +61,7 @@ _POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}\Z", re.ASCII)
 _SESSION_RE = re.compile(r"^[\w+=,.@-]{2,64}\Z", re.ASCII)
 _PATH_RE = re.compile(r"^(/|/[\u0021-\u007e]+/)\Z")
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_ACCOUNT_RE = re.compile(r"^\d{12}\Z")
-_SERVICE_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com(\.cn)?\Z")
+_PRINCIPAL_ARN_RE = re.compile(r"^arn:aws:(iam|sts)::(\d{12}):(.+)\Z")
 
 _SERVICE_POLICIES = {
     "ebs": '{"Version":"2012-10-17","Statement":[{"Sid":"EbsServiceLinked","Effect":"Allow",'
@@ -368,7 +367,7 @@ class IdentityAndAccessManagement:
             return True
         if arn in self._service_policies:
             return True
-        m = re.match(r"^arn:aws:(iam|sts)::(\d{12}):(.+)\Z", arn)
+        m = _PRINCIPAL_ARN_RE.match(arn)
         if m is None:
             return False
         service, acct, resource = m.groups()
