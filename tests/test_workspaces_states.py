@@ -14,6 +14,7 @@ from simulator.errors import (
     InvalidParameterValuesException,
     ValidationException,
 )
+from simulator.faults import Fault, OnCall, RaiseError
 
 
 @pytest.fixture
@@ -225,3 +226,23 @@ def test_policy_naming_one_workspace_allows_only_that_one(fleet: Fleet) -> None:
         helpdesk.reboot_workspaces(workspace_ids=[first, second])
     assert fleet.state(first) == fleet.state(second) == "AVAILABLE"
     assert helpdesk.reboot_workspaces(workspace_ids=[first]).failed_requests == ()
+
+
+def test_a_workspace_whose_launch_failed_before_its_volumes_cannot_start(fleet: Fleet) -> None:
+    sim = fleet.sim
+    sim.faults.inject(Fault(OnCall("ec2:CreateVolume"), RaiseError("ThrottlingException", 100)))
+    ws = fleet.launch(workspace_properties={"running_mode": "AUTO_STOP"})
+    sim.faults.clear()
+    assert fleet.state(ws) == "ERROR"
+    fleet.ws.stop_workspaces(workspace_ids=[ws])  # AWS allows a stop from ERROR
+    sim.run_until_idle()
+    fleet.ws.start_workspaces(workspace_ids=[ws])
+    sim.run_until_idle()
+    assert fleet.state(ws) != "AVAILABLE"  # no volumes to attach: never available
+    assert sim.workspaces.volumes(ws).root_volume_id is None
+
+
+@pytest.mark.parametrize("token", ["\u00b2", "9" * 5000, "-1", "1.5", ""])
+def test_describe_refuses_next_tokens_that_are_not_our_offsets(fleet: Fleet, token: str) -> None:
+    with pytest.raises(InvalidParameterValuesException):
+        fleet.ws.describe_workspaces(next_token=token)

@@ -51,7 +51,6 @@ from ..errors import (
     AwsError,
     IncorrectState,
     InvalidGrantIdException,
-    InvalidKeyUsageException,
     InvalidParameterValuesException,
     InvalidResourceStateException,
     InvalidSnapshotNotFound,
@@ -102,6 +101,8 @@ __all__ = ["WorkSpacesService", "WorkSpacesState"]
 
 _DEVICES = {"root": "/dev/sda1", "user": "/dev/xvdd"}
 _IMAGE_NAME = re.compile(r"[a-zA-Z0-9_./()\\-]{1,64}")
+#: Our pagination tokens are offsets; 19 digits fit an int64 (AWS tokens are opaque strings).
+_NEXT_TOKEN = re.compile(r"[0-9]{1,19}")
 _MAX_VOLUME_GIB = 2000
 _AUTO_STOP_DEFAULT_MINUTES = 60
 _AUTO_STOP_MAX_MINUTES = 48 * 60
@@ -409,14 +410,9 @@ class WorkSpacesService:
                 key_arn = ws.volume_encryption_key
                 if _is_alias(key_arn):
                     # CreateGrant takes only key ids and ARNs; DescribeKey resolves the alias
-                    # (and makes alias/aws/workspaces's AWS managed key on first use).
-                    metadata = admin_kms.describe_key(key_id=key_arn)
-                    if metadata.key_spec != "SYMMETRIC_DEFAULT":
-                        raise InvalidKeyUsageException(
-                            f"The specified key {metadata.arn} is a {metadata.key_spec} key; "
-                            "Amazon WorkSpaces supports only symmetric encryption KMS keys. "
-                            "Please provide a valid key for encryption.")
-                    key_arn = metadata.arn
+                    # (and makes alias/aws/workspaces's AWS managed key on first use). CreateGrant
+                    # refuses a non-symmetric key, whichever way it was named.
+                    key_arn = admin_kms.describe_key(key_id=key_arn).arn
             context = lc.sid_directory_context(ws.sid, ws.directory_id)
             grant = admin_kms.create_grant(
                 key_id=key_arn, grantee_principal=self.identity.arn,
@@ -528,7 +524,9 @@ class WorkSpacesService:
     def _attach_step(self, ws: _Ws, *, kind: str, replacement: bool = False) -> float | None:
         slot = ws.replacements if replacement else ws.volumes
         volume = slot.get(kind)
-        if volume is None or volume.attached:
+        if volume is None:  # a launch that failed before this volume was made
+            raise IncorrectState(f"The WorkSpace {ws.workspace_id} has no {kind} volume.")
+        if volume.attached:
             return None
         current = self._volume_state(volume.volume_id)
         if current in ("creating", "detaching", "attaching"):
@@ -1018,7 +1016,7 @@ class WorkSpacesService:
             page_size = limit
         start = 0
         if next_token is not None:
-            if not isinstance(next_token, str) or not next_token.isdigit():
+            if not isinstance(next_token, str) or not _NEXT_TOKEN.fullmatch(next_token):
                 raise InvalidParameterValuesException(f"Invalid next_token: {next_token!r}.")
             start = int(next_token)
         state = self.state
