@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ..errors import MESSAGES
+from ..iam.evaluator import AuthRequest, authorize_identity
 from ..iam.principals import Caller
 
-__all__ = ["Authorizer", "IamAuthorizer", "allow_all", "denial_message"]
+__all__ = ["Authorizer", "IamAuthorizer", "allow_all"]
 
 
 class Authorizer(Protocol):
@@ -23,12 +23,6 @@ class Authorizer(Protocol):
     """
 
     def __call__(self, caller: Caller, action: str, resource: str) -> str | None: ...
-
-
-def denial_message(caller: Caller, action: str, resource: str) -> str:
-    """AWS's text for an action no identity-based policy allows."""
-    return MESSAGES["access_denied"].format(principal=caller.arn, action=action,
-                                            resource=resource, policy_kind="identity-based")
 
 
 def allow_all(caller: Caller, action: str, resource: str) -> str | None:
@@ -46,14 +40,7 @@ class IamAuthorizer:
     def __call__(self, caller: Caller, action: str, resource: str) -> str | None:
         if caller.is_root:
             return None
-        # Imported here: the evaluator is a sibling package built in parallel, and WorkSpaces
-        # must stay importable (and testable with ``allow_all``) without it.
-        from ..iam.evaluator import AuthRequest, authorize_identity
-
         request = AuthRequest(caller=caller, action=action, resource=resource, now=self._now())
         policies = self._iam.identity_policies(caller)
         decision = authorize_identity(request, identity_policies=policies)
-        if decision.allowed:
-            return None
-        message: str | None = getattr(decision, "message", None)
-        return message or denial_message(caller, action, resource)
+        return None if decision.allowed else decision.message

@@ -224,9 +224,6 @@ class WorkSpacesState:
             known = self._properties[properties] = properties
         return known
 
-    def __len__(self) -> int:
-        return len(self.workspaces)
-
 
 class WorkSpacesService:
     """Amazon WorkSpaces for one account and Region, as seen by one caller.
@@ -639,11 +636,8 @@ class WorkSpacesService:
             raise _wrong_state(ws, "rebooted", lc.REBOOT_FROM)
         self._cancel_job(ws)
         self._set_state(ws, lc.REBOOTING, "RebootWorkspaces")
-        job = Job(self._rt, ws.workspace_id, "reboot", _REBOOT_STAGES,
-                  on_done=WorkSpacesService._rebooted,
-                  on_error=WorkSpacesService._reboot_failed, args=(self, ws))
-        ws.job = job
-        job.start(0.0)
+        self._run_job(ws, "reboot", _REBOOT_STAGES,
+                      WorkSpacesService._rebooted, WorkSpacesService._reboot_failed)
 
     def _rebooted(self, ws: _Ws) -> None:
         self._available(ws, "rebooted")
@@ -676,7 +670,7 @@ class WorkSpacesService:
         self._cancel_job(ws)
         self._set_state(ws, lc.REBUILDING, "RebuildWorkspaces")
 
-        job = Job(self._rt, ws.workspace_id, "rebuild", (
+        self._run_job(ws, "rebuild", (
             _DETACH_ROOT,
             _DETACH_USER,
             _create_stage("root", replacement=True),
@@ -690,10 +684,7 @@ class WorkSpacesService:
             _IMAGE,
             Stage("deleting the old volumes", WorkSpacesService._delete_orphans_step,
                   best_effort=True),
-        ), on_done=WorkSpacesService._rebuilt, on_error=WorkSpacesService._rebuild_failed,
-            args=(self, ws))
-        ws.job = job
-        job.start(0.0)
+        ), WorkSpacesService._rebuilt, WorkSpacesService._rebuild_failed)
 
     def _promote_step(self, ws: _Ws) -> float | None:
         retired = tuple(ws.volumes[k] for k in ("root", "user") if k in ws.volumes)
@@ -743,11 +734,8 @@ class WorkSpacesService:
         self._cancel_job(ws)
         self._set_state(ws, lc.STOPPING, "StopWorkspaces")
 
-        job = Job(self._rt, ws.workspace_id, "stop", _STOP_STAGES,
-                  on_done=WorkSpacesService._stopped, on_error=WorkSpacesService._stop_failed,
-                  args=(self, ws))
-        ws.job = job
-        job.start(0.0)
+        self._run_job(ws, "stop", _STOP_STAGES,
+                      WorkSpacesService._stopped, WorkSpacesService._stop_failed)
 
     def _stopped(self, ws: _Ws) -> None:
         ws.job = None
@@ -770,11 +758,8 @@ class WorkSpacesService:
         if ws.state not in lc.START_FROM:
             raise _wrong_state(ws, "started", lc.START_FROM)
         self._set_state(ws, lc.STARTING, "StartWorkspaces")
-        job = Job(self._rt, ws.workspace_id, "start", _START_STAGES,
-                  on_done=WorkSpacesService._started, on_error=WorkSpacesService._start_failed,
-                  args=(self, ws))
-        ws.job = job
-        job.start(0.0)
+        self._run_job(ws, "start", _START_STAGES,
+                      WorkSpacesService._started, WorkSpacesService._start_failed)
 
     def _started(self, ws: _Ws) -> None:
         self._available(ws, "started")
@@ -815,11 +800,8 @@ class WorkSpacesService:
             self._set_state(ws, lc.TERMINATING, "TerminateWorkspaces")
         self._step("before", ws, 9)
 
-        job = Job(self._rt, ws.workspace_id, "terminate", _TERMINATE_STAGES,
-                  on_done=WorkSpacesService._terminated,
-                  on_error=WorkSpacesService._terminate_failed, args=(self, ws))
-        ws.job = job
-        job.start(0.0)
+        self._run_job(ws, "terminate", _TERMINATE_STAGES,
+                      WorkSpacesService._terminated, WorkSpacesService._terminate_failed)
 
     def _in_terminate(self, ws: _Ws, *, step: Callable[..., object]) -> float | None:
         """Run ``step(self, ws)`` inside the step-9 trace phase."""
@@ -1241,6 +1223,14 @@ class WorkSpacesService:
             self._delete_snapshot(snapshot_id)
 
     # ================================================================ helpers
+
+    def _run_job(self, ws: _Ws, name: str, stages: Sequence[Stage],
+                 on_done: Callable[..., None], on_error: Callable[..., None]) -> None:
+        """Start ``name``'s stages for ``ws`` now (``on_done(self, ws)`` or ``on_error(self, ws,
+        error, stage)`` when they end); it is the WorkSpace's job from here on."""
+        ws.job = Job(self._rt, ws.workspace_id, name, stages, on_done=on_done, on_error=on_error,
+                     args=(self, ws))
+        ws.job.start(0.0)
 
     def _require(self, action: str, resource: str) -> None:
         denied = self._authorize(self.caller, action, resource)
