@@ -163,6 +163,11 @@ def _check_output_paths(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _cannot_write(stderr: TextIO, prog: str, path: Path, exc: OSError) -> int:
+    stderr.write(f"{prog}: error: cannot write {path}: {exc.strerror or exc}\n")
+    return 2
+
+
 def run_scenario_cli(
     info: ScenarioInfo, args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     prog: str = PROG,
@@ -181,7 +186,10 @@ def run_scenario_cli(
     if not args.quiet:
         out.attach(sim.trace)
     if args.audit is not None:
-        args.audit.write_text("", encoding="utf-8")  # write_jsonl appends; start afresh
+        try:
+            args.audit.write_text("", encoding="utf-8")  # write_jsonl appends; start afresh
+        except OSError as exc:
+            return _cannot_write(stderr, prog, args.audit, exc)
         sim.audit.write_jsonl(args.audit)
     out.title(f"{info.name}: {info.summary}")
     seed_text = (f"seed {args.seed} (replays exactly)" if args.seed is not None
@@ -192,7 +200,6 @@ def run_scenario_cli(
     try:
         result = info.module.run(sim, out, **_scenario_options(info, args))
     except AwsError as exc:
-        out.detach()
         stderr.write(f"{prog}: scenario {info.name} stopped on an unexpected AWS error: "
                      f"{exc}\n")
         status = 1
@@ -204,8 +211,11 @@ def run_scenario_cli(
         out.section("WorkSpaces (as the console lists them)")
         out.table(describe_simulation(sim))
     if args.trace is not None:
-        args.trace.write_text(sim.trace.to_json(), encoding="utf-8")
-        out.note(f"trace written to {args.trace}")
+        try:
+            args.trace.write_text(sim.trace.to_json(), encoding="utf-8")
+            out.note(f"trace written to {args.trace}")
+        except OSError as exc:
+            status = _cannot_write(stderr, prog, args.trace, exc)
     if args.mermaid is not None:
         events = sim.trace.events()
         title = f"envelope-sim: {info.name}"
@@ -215,9 +225,12 @@ def run_scenario_cli(
             events = [e for e in events if keep is None or keep(e)]
             title = result.diagram_title or title
             aliases = result.diagram_aliases
-        args.mermaid.write_text(sequence_diagram(events, title=title, aliases=aliases),
-                                encoding="utf-8")
-        out.note(f"Mermaid diagram written to {args.mermaid}")
+        try:
+            args.mermaid.write_text(sequence_diagram(events, title=title, aliases=aliases),
+                                    encoding="utf-8")
+            out.note(f"Mermaid diagram written to {args.mermaid}")
+        except OSError as exc:
+            status = _cannot_write(stderr, prog, args.mermaid, exc)
     if args.audit is not None:
         out.note(f"audit log written to {args.audit}")
     if result is not None:

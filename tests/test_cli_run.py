@@ -151,3 +151,20 @@ def test_scenario_script_runs_on_its_own_with_the_same_options(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert trace.read_text() == GOLDEN.read_text()
     assert "launch: all 6 checks held" in done.stdout
+
+
+@pytest.mark.parametrize("flag", ["--trace", "--mermaid", "--audit"])
+def test_an_output_file_that_cannot_be_written_is_an_error_line_and_status_2(
+    flag: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    target = tmp_path / "out.txt"
+    real_write = Path.write_text
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> int:
+        if self == target:
+            raise PermissionError(13, "Permission denied")
+        return real_write(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", refuse)
+    assert main(["scenario", "run", "launch", "--seed", "7", "--quiet", flag, str(target)]) == 2
+    assert f"cannot write {target}: Permission denied" in capsys.readouterr().err

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given
 
+from simulator import Simulation
 from simulator.errors import ValidationException
 from simulator.faults import (
     AtStep,
@@ -164,3 +165,23 @@ def test_bad_plan_json_is_a_validation_error() -> None:
         FaultPlan.from_json(b"\xff")
     with pytest.raises(ValidationException, match="JSON string"):
         FaultPlan.from_json(42)  # type: ignore[arg-type]
+
+
+def test_unknown_fields_of_mixed_key_types_are_named_not_a_type_error() -> None:
+    data = {"trigger": {"type": "AtStep", "step": 5}, "effect": {"type": "DisableKey"}, 1: 2, "x": 3}
+    with pytest.raises(ValidationException, match="unknown field"):
+        Fault.from_dict(data)
+    with pytest.raises(ValidationException, match="unknown field"):
+        Fault.from_dict({"trigger": {"type": "AtStep", "step": 5, 7: 1, "y": 2},
+                         "effect": {"type": "DisableKey"}})
+
+
+def test_absurdly_nested_json_is_not_valid_json() -> None:
+    with pytest.raises(ValidationException, match="Not valid JSON"):
+        Fault.from_json("[" * 100_000 + "]" * 100_000)
+
+
+@pytest.mark.parametrize("plan", [5, None])
+def test_inject_plan_of_something_that_is_not_faults_is_a_validation_error(plan: object) -> None:
+    with pytest.raises(ValidationException):
+        Simulation(seed=1).faults.inject_plan(plan)  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ from simulator.faults import (
     SetGrantPropagation,
 )
 from simulator.iam.principals import ebs_identity_arn, workspaces_identity_arn
-from simulator.testing.world import WorkspacesWorld
+from simulator.testing.world import LaunchRefused, WorkspacesWorld
 
 
 @pytest.fixture
@@ -53,6 +53,17 @@ def _fault_events(world: WorkspacesWorld):
 
 
 # --- step triggers ------------------------------------------------------------------------
+
+
+def test_disable_key_at_step_1_acts_on_the_key_in_play_before_the_workspace_is_listed(
+        world: WorkspacesWorld) -> None:
+    sim = world.sim
+    sim.faults.inject(Fault(AtStep(1), DisableKey()))
+    with pytest.raises(LaunchRefused):
+        world.launch("jdoe")
+    record = sim.faults.records()[0]
+    assert record.outcome == "ok", record.detail
+    assert sim.kms.describe_key(key_id=world.key_arn).key_state == "Disabled"
 
 
 def test_disable_key_before_step_5_fails_the_launch_with_the_cause_in_the_trace(world: WorkspacesWorld) -> None:

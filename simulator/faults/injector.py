@@ -147,6 +147,9 @@ class FaultInjector:
 
     def inject_plan(self, plan: FaultPlan | Iterable[Fault]) -> list[ActiveFault]:
         """Install every fault of ``plan`` (a :class:`FaultPlan` or any iterable of faults)."""
+        if not isinstance(plan, Iterable):
+            raise ValidationException(
+                f"inject_plan needs a FaultPlan or faults, not {type(plan).__name__}")
         faults = list(plan)
         for f in faults:
             if not isinstance(f, Fault):
@@ -210,7 +213,8 @@ class FaultInjector:
     def _on_step(self, a: ActiveFault, trigger: AtStep) -> Callable[..., None]:
         seen = 0
 
-        def handler(*, event: str, workspace_id: str | None = None, **_: Any) -> None:
+        def handler(*, event: str, workspace_id: str | None = None, key_id: str | None = None,
+                    **_: Any) -> None:
             nonlocal seen
             if self._quiet or a.cancelled:
                 return
@@ -218,7 +222,8 @@ class FaultInjector:
                 return
             seen += 1
             if seen == trigger.occurrence:
-                self._fire(a, _Firing(workspace_id=workspace_id, step=trigger.step))
+                self._fire(a, _Firing(workspace_id=workspace_id, step=trigger.step,
+                                      params={"keyId": key_id} if key_id else None))
 
         return handler
 
@@ -392,6 +397,9 @@ class FaultInjector:
     def _key_of(self, key_id: str | None, firing: _Firing) -> tuple[str | None, str]:
         """The key ARN an admin action acts on, or None and why not."""
         ref = key_id
+        if ref is None and firing.params:  # the call's key, or the key a step event names
+            found = firing.params.get("keyId") or firing.params.get("kmsKeyId")
+            ref = found if isinstance(found, str) else None
         if ref is None and firing.workspace_id is not None and self._workspaces is not None:
             try:
                 ref = self._workspaces.volumes(firing.workspace_id).kms_key_arn
@@ -399,9 +407,6 @@ class FaultInjector:
                 return None, err.message
             if ref is None:
                 return None, f"WorkSpace {firing.workspace_id} has no KMS key"
-        if ref is None and firing.params:
-            found = firing.params.get("keyId") or firing.params.get("kmsKeyId")
-            ref = found if isinstance(found, str) else None
         if ref is None:
             return None, "no key_id given and the trigger names no key"
         if ref.startswith("arn:") and ":key/" in ref:

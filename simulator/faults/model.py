@@ -437,7 +437,7 @@ def _from_dict(kind: str, data: object, table: dict[str, Any]) -> Any:
     unknown = set(args) - known
     if unknown:
         raise ValidationException(
-            f"{cls.__name__}: unknown field(s) {sorted(unknown)}; known: {sorted(known)}")
+            f"{cls.__name__}: unknown field(s) {sorted(unknown, key=str)}; known: {sorted(known)}")
     if cls is AtTime and isinstance(args.get("at"), str):
         try:
             args["at"] = datetime.fromisoformat(args["at"].replace("Z", "+00:00"))
@@ -455,7 +455,7 @@ def _loads(text: object) -> Any:
         raise ValidationException("from_json needs a JSON string")
     try:
         return json.loads(text)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:  # RecursionError: absurdly deep nesting
         raise ValidationException(f"Not valid JSON: {err}") from None
 
 
@@ -497,7 +497,7 @@ class Fault:
             raise ValidationException(f"A fault must be an object, not {data!r}")
         unknown = set(data) - {"trigger", "effect", "name"}
         if unknown:
-            raise ValidationException(f"Fault: unknown field(s) {sorted(unknown)}")
+            raise ValidationException(f"Fault: unknown field(s) {sorted(unknown, key=str)}")
         return cls(_from_dict("trigger", data.get("trigger"), _TRIGGERS),
                    _from_dict("effect", data.get("effect"), _EFFECTS), data.get("name"))
 

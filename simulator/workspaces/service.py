@@ -431,9 +431,13 @@ class WorkSpacesService:
 
     def _step(self, when: str, ws: _Ws, *steps: int, **detail: Any) -> None:
         """Emit ``before-step.<n>`` / ``after-step.<n>`` (simulator.hooks) where fault plans
-        attach; steps 2-4 and 8 are one EBS call (CreateVolume), 5-7 another (AttachVolume)."""
+        attach; steps 2-4 and 8 are one EBS call (CreateVolume), 5-7 another (AttachVolume).
+        ``key_id`` is the key in play (an ARN once step 1 resolved it), so a fault at step 1
+        can act on it before the WorkSpace is listed."""
+        key_id = ws.key_arn or ws.volume_encryption_key
         for n in steps:
-            self._rt.hooks.emit(f"{when}-step.{n}", workspace_id=ws.workspace_id, **detail)
+            self._rt.hooks.emit(f"{when}-step.{n}", workspace_id=ws.workspace_id, key_id=key_id,
+                                **detail)
 
     def _key_arn_of_id(self, key_id: str) -> str:
         rt = self._rt
