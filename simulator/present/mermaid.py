@@ -14,6 +14,7 @@ from typing import Any
 from ..trace import TraceEvent
 from .participants import (
     ADMIN,
+    CORE_PARTICIPANTS,
     _is_own_kms_call,
     callee_of,
     caller_of,
@@ -39,7 +40,6 @@ STEP_TITLES: dict[int, str] = {
 
 # Services sit right of the people; this is their left-to-right order.
 _SERVICE_ORDER = ("WorkSpaces", "Directory", "EBS", "KMS", "IAM", "Faults")
-_ALWAYS = (ADMIN, "WorkSpaces", "EBS", "KMS")
 _UNSAFE = re.compile(r"[;#\n\r<>]")
 
 
@@ -126,7 +126,7 @@ def sequence_diagram(
             if name not in seen:
                 seen.append(name)
     people = [p for p in seen if p not in _SERVICE_ORDER and p != ADMIN]
-    services = [p for p in _SERVICE_ORDER if p in _ALWAYS or p in seen]
+    services = [p for p in _SERVICE_ORDER if p in CORE_PARTICIPANTS or p in seen]
     participants = [ADMIN, *people, *services]
     ids = {name: _ident(name) for name in participants}
 

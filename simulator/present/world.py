@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import AwsError
 from ..seed import seed_key_policy, seed_kms_iam_policy, seed_workspaces_iam_policy
+from ..workspaces.lifecycle import sid_directory_context
 from .narrate import Narrator
 
 __all__ = [
@@ -39,10 +40,8 @@ class World:
 
     def context_of(self, user_name: str, volume_id: str) -> dict[str, str]:
         """The encryption context EBS uses for a WorkSpaces volume (step 3)."""
-        return {
-            "aws:workspaces:sid-directoryid": f"[{self.users[user_name]}]@[{self.directory_id}]",
-            "aws:ebs:id": volume_id,
-        }
+        return {**sid_directory_context(self.users[user_name], self.directory_id),
+                "aws:ebs:id": volume_id}
 
     def launch(
         self, out: Narrator | None, user_name: str, *, key: str | None = None,

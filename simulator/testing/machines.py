@@ -35,6 +35,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from ..ebs.store import BLOCK_SIZE
 from ..errors import AwsError, IncorrectState, InvalidBlockCiphertext
 from ..faults import (
+    RETRYABLE_ERRORS,
     AtStep,
     AtTime,
     DisableKey,
@@ -470,13 +471,15 @@ class LifecycleMachine(RuleBasedStateMachine):
         self._note_volumes(ws)
         return before
 
-    def _after_boot(self, ws: WorkspaceModel, action: str) -> None:
-        """Reboot and start attach the volumes again: only a usable key brings it back."""
+    def _after_boot(self, ws: WorkspaceModel, action: str) -> str:
+        """Reboot, start and rebuild attach volumes again: only a usable key brings it back.
+        Returns the state it ended in."""
         state = self.state_of(ws)
         key = self.keys[ws.key]
         if not (ws.unpredictable or self._faults_interfered()):
             wanted = lc.AVAILABLE if key.state == ENABLED else lc.UNHEALTHY
             _check(state == wanted, f"{action} with a {key.state} key ended {state}, expected {wanted}")
+        return state
 
     @precondition(lambda self: self.ready and self.live_workspaces())
     @rule(w=st.integers(0, 5))
@@ -509,12 +512,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         allowed = lc.REBUILD_FROM if snapshots else frozenset()
         if self._change("rebuild", ws, allowed) is None:
             return
-        state = self.state_of(ws)
-        key = self.keys[ws.key]
-        if not (ws.unpredictable or self._faults_interfered()):
-            wanted = lc.AVAILABLE if key.state == ENABLED else lc.UNHEALTHY
-            _check(state == wanted, f"rebuild with a {key.state} key ended {state}, expected {wanted}")
-        if state == lc.AVAILABLE:
+        if self._after_boot(ws, "rebuild") == lc.AVAILABLE:
             self._adopt_rebuilt_data(ws)
 
     def _adopt_rebuilt_data(self, ws: WorkspaceModel) -> None:
@@ -648,8 +646,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         a.cancelled or (a.fired and not a.pending_errors) for a in self._transient))
     @rule(operation=st.sampled_from(_OPS_FOR_TRANSIENT), nth=st.integers(1, 3),
           count=st.integers(1, 3),
-          error=st.sampled_from(["KMSInternalException", "DependencyTimeoutException",
-                                 "ThrottlingException", "KeyUnavailableException"]))
+          error=st.sampled_from(RETRYABLE_ERRORS))
     def inject_transient_error(self, operation: str, nth: int, count: int, error: str) -> None:
         """Retryable errors the services (and this machine, like an SDK) retry through."""
         self._transient.append(self.sim.faults.inject(Fault(OnCall(operation, nth),

@@ -26,7 +26,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ..clock import DEFAULT_EPOCH
-from ..faults.model import (
+from ..faults import (
     EC2_OPERATIONS,
     RETRYABLE_ERRORS,
     AtStep,
@@ -77,8 +77,6 @@ ACCOUNT = "123456789012"
 KMS_CRYPTO_OPERATIONS = ("Decrypt", "Encrypt", "GenerateDataKey",
                          "GenerateDataKeyWithoutPlaintext", "ReEncrypt", "CreateGrant")
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"
-_GRANT_OPS = ("Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
-              "ReEncryptFrom", "ReEncryptTo", "DescribeKey", "CreateGrant", "RetireGrant")
 #: The users :func:`key_policies` names by default (create them in the simulation).
 POLICY_USERS = ("Alice", "Bob")
 _POLICY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
