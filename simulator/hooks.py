@@ -1,8 +1,8 @@
 """Named events that services emit around their operations, for fault plans and observers.
 
 In the spirit of botocore's event system: a service emits ``before-call.kms.Decrypt`` when an
-operation starts (after its audit record has been opened) and ``after-call.kms.Decrypt`` when it
-ends; an orchestrator emits ``before-step.5`` / ``after-step.5`` around lifecycle steps. Handlers
+operation starts (after its audit record has been opened); an orchestrator emits
+``before-step.5`` / ``after-step.5`` around lifecycle steps. Handlers
 receive keyword arguments and may raise an AWS error, which the calling operation then fails
 with, exactly as if the service had raised it. With no handler registered, emitting costs one
 dict lookup, so the hot path stays fast.

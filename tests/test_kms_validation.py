@@ -93,3 +93,12 @@ def test_a_key_policy_with_a_lone_surrogate_is_malformed() -> None:
     with pytest.raises(MalformedPolicyDocumentException):
         sim.kms.create_key(policy='{"Statement": [], "Sid": "\ud800"}')
     assert sim.kms.list_keys().keys == ()
+
+
+def test_bytes_given_for_an_enum_are_named_by_type_never_echoed() -> None:
+    sim = Simulation(seed=1)
+    key = sim.kms.create_key()
+    with pytest.raises(ValidationException) as err:
+        sim.kms.generate_data_key(key_id=key.arn, key_spec=b"s3cr3t-bytes")  # type: ignore[arg-type]
+    assert "s3cr3t" not in str(err.value) and "bytes" in str(err.value)
+    assert all("s3cr3t" not in str(r) for r in sim.audit.events())

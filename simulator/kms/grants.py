@@ -488,12 +488,7 @@ class GrantStore:
                 named.remove(e)
             if not named:
                 self._by_name.pop((grant.key_arn, grant.name), None)
-        if grant.retiring_principal is not None:
-            mine = self._by_retiring.get(grant.retiring_principal)
-            if mine is not None:
-                mine.pop((grant.key_arn, grant.grant_id), None)
-                if not mine:
-                    del self._by_retiring[grant.retiring_principal]
+        self._drop_retiring(e)
         delay = self._settings.grant_propagation_seconds
         if delay <= 0:
             self._forget(e)
@@ -527,7 +522,7 @@ class GrantStore:
         """Forget every grant and token of a deleted key."""
         self._removed.add(key_arn)
         for e in self._by_key.pop(key_arn, {}).values():
-            self._end_quietly(e)
+            self._drop_retiring(e)
         for e in list(self._ending.get(key_arn, {}).values()):
             self._forget(e)
         for k in [k for k in self._index if k[0] == key_arn]:
@@ -535,7 +530,8 @@ class GrantStore:
         for name_key in [k for k in self._by_name if k[0] == key_arn]:
             del self._by_name[name_key]
 
-    def _end_quietly(self, e: _Entry) -> None:
+    def _drop_retiring(self, e: _Entry) -> None:
+        """Take an ended grant out of its retiring principal's index."""
         rp = e.grant.retiring_principal
         if rp is not None and rp in self._by_retiring:
             self._by_retiring[rp].pop((e.grant.key_arn, e.grant.grant_id), None)

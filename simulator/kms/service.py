@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from ..crypto import BackingKey, BlobError, SecretBytes, open_blob, seal
 from ..crypto.envelope import header_ids
@@ -77,6 +77,7 @@ from .state import AliasRecord, KmsState
 
 __all__ = ["GRANT_OPERATIONS", "KeyManagementService"]
 
+_T = TypeVar("_T")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key/(.+)")
 _ALIAS_ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):(alias/.+)")
@@ -390,15 +391,6 @@ class KeyManagementService:
         if key.key_state == "PendingDeletion":
             raise KMSInvalidStateException(MESSAGES["key_pending_deletion"].format(arn=key.arn))
 
-    @staticmethod
-    def _require_symmetric(key: KeyRecord, operation: str) -> None:
-        if not key.is_symmetric:
-            raise InvalidKeyUsageException(
-                f"{key.arn} key spec {key.key_spec} is not valid for {operation}."
-                if key.key_usage == ENCRYPT_DECRYPT else
-                MESSAGES["key_usage"].format(arn=key.arn, usage=key.key_usage, operation=operation)
-            )
-
     def _require_encrypt_usage(self, key: KeyRecord, operation: str) -> None:
         if key.key_usage != ENCRYPT_DECRYPT:
             raise InvalidKeyUsageException(
@@ -439,8 +431,7 @@ class KeyManagementService:
         return seal(key.current_material, key.key_id, plaintext, context,
                     self._s.runtime.entropy.token_bytes(12))
 
-    def _open(self, blob: bytes, context: Mapping[str, str] | None,
-              expected: KeyRecord | None) -> tuple[KeyRecord, str]:
+    def _open(self, blob: bytes, expected: KeyRecord | None) -> tuple[KeyRecord, str]:
         """The key a blob names (checked against ``expected``), without decrypting yet."""
         try:
             key_id, material_id = header_ids(blob)
@@ -576,21 +567,13 @@ class KeyManagementService:
             lim = v.check_limit(limit) or 100
             start = v.check_marker(marker)
             self._authorize_identity("kms:ListKeys")
-            keys = list(self._s.keys.values())
-            page = keys[start:start + lim]
-            more = start + lim < len(keys)
-            return ListKeysResult(
-                keys=tuple(KeyListEntry(k.key_id, k.arn) for k in page), truncated=more,
-                next_marker=str(start + lim) if more else None)
+            page, more, marker = _page(list(self._s.keys.values()), start, lim)
+            return ListKeysResult(tuple(KeyListEntry(k.key_id, k.arn) for k in page), more, marker)
 
     def enable_key(self, *, key_id: str) -> None:
         """EnableKey (a no-op on an enabled key)."""
         with self._api("EnableKey", {"keyId": key_id}) as call:
-            key = self._resolve(key_id, aliases=False)
-            call.resources.append(key.arn)
-            self._authorize(key, "kms:EnableKey")
-            self._require_customer_managed(key, "kms:EnableKey")
-            self._require_not_pending(key)
+            key = self._admin_key(key_id, "kms:EnableKey", call)
             was = key.key_state
             key.key_state = "Enabled"
             if was != "Enabled" and key.rotation_enabled:
@@ -600,11 +583,7 @@ class KeyManagementService:
     def disable_key(self, *, key_id: str) -> None:
         """DisableKey: cryptographic use stops at once; attached EBS volumes keep working."""
         with self._api("DisableKey", {"keyId": key_id}) as call:
-            key = self._resolve(key_id, aliases=False)
-            call.resources.append(key.arn)
-            self._authorize(key, "kms:DisableKey")
-            self._require_customer_managed(key, "kms:DisableKey")
-            self._require_not_pending(key)
+            key = self._admin_key(key_id, "kms:DisableKey", call)
             was = key.key_state
             key.key_state = "Disabled"
             call.trace_detail = {"from_state": was, "to_state": "Disabled"}
@@ -618,12 +597,7 @@ class KeyManagementService:
             if not 7 <= days <= 30:
                 raise ValidationException(
                     f"PendingWindowInDays should be between 7 and 30, but it is {days}")
-            key = self._resolve(key_id, aliases=False)
-            call.resources.append(key.arn)
-            self._authorize(key, "kms:ScheduleKeyDeletion")
-            self._require_customer_managed(key, "kms:ScheduleKeyDeletion")
-            if key.key_state == "PendingDeletion":
-                raise KMSInvalidStateException(MESSAGES["key_pending_deletion"].format(arn=key.arn))
+            key = self._admin_key(key_id, "kms:ScheduleKeyDeletion", call)
             when = self._now() + timedelta(days=days)
             key.key_state = "PendingDeletion"
             key.deletion_date = when
@@ -675,11 +649,7 @@ class KeyManagementService:
     def update_key_description(self, *, key_id: str, description: str) -> None:
         with self._api("UpdateKeyDescription", {"keyId": key_id, "description": description}) as call:
             v.check_str(description, "description", min_len=0, max_len=8192)
-            key = self._resolve(key_id, aliases=False)
-            call.resources.append(key.arn)
-            self._authorize(key, "kms:UpdateKeyDescription")
-            self._require_customer_managed(key, "kms:UpdateKeyDescription")
-            self._require_not_pending(key)
+            key = self._admin_key(key_id, "kms:UpdateKeyDescription", call)
             key.description = description
 
     # ---------------------------------------------------------------- tags
@@ -703,11 +673,7 @@ class KeyManagementService:
     def tag_resource(self, *, key_id: str, tags: Sequence[Mapping[str, str]]) -> None:
         with self._api("TagResource", {"keyId": key_id, "tags": tags}) as call:
             new = self._check_tags(tags)
-            key = self._resolve(key_id, aliases=False)
-            call.resources.append(key.arn)
-            self._authorize(key, "kms:TagResource")
-            self._require_customer_managed(key, "kms:TagResource")
-            self._require_not_pending(key)
+            key = self._admin_key(key_id, "kms:TagResource", call)
             if len({**key.tags, **new}) > _TAG_LIMIT:
                 raise LimitExceededException(f"A key can have at most {_TAG_LIMIT} tags.")
             key.tags.update(new)
@@ -715,11 +681,7 @@ class KeyManagementService:
     def untag_resource(self, *, key_id: str, tag_keys: Sequence[str]) -> None:
         with self._api("UntagResource", {"keyId": key_id, "tagKeys": tag_keys}) as call:
             names = [v.check_str(t, "tagKeys.member", max_len=128) for t in v.as_list(tag_keys, "tagKeys")]
-            key = self._resolve(key_id, aliases=False)
-            call.resources.append(key.arn)
-            self._authorize(key, "kms:UntagResource")
-            self._require_customer_managed(key, "kms:UntagResource")
-            self._require_not_pending(key)
+            key = self._admin_key(key_id, "kms:UntagResource", call)
             for name in names:
                 key.tags.pop(name, None)
 
@@ -733,9 +695,7 @@ class KeyManagementService:
             call.resources.append(key.arn)
             self._authorize(key, "kms:ListResourceTags")
             tags = key.tag_list()
-            more = start + lim < len(tags)
-            return ListResourceTagsResult(tags[start:start + lim], more,
-                                          str(start + lim) if more else None)
+            return ListResourceTagsResult(*_page(tags, start, lim))
 
     # ---------------------------------------------------------------- aliases
 
@@ -827,9 +787,7 @@ class KeyManagementService:
                                                   rec.target_key_id, rec.creation_date,
                                                   rec.last_updated_date))
             entries.sort(key=lambda e: e.alias_name)
-            more = start + lim < len(entries)
-            return ListAliasesResult(tuple(entries[start:start + lim]), more,
-                                     str(start + lim) if more else None)
+            return ListAliasesResult(*_page(entries, start, lim))
 
     # ---------------------------------------------------------------- key policies
 
@@ -989,7 +947,7 @@ class KeyManagementService:
             ctx = v.check_context(encryption_context, copy=False)  # read during the call only
             tokens = v.check_tokens(grant_tokens) if grant_tokens is not None else ()
             expected = self._resolve(key_id, aliases=True) if key_id is not None else None
-            key, material_id = self._open(blob, ctx, expected)
+            key, material_id = self._open(blob, expected)
             call.resources.append(key.arn)
             self._authorize(key, "kms:Decrypt", grant_operation="Decrypt", context=ctx, tokens=tokens)
             if key.key_state != "Enabled":
@@ -1031,7 +989,7 @@ class KeyManagementService:
             expected = (self._resolve(source_key_id, aliases=True, field="sourceKeyId")
                         if source_key_id is not None else None)
             dest = self._resolve(destination_key_id, aliases=True, field="destinationKeyId")
-            src, material_id = self._open(blob, src_ctx, expected)
+            src, material_id = self._open(blob, expected)
             call.resources.extend(dict.fromkeys([src.arn, dest.arn]))
             self._authorize(src, "kms:ReEncryptFrom", grant_operation="ReEncryptFrom",
                             context=src_ctx, tokens=tokens)
@@ -1090,6 +1048,16 @@ class KeyManagementService:
                         key_material_id=material_id, rotation_type="AUTOMATIC")
         key.next_rotation_date = None
         self._schedule_rotation(key)
+
+    def _admin_key(self, key_id: str, action: str, call: _Api) -> KeyRecord:
+        """The customer managed key a key-administration call acts on, authorized and not
+        pending deletion (EnableKey, DisableKey, ScheduleKeyDeletion, tags, description)."""
+        key = self._resolve(key_id, aliases=False)
+        call.resources.append(key.arn)
+        self._authorize(key, action)
+        self._require_customer_managed(key, action)
+        self._require_not_pending(key)
+        return key
 
     def _rotation_key(self, key_id: str, action: str, call: _Api) -> KeyRecord:
         key = self._resolve(key_id, aliases=False)
@@ -1177,9 +1145,7 @@ class KeyManagementService:
                                    "CURRENT" if r.key_material_id == key.current_material_id
                                    else "NON_CURRENT")
                 for r in key.rotations)
-            more = start + lim < len(entries)
-            return ListKeyRotationsResult(entries[start:start + lim], more,
-                                          str(start + lim) if more else None)
+            return ListKeyRotationsResult(*_page(entries, start, lim))
 
     # ================================================================ grants
 
@@ -1311,9 +1277,8 @@ class KeyManagementService:
             self._authorize(key, "kms:ListGrants")
             grants = self._s.grants.list(key.arn, grant_id=grant_id,
                                          grantee_principal=grantee_principal)
-            more = start + lim < len(grants)
-            return ListGrantsResult(tuple(self._grant_entry(g) for g in grants[start:start + lim]),
-                                    more, str(start + lim) if more else None)
+            page, more, marker = _page(grants, start, lim)
+            return ListGrantsResult(tuple(map(self._grant_entry, page)), more, marker)
 
     def list_retirable_grants(self, *, retiring_principal: str, limit: int | None = None,
                               marker: str | None = None) -> ListGrantsResult:
@@ -1326,9 +1291,8 @@ class KeyManagementService:
                                     pattern=_PRINCIPAL)
             self._authorize_identity("kms:ListRetirableGrants")
             grants = self._s.grants.list_retirable(principal)
-            more = start + lim < len(grants)
-            return ListGrantsResult(tuple(self._grant_entry(g) for g in grants[start:start + lim]),
-                                    more, str(start + lim) if more else None)
+            page, more, marker = _page(grants, start, lim)
+            return ListGrantsResult(tuple(map(self._grant_entry, page)), more, marker)
 
     def retire_grant(self, *, grant_token: str | None = None, key_id: str | None = None,
                      grant_id: str | None = None, dry_run: bool = False) -> None:
@@ -1395,6 +1359,12 @@ class KeyManagementService:
             self._dry_run(dry_run)
             self._s.grants.revoke(grant)
             call.trace_detail = {"grant_id": gid, "grantee": grant.grantee_principal}
+
+
+def _page(items: Sequence[_T], start: int, limit: int) -> tuple[tuple[_T, ...], bool, str | None]:
+    """One page of a Marker-paged list: the items, whether more follow, the next Marker."""
+    more = start + limit < len(items)
+    return tuple(items[start:start + limit]), more, str(start + limit) if more else None
 
 
 def _camel(name: str) -> str:

@@ -70,7 +70,9 @@ def check_bool(value: object, field: str) -> bool:
 
 
 def check_enum(value: object, field: str, allowed: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in allowed:
+    if not isinstance(value, str):  # its type only: bytes given by mistake may be a secret
+        raise _type_error(field, "a string", value)
+    if value not in allowed:
         raise ValidationException(
             MESSAGES["enum"].format(value=value, field=field, allowed=", ".join(allowed))
         )
