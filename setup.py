@@ -1,8 +1,8 @@
 """Build hook for the one compiled helper; everything else about the project is in pyproject.toml.
 
-``simulator/crypto/_xts.c`` XORs XTS tweak masks over whole requests (see its header and
+``simulator/crypto/_xts.c`` computes the XTS tweak masks of whole requests (see its header and
 ``simulator/crypto/volume.py``). ``optional=True``: where no C compiler is available the install
-still succeeds and the volume cipher uses its numpy path (same bytes, about half the speed).
+still succeeds and numpy computes the masks (same bytes; the xts path about 40% slower).
 """
 
 from setuptools import Extension, setup

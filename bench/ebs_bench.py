@@ -89,7 +89,7 @@ def xts_parts(total_mib: int, repeat: int) -> dict[str, float]:
     }
     compiled = volume._compiled_masks
     if compiled is not None:
-        parts["masks, compiled (_xts.masks)"] = lambda i: compiled(scratch.tweak_bytes, scratch.mask_bytes)
+        parts["masks, compiled (_xts.masks)"] = lambda i: compiled(scratch.tweak_bytes, scratch.mask_words)
     parts["masks, numpy (the fallback path)"] = lambda i: volume._numpy_masks(scratch)
     parts[f"whole xts encrypt_into ({xts_backend()} path)"] = \
         lambda i: cipher.encrypt_into(i * 2048, src, dst)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .clock import DEFAULT_EPOCH, Clock
+from .crypto.volume import VOLUME_CIPHERS
 from .errors import ValidationException
 from .iam.principals import Caller
 from .iam.service import IdentityAndAccessManagement
@@ -67,7 +68,7 @@ class Simulation:
         if unknown:
             raise ValidationException(
                 f"Unknown Simulation setting(s) {sorted(unknown)}; known: {sorted(known)}")
-        if settings.get("volume_cipher", "xts") not in ("xts", "gcm"):
+        if settings.get("volume_cipher", "xts") not in VOLUME_CIPHERS:
             raise ValidationException("volume_cipher must be 'xts' or 'gcm'")
         for name, value in settings.items():
             _check_setting(name, value)

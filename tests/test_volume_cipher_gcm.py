@@ -61,16 +61,6 @@ def test_binding_is_length_prefixed_so_ids_cannot_run_into_the_index() -> None:
     assert len({gcm_block_aad(b"vol-1", 12, 3), gcm_block_aad(b"vol-11", 2, 3)}) == 2
 
 
-def test_seal_many_matches_seal_block_by_block() -> None:
-    cipher = GcmVolumeCipher(KEY)
-    aads = [gcm_block_aad(b"v", i, i + 1) for i in range(3)]
-    nonces = bytes(range(36))
-    plain = bytes(range(256)) * 3
-    many = cipher.seal_many(nonces, plain, 256, aads)
-    assert many == [cipher.seal(nonces[i * 12:(i + 1) * 12], plain[i * 256:(i + 1) * 256], aads[i])
-                    for i in range(3)]
-
-
 def test_truncated_block_and_closed_cipher_are_refused() -> None:
     cipher = GcmVolumeCipher(KEY)
     with pytest.raises(BlockAuthenticationError):
@@ -90,7 +80,9 @@ def test_seal_run_and_open_run_match_seal_and_open_block_by_block() -> None:
     plain = bytes(range(256)) * 3
     stored = bytearray(3 * (256 + GCM_OVERHEAD))
     cipher.seal_run(memoryview(nonces), memoryview(plain), aads, memoryview(stored))
-    assert bytes(stored) == b"".join(cipher.seal_many(nonces, plain, 256, aads))
+    assert bytes(stored) == b"".join(
+        cipher.seal(nonces[i * 12:(i + 1) * 12], plain[i * 256:(i + 1) * 256], aads[i])
+        for i in range(3))
     out = bytearray(len(plain))
     assert cipher.open_run(memoryview(stored), aads, memoryview(out)) == -1
     assert bytes(out) == plain

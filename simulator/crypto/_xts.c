@@ -27,7 +27,6 @@
 
 #define SECTOR_SIZE 512
 #define LANES (SECTOR_SIZE / 16)
-#define WORDS (SECTOR_SIZE / 8)
 
 static inline uint64_t load64(const unsigned char *p)
 {

@@ -173,8 +173,8 @@ class _XtsScratch:
     tracked by the cyclic garbage collector, memoryviews are (two objects each).
     """
 
-    __slots__ = ("lanes", "mask", "mask_bytes", "mask_words", "masked", "masked_view", "masked_words",
-                 "n", "sectors", "sectors_view", "tweak_bytes", "tweaks")
+    __slots__ = ("lanes", "mask_words", "masked", "masked_view", "masked_words", "n", "sectors",
+                 "sectors_view", "tweak_bytes", "tweaks")
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -186,9 +186,7 @@ class _XtsScratch:
         self.masked = bytearray(n * SECTOR_SIZE + 16)  # + the spare block update_into wants
         self.masked_view = np.frombuffer(self.masked, np.uint8, count=n * SECTOR_SIZE)
         self.masked_words = np.frombuffer(self.masked, _U64, count=n * SECTOR_SIZE // 8)
-        self.mask = np.empty((n, 32, 2), _U64)  # the tweak mask of every lane, in order
-        self.mask_words = self.mask.reshape(-1)
-        self.mask_bytes = self.mask_words.view(np.uint8)
+        self.mask_words = np.empty(n * SECTOR_SIZE // 8, _U64)  # every lane's tweak mask, in order
 
 
 class _MaskScratch(_XtsScratch):
@@ -213,7 +211,7 @@ class _MaskScratch(_XtsScratch):
         self.half_hi = np.empty(n, _U64)
         self.corr = np.empty((2, 8, n), _U64)
         self.corr_bytes = np.empty((4, 8, n), _U64)  # corr with only lane k = 3 - m's byte
-        self.mask_lanes = self.mask.view("V16").reshape(n, 4, 8)  # [sector, k, r]: lane 8k + r
+        self.mask_lanes = self.mask_words.view("V16").reshape(n, 4, 8)  # [sector, k, r]: lane 8k + r
         self.windows = np.ndarray((n, 4, 8), dtype="V16", buffer=self.records, offset=7,
                                   strides=(24, -1, n * 24))
 
@@ -345,7 +343,7 @@ class XtsVolumeCipher:
             at, end = start * SECTOR_SIZE, (start + n) * SECTOR_SIZE
             self._tweaks(first_sector + start, s)
             if compiled is not None:
-                compiled(s.tweak_bytes, s.mask_bytes)
+                compiled(s.tweak_bytes, s.mask_words)
             else:
                 assert isinstance(s, _MaskScratch)
                 _numpy_masks(s)
@@ -362,7 +360,7 @@ class XtsVolumeCipher:
 
 
 def _numpy_masks(s: _MaskScratch) -> _Array:
-    """The numpy path: the tweak mask of every 16-byte lane of ``s.n`` sectors into ``s.mask``,
+    """The numpy path: the tweak mask of every 16-byte lane of ``s.n`` sectors into ``s.mask_words``,
     in order, from their ``E_K2(sector)`` already in ``s.tweaks``."""
     n = s.n
     sh = _S64
@@ -469,11 +467,9 @@ class GcmVolumeCipher:
             key = memoryview(self._key).cast("B")
             if not self._zero_key and not any(key):
                 raise ValueError("the data key changed after the cipher was made")
-            derived = bytearray(
+            aead = self._aead = AESGCM(
                 HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=GCM_KEY_INFO)
                 .derive(bytes(key)))
-            aead = self._aead = AESGCM(bytes(derived))
-            derived[:] = bytes(len(derived))
         return aead
 
     def seal(self, nonce: bytes, plaintext: bytes | memoryview, aad: bytes) -> bytes:
@@ -481,28 +477,6 @@ class GcmVolumeCipher:
         if len(nonce) != GCM_NONCE_SIZE:
             raise ValueError("gcm nonces are 12 bytes")
         return nonce + self._live().encrypt(nonce, plaintext, aad)
-
-    def seal_many(self, nonces: bytes, plaintext: bytes | bytearray | memoryview,
-                  block_size: int, aads: Sequence[bytes]) -> list[bytes]:
-        """Seal consecutive blocks of ``plaintext``; ``nonces`` holds 12 bytes per block."""
-        view = memoryview(plaintext).cast("B")
-        count = len(aads)
-        if view.nbytes != count * block_size or len(nonces) != count * GCM_NONCE_SIZE:
-            raise ValueError("plaintext, nonces and aads must describe the same blocks")
-        enc = self._live().encrypt
-        out = []
-        for i, aad in enumerate(aads):
-            nonce = nonces[i * GCM_NONCE_SIZE:(i + 1) * GCM_NONCE_SIZE]
-            out.append(nonce + enc(nonce, view[i * block_size:(i + 1) * block_size], aad))
-        return out
-
-    def seal_into(self, nonce: bytes | memoryview, plaintext: bytes | bytearray | memoryview,
-                  aad: bytes, stored: memoryview) -> None:
-        """Write one stored block (``nonce || ciphertext || tag``) into ``stored`` in place."""
-        if len(nonce) != GCM_NONCE_SIZE or stored.nbytes != memoryview(plaintext).nbytes + GCM_OVERHEAD:
-            raise ValueError("a stored gcm block is nonce, ciphertext and tag")
-        stored[:GCM_NONCE_SIZE] = nonce
-        self._live().encrypt_into(nonce, plaintext, aad, stored[GCM_NONCE_SIZE:])
 
     def open_into(self, stored: bytes | bytearray | memoryview, aad: bytes,
                   plaintext: bytearray | memoryview) -> None:

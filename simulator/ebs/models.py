@@ -134,7 +134,6 @@ class VolumeRecord(_Encrypted):
     store: BlockStore | None = field(default=None, repr=False)
     grant_id: str | None = None
     grant_token: str | None = field(default=None, repr=False)
-    grant_tokens: tuple[str, ...] = field(default=(), repr=False)
     attachment: Attachment | None = None
     state_reason: str | None = None
 

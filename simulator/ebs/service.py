@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
 from ..crypto import wipe
-from ..crypto.volume import DATA_KEY_SIZE, GcmVolumeCipher, XtsVolumeCipher
+from ..crypto.volume import DATA_KEY_SIZE, VOLUME_CIPHERS, GcmVolumeCipher, XtsVolumeCipher
 from ..errors import (
     AwsError,
     IncorrectState,
@@ -69,7 +69,6 @@ GiB: Final = 1 << 30
 MAX_SIZE_GIB: Final = 16384
 #: What the EBS identity may do with the key, for this volume's context only.
 EBS_GRANT_OPERATIONS: Final = ("Decrypt", "ReEncryptFrom", "ReEncryptTo", "RetireGrant")
-_CIPHERS: Final = ("xts", "gcm")
 _INSTANCE = re.compile(r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 _DEVICE = re.compile(r"/dev/(?:sd[a-z][0-9]{0,2}|xvd[a-z]{1,2}|nvme[0-9]{1,2}n1)")
 _VOLUME_ID = re.compile(r"vol-(?:[0-9a-f]{8}|[0-9a-f]{17})")
@@ -302,7 +301,7 @@ class ElasticBlockStore:
 
     def _check_cipher(self, value: object) -> str:
         cipher = self._rt.settings.volume_cipher if value is None else value
-        if cipher not in _CIPHERS:
+        if cipher not in VOLUME_CIPHERS:
             raise InvalidParameterValue(
                 f"Value ({cipher!r}) for parameter volumeCipher is invalid. Valid values: xts, gcm.")
         assert isinstance(cipher, str)
@@ -388,7 +387,7 @@ class ElasticBlockStore:
         rec = VolumeRecord(
             volume_id=volume_id, size=size, state="creating", encrypted=will_encrypt,
             availability_zone=az, snapshot_id=snapshot_id, create_time=rt.clock.now(),
-            cipher=cipher, grant_tokens=tokens,
+            cipher=cipher,
         )
         self._state.volumes[volume_id] = rec
         with rt.trace.phase("ebs.create_volume"):
