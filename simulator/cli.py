@@ -83,11 +83,14 @@ def _add_run_options(parser: argparse.ArgumentParser, info: ScenarioInfo) -> Non
         add(group)
 
 
+def _run_help(info: ScenarioInfo) -> dict[str, Any]:
+    """What ``scenario run NAME --help`` says: the same in the full parser and a script's own."""
+    return {"description": f"{info.summary}\n\n{info.description}".strip(),
+            "epilog": _RUN_EPILOG.format(name=info.name), "formatter_class": _Formatter}
+
+
 def _scenario_parser(info: ScenarioInfo, prog: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog, description=f"{info.summary}\n\n{info.description}".strip(),
-        epilog=_RUN_EPILOG.format(name=info.name), formatter_class=_Formatter,
-    )
+    parser = argparse.ArgumentParser(prog=prog, **_run_help(info))
     _add_run_options(parser, info)
     return parser
 
@@ -123,11 +126,7 @@ def build_parser(scenarios: dict[str, ScenarioInfo] | None = None) -> argparse.A
     )
     names = run.add_subparsers(dest="name", metavar="NAME")
     for info in found.values():
-        sub = names.add_parser(
-            info.name, help=info.summary,
-            description=f"{info.summary}\n\n{info.description}".strip(),
-            epilog=_RUN_EPILOG.format(name=info.name), formatter_class=_Formatter,
-        )
+        sub = names.add_parser(info.name, help=info.summary, **_run_help(info))
         _add_run_options(sub, info)
     return parser
 

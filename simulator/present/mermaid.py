@@ -15,9 +15,12 @@ from ..trace import TraceEvent
 from .participants import (
     ADMIN,
     CORE_PARTICIPANTS,
+    KEY_FIELDS,
     _is_own_kms_call,
     callee_of,
     caller_of,
+    context_of,
+    error_code_of,
     is_echo,
     participant_of,
     short_id,
@@ -55,8 +58,7 @@ def _label(text: str, limit: int = 90) -> str:
 
 def _arrow_text(event: TraceEvent) -> str:
     bits = [event.action]
-    key = next((event.detail[k] for k in ("key_id", "key_arn", "kms_key_id", "kms_key")
-                if isinstance(event.detail.get(k), str)), None)
+    key = next((event.detail[k] for k in KEY_FIELDS if isinstance(event.detail.get(k), str)), None)
     target = event.target if event.target.startswith(("vol-", "snap-")) or key is None else key
     if target and target not in ("-", event.workspace_id):
         bits.append(short_id(target))
@@ -65,15 +67,11 @@ def _arrow_text(event: TraceEvent) -> str:
         bits.append(f"{old} to {new}" if isinstance(old, str) else f"to {new}")
     elif isinstance(event.detail.get("to_state"), str):
         bits.append(f"to {event.detail['to_state']}")
-    for name in ("encryption_context", "context"):
-        context = event.detail.get(name)
-        if isinstance(context, Mapping) and context:
-            bits.append("ctx {" + ", ".join(_context_key(k) for k in context) + "}")
-            break
+    context = context_of(event)
+    if context:
+        bits.append("ctx {" + ", ".join(_context_key(k) for k in context) + "}")
     if event.outcome != "ok":
-        code = event.outcome if event.outcome not in ("error", "failed") else \
-            event.detail.get("error_code", event.outcome)
-        bits.append(f"FAILED {code}")
+        bits.append(f"FAILED {error_code_of(event) or event.outcome}")
     return _label(" ".join(str(b) for b in bits))
 
 

@@ -22,7 +22,17 @@ from typing import Any, TextIO, TypeVar
 from ..errors import AwsError
 from ..redact import redact
 from ..trace import Trace, TraceEvent
-from .participants import callee_of, caller_of, is_echo, principal_of, short_id
+from .participants import (
+    CONTEXT_FIELDS,
+    KEY_FIELDS,
+    callee_of,
+    caller_of,
+    context_of,
+    error_code_of,
+    is_echo,
+    principal_of,
+    short_id,
+)
 from .progress import Progress
 from .style import Style, is_tty, want_color
 
@@ -72,9 +82,7 @@ ERROR_TEXT: dict[str, str] = {
     "InvalidResourceStateException": "The WorkSpace is not in a state that allows this.",
 }
 
-_KEY_FIELDS = ("key_id", "key_arn", "kms_key_id", "kms_key", "key")
-_CONTEXT_FIELDS = ("encryption_context", "context")
-_SKIP_FIELDS = frozenset({*_KEY_FIELDS, *_CONTEXT_FIELDS, "to", "service", "callee", "caller",
+_SKIP_FIELDS = frozenset({*KEY_FIELDS, *CONTEXT_FIELDS, "to", "service", "callee", "caller",
                           "invoked_by", "phase", "error_code", "error", "error_message",
                           "message"})
 
@@ -222,7 +230,7 @@ class Narrator:
         styled, plain = self.format_event(event)
         self._write(styled, plain)
         if event.outcome != "ok":
-            code = _error_code(event)
+            code = error_code_of(event)
             if code:
                 self._explain_error(code)
 
@@ -257,7 +265,7 @@ class Narrator:
             parts.append(f"FAILED {failure}")
             styled.append(s.bad(f"FAILED {failure}"))
         plain_line, styled_line = "  ".join(parts), "  ".join(styled)
-        context = _context_of(event)
+        context = context_of(event)
         if context is not None:
             ctx = " " * 19 + "context: {" + format_context(context) + "}"
             plain_line += "\n" + ctx
@@ -265,24 +273,8 @@ class Narrator:
         return styled_line, plain_line
 
 
-def _context_of(event: TraceEvent) -> Mapping[str, Any] | None:
-    for name in _CONTEXT_FIELDS:
-        value = event.detail.get(name)
-        if isinstance(value, Mapping) and value:
-            return value
-    return None
-
-
-def _error_code(event: TraceEvent) -> str:
-    """The AWS error code of a failed event: its outcome, or ``error_code=`` in its detail."""
-    if event.outcome not in ("ok", "error", "failed", ""):
-        return event.outcome
-    value = event.detail.get("error_code")
-    return value if isinstance(value, str) else ""
-
-
 def _failure_text(event: TraceEvent) -> str:
-    code = _error_code(event) or event.outcome
+    code = error_code_of(event) or event.outcome
     for name in ("error_message", "error", "message"):
         message = event.detail.get(name)
         if isinstance(message, str) and message and message != code:
@@ -297,7 +289,7 @@ def _describe_detail(event: TraceEvent) -> str:
         bits.append(f"as {principal}")
     if event.target and event.target not in ("-", event.workspace_id):
         bits.append(short_id(event.target))
-    for name in _KEY_FIELDS:
+    for name in KEY_FIELDS:
         value = event.detail.get(name)
         if isinstance(value, str) and value and value != event.target:
             bits.append(short_id(value))

@@ -10,19 +10,47 @@ of the target (``arn:aws:kms:...`` is KMS, ``vol-...`` is EBS, ``ws-...`` is Wor
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from ..trace import TraceEvent
 
 __all__ = [
     "ADMIN",
+    "CONTEXT_FIELDS",
     "CORE_PARTICIPANTS",
+    "KEY_FIELDS",
     "callee_of",
     "caller_of",
+    "context_of",
+    "error_code_of",
     "is_echo",
     "participant_of",
     "principal_of",
     "short_id",
 ]
+
+#: Trace detail fields that name a KMS key, and an encryption context, in the order read.
+KEY_FIELDS = ("key_id", "key_arn", "kms_key_id", "kms_key", "key")
+CONTEXT_FIELDS = ("encryption_context", "context")
+
+
+def context_of(event: TraceEvent) -> Mapping[str, Any] | None:
+    """The encryption context an event carries, if any."""
+    for name in CONTEXT_FIELDS:
+        value = event.detail.get(name)
+        if isinstance(value, Mapping) and value:
+            return value
+    return None
+
+
+def error_code_of(event: TraceEvent) -> str:
+    """The AWS error code of a failed event: its outcome, or ``error_code=`` in its detail."""
+    if event.outcome not in ("ok", "error", "failed", ""):
+        return event.outcome
+    value = event.detail.get("error_code")
+    return value if isinstance(value, str) else ""
+
 
 ADMIN = "Admin"
 #: The participants of the encrypted launch, in the order diagrams declare them.
