@@ -25,6 +25,7 @@ __all__ = [
     "RUNNING_MODES",
     "WORKSPACE_ID",
     "CreateRequest",
+    "check_batch",
     "check_workspace_id",
     "parse_change_ids",
     "parse_create_requests",
@@ -97,7 +98,8 @@ def _int(value: object, where: str) -> int:
     return value
 
 
-def _batch(value: object, where: str, max_items: int) -> list[Any]:
+def check_batch(value: object, where: str, max_items: int = MAX_BATCH) -> list[Any]:
+    """A list parameter of 1 to ``max_items`` items (the items are the caller's to check)."""
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
         raise ValidationException(f"{where} must be a list, not {_type_name(value)}.")
     items = list(value)
@@ -183,7 +185,7 @@ def parse_tags(value: object, where: str) -> tuple[Tag, ...]:
 
 def parse_create_requests(workspaces: object) -> list[tuple[dict[str, Any], CreateRequest]]:
     """Shape-check CreateWorkspaces' ``workspaces``; each item with a copy of what was given."""
-    items = _batch(workspaces, "workspaces", MAX_BATCH)
+    items = check_batch(workspaces, "workspaces")
     parsed: list[tuple[dict[str, Any], CreateRequest]] = []
     for i, item in enumerate(items):
         where = f"workspaces[{i}]"
@@ -249,7 +251,7 @@ def parse_change_ids(
         raise ValidationException(f"{operation}: missing required parameter {request_param}.")
     if requests is not None:
         ids: list[str] = []
-        for i, item in enumerate(_batch(requests, request_param, max_items)):
+        for i, item in enumerate(check_batch(requests, request_param, max_items)):
             where = f"{request_param}[{i}]"
             if not isinstance(item, Mapping):
                 raise ValidationException(
@@ -261,4 +263,4 @@ def parse_change_ids(
             ids.append(check_workspace_id(item["workspace_id"], f"{where}.workspace_id"))
         return ids
     return [check_workspace_id(w, f"workspace_ids[{i}]")
-            for i, w in enumerate(_batch(workspace_ids, "workspace_ids", max_items))]
+            for i, w in enumerate(check_batch(workspace_ids, "workspace_ids", max_items))]

@@ -90,6 +90,7 @@ from .requests import (
     ENCRYPTION_FIELDS,
     MAX_BATCH,
     CreateRequest,
+    check_batch,
     check_workspace_id,
     parse_change_ids,
     parse_create_requests,
@@ -272,13 +273,8 @@ class WorkSpacesService:
         if bundle_ids is not None and owner is not None:
             raise InvalidParameterValuesException("Specify bundle_ids or owner, not both.")
         if bundle_ids is not None:
-            if isinstance(bundle_ids, str) or not isinstance(bundle_ids, Sequence):
-                raise ValidationException("bundle_ids must be a list of bundle ids.")
-            if not 1 <= len(bundle_ids) <= MAX_BATCH:
-                raise InvalidParameterValuesException(
-                    f"bundle_ids must hold between 1 and {MAX_BATCH} ids.")
             found = []
-            for bundle_id in bundle_ids:
+            for bundle_id in check_batch(bundle_ids, "bundle_ids"):
                 if not isinstance(bundle_id, str):
                     raise ValidationException("bundle_ids must be a list of bundle ids.")
                 bundle = self.state.bundles.get(bundle_id)
@@ -1008,13 +1004,8 @@ class WorkSpacesService:
         state = self.state
         candidates: list[_Ws]
         if workspace_ids is not None:
-            if isinstance(workspace_ids, str) or not isinstance(workspace_ids, Sequence):
-                raise ValidationException("workspace_ids must be a list of WorkSpace ids.")
-            if not 1 <= len(workspace_ids) <= MAX_BATCH:
-                raise InvalidParameterValuesException(
-                    f"workspace_ids must hold between 1 and {MAX_BATCH} ids.")
             ids = [check_workspace_id(w, f"workspace_ids[{i}]")
-                   for i, w in enumerate(workspace_ids)]
+                   for i, w in enumerate(check_batch(workspace_ids, "workspace_ids"))]
             candidates = [ws for ws in (state.workspaces.get(w) for w in dict.fromkeys(ids))
                           if ws is not None]
         elif directory_id is not None:
