@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from .crypto.volume import xts_backend
 from .errors import AwsError
 from .present.describe import describe_simulation
 from .present.mermaid import sequence_diagram
@@ -101,7 +100,7 @@ def build_parser(scenarios: dict[str, ScenarioInfo] | None = None) -> argparse.A
     parser = argparse.ArgumentParser(prog=PROG, description=_DESCRIPTION, epilog=_EPILOG,
                                      formatter_class=_Formatter)
     parser.add_argument("--version", action="version",
-                        version=f"{PROG} {__version__} (xts tweak masks: {xts_backend()})")
+                        version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     scen = commands.add_parser(
         "scenario", help="list or run the teaching scenarios",

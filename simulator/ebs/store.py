@@ -1,10 +1,9 @@
 """A volume's disk: a sparse arena of fixed-size slots, one per written block, and the codecs.
 
-The block (:data:`BLOCK_SIZE`, 32 KiB = 64 sectors) is the unit of sparseness, of
-read-modify-write and of gcm authentication. It is larger than a 4 KiB file-system block on
-purpose: one AES-GCM call costs about 1.2 µs of fixed overhead on top of ~0.1 ns per byte, so
-4 KiB gcm blocks would spend three quarters of their time in call overhead (measured in
-``bench/ebs_bench.py``). XTS still tweaks every 512-byte sector by its own number.
+The block (:data:`BLOCK_SIZE`, 32 KiB) is the unit of sparseness, of read-modify-write, of gcm
+authentication and the XTS data unit: every codec makes one cipher call per block. It is larger
+than a 4 KiB file-system block on purpose: each cipher call has a fixed cost, which 4 KiB blocks
+would pay eight times as often (``bench/ebs_bench.py`` measures the ciphers).
 
 Stored blocks live in *chunks*: anonymous memory maps of :data:`CHUNK_SIZE` (2 MiB), each cut
 into slots of one stored block (32 KiB for xts and unencrypted volumes, 32 KiB + 28 bytes for
@@ -15,9 +14,9 @@ unused slots). Ciphers write straight into the slots and read straight out of th
 object per block, no joins.
 
 Chunks of a store that goes away return to a :class:`ChunkPool` (one per simulation) and are
-reused by the next store that needs one. On virtual machines where touching fresh memory is
-slow (page faults cost ~0.8 ms per MiB on the 2-core VM the benchmark ran on) a simulation that
-deletes volumes and writes new ones then does not pay that again and again.
+reused by the next store that needs one: where touching fresh memory is slow (page faults on
+virtual machines), a simulation that deletes volumes and writes new ones does not pay that again
+and again.
 
 Snapshots share chunks copy-on-write: ``clone()`` is cheap, and the first write to a shared
 chunk copies that chunk's written slots.
@@ -37,7 +36,7 @@ from ..crypto.volume import (
     GCM_AAD_POSITION,
     GCM_NONCE_SIZE,
     GCM_OVERHEAD,
-    SECTOR_SIZE,
+    XTS_DATA_UNIT,
     BlockAuthenticationError,
     GcmVolumeCipher,
     XtsVolumeCipher,
@@ -57,9 +56,9 @@ __all__ = [
     "XtsCodec",
 ]
 
-BLOCK_SIZE: Final = 32 * 1024
+#: One block is one XTS data unit (see simulator/crypto/volume.py).
+BLOCK_SIZE: Final = XTS_DATA_UNIT
 CHUNK_SIZE: Final = 2 * 1024 * 1024
-_SECTORS_PER_BLOCK: Final = BLOCK_SIZE // SECTOR_SIZE
 _PRESENT: Final = b"\x01" * (CHUNK_SIZE // BLOCK_SIZE)
 #: Read buffers up to this size are kept by the codec between reads (larger ones are not).
 _KEPT_BUFFER: Final = 4 * 1024 * 1024
@@ -350,7 +349,10 @@ class BlockCodec(Protocol):
 
 
 class _Codec:
-    """Shared parts: the read buffer."""
+    """The one codec path: whole-block runs of slots, one cipher call per block.
+
+    Subclasses say how one block is sealed into its slot and opened from it (``stored`` is
+    None for a block never written)."""
 
     slot_size = BLOCK_SIZE
 
@@ -367,64 +369,74 @@ class _Codec:
     def close(self) -> None:
         self._buffer = bytearray()
 
+    def _seal(self, store: BlockStore, index: int, plaintext: memoryview, slot: memoryview) -> None:
+        raise NotImplementedError
 
-def _copy(first_sector: int, src: memoryview, dst: memoryview) -> None:
-    dst[:] = src
-
-
-class _SectorCodec(_Codec):
-    """Stored block = transformed plaintext block, same size: runs of slots in one call each.
-
-    ``_seal`` / ``_open(first sector, src, dst)`` transform whole blocks (a copy, or XTS)."""
-
-    def __init__(self, seal: Callable[[int, memoryview, memoryview], None],
-                 open_: Callable[[int, memoryview, memoryview], None]) -> None:
-        super().__init__()
-        self._seal, self._open = seal, open_
+    def _open(self, store: BlockStore, index: int, stored: memoryview | None,
+              out: memoryview) -> None:
+        raise NotImplementedError
 
     def encode(self, store: BlockStore, first: int, plaintext: memoryview) -> None:
-        store.layout(BLOCK_SIZE)
+        size = self.slot_size
+        store.layout(size)
         seal = self._seal
         for number, slot, n, pos in store.runs(first, plaintext.nbytes // BLOCK_SIZE):
             chunk = store.writable_chunk(number)
-            seal((first + pos) * _SECTORS_PER_BLOCK,
-                 plaintext[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE],
-                 chunk.view[slot * BLOCK_SIZE:(slot + n) * BLOCK_SIZE])
+            view = chunk.view
+            for i in range(n):
+                at = (pos + i) * BLOCK_SIZE
+                seal(store, first + pos + i, plaintext[at:at + BLOCK_SIZE],
+                     view[(slot + i) * size:(slot + i + 1) * size])
             chunk.present[slot:slot + n] = _PRESENT[:n]
 
     def decode_into(self, store: BlockStore, first: int, count: int, out: memoryview) -> None:
-        if not store.slot_size:
-            _zero(out)
-            return
         open_ = self._open
+        if not store.slot_size:  # nothing was ever written (written blocks fix the layout)
+            for i in range(count):
+                open_(store, first + i, None, out[i * BLOCK_SIZE:(i + 1) * BLOCK_SIZE])
+            return
+        size = self.slot_size
         for number, slot, n, pos in store.runs(first, count):
             chunk = store.chunk(number)
-            if chunk is None:
-                _zero(out[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE])
-                continue
-            for at, m, present in _present_runs(chunk.present, slot, n):
-                index = first + pos + at - slot
-                dst = out[(index - first) * BLOCK_SIZE:(index - first + m) * BLOCK_SIZE]
-                if present:
-                    open_(index * _SECTORS_PER_BLOCK,
-                          chunk.view[at * BLOCK_SIZE:(at + m) * BLOCK_SIZE], dst)
-                else:
-                    _zero(dst)
+            view = chunk.view if chunk is not None else None
+            for i in range(n):
+                stored = None
+                if view is not None and chunk is not None and chunk.present[slot + i]:
+                    stored = view[(slot + i) * size:(slot + i + 1) * size]
+                at = (pos + i) * BLOCK_SIZE
+                open_(store, first + pos + i, stored, out[at:at + BLOCK_SIZE])
 
 
-class PlainCodec(_SectorCodec):
+class PlainCodec(_Codec):
     """An unencrypted volume: stored bytes are the plaintext (what AWS does without encryption)."""
 
-    def __init__(self) -> None:
-        super().__init__(_copy, _copy)
+    def _seal(self, store: BlockStore, index: int, plaintext: memoryview, slot: memoryview) -> None:
+        slot[:] = plaintext
+
+    def _open(self, store: BlockStore, index: int, stored: memoryview | None,
+              out: memoryview) -> None:
+        if stored is None:
+            _zero(out)
+        else:
+            out[:] = stored
 
 
-class XtsCodec(_SectorCodec):
-    """AES-256-XTS; block ``b`` holds sectors ``64 b .. 64 b + 63``, each tweaked by its number."""
+class XtsCodec(_Codec):
+    """AES-256-XTS; block ``b`` is one XTS data unit with tweak ``b``."""
 
     def __init__(self, cipher: XtsVolumeCipher) -> None:
-        super().__init__(cipher.encrypt_into, cipher.decrypt_into)
+        super().__init__()
         self._cipher = cipher
+
+    def _seal(self, store: BlockStore, index: int, plaintext: memoryview, slot: memoryview) -> None:
+        self._cipher.encrypt_into(index, plaintext, slot)
+
+    def _open(self, store: BlockStore, index: int, stored: memoryview | None,
+              out: memoryview) -> None:
+        if stored is None:
+            _zero(out)
+        else:
+            self._cipher.decrypt_into(index, stored, out)
 
     def close(self) -> None:
         super().close()
@@ -447,80 +459,29 @@ class GcmCodec(_Codec):
         self._cipher = cipher
         self._binding = binding
         self._nonces = nonces
-        self._prefixes: dict[str, bytes] = {}
 
-    def _prefix(self, binding: str) -> bytes:
-        """``gcm_block_aad``'s binding part (length-prefixed), cached per writer."""
-        prefix = self._prefixes.get(binding)
-        if prefix is None:
-            prefix = self._prefixes[binding] = gcm_aad_prefix(binding.encode())
-        return prefix
+    def _aad(self, binding: str, index: int, counter: int) -> bytes:
+        return gcm_aad_prefix(binding.encode()) + GCM_AAD_POSITION.pack(index, counter)
 
-    def encode(self, store: BlockStore, first: int, plaintext: memoryview) -> None:
-        size = self.slot_size
-        store.layout(size)
-        count = plaintext.nbytes // BLOCK_SIZE
-        base = store.counter
-        nonces = memoryview(self._nonces(GCM_NONCE_SIZE * count))
-        prefix = self._prefix(self._binding)
-        position = GCM_AAD_POSITION.pack
-        written, who = store.written, self._binding
-        for number, slot, n, pos in store.runs(first, count):
-            chunk = store.writable_chunk(number)
-            self._cipher.seal_run(
-                nonces[pos * GCM_NONCE_SIZE:(pos + n) * GCM_NONCE_SIZE],
-                plaintext[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE],
-                [prefix + position(first + i, base + 1 + i) for i in range(pos, pos + n)],
-                chunk.view[slot * size:(slot + n) * size])
-            for i in range(pos, pos + n):
-                written[first + i] = (who, base + 1 + i)
-            chunk.present[slot:slot + n] = _PRESENT[:n]
-        store.counter = base + count
+    def _seal(self, store: BlockStore, index: int, plaintext: memoryview, slot: memoryview) -> None:
+        counter = store.counter = store.counter + 1
+        self._cipher.seal_into(self._nonces(GCM_NONCE_SIZE), plaintext,
+                               self._aad(self._binding, index, counter), slot)
+        store.written[index] = (self._binding, counter)
 
-    def decode_into(self, store: BlockStore, first: int, count: int, out: memoryview) -> None:
-        if not store.slot_size:  # nothing was ever written (written blocks fix the layout)
-            _zero(out)
+    def _open(self, store: BlockStore, index: int, stored: memoryview | None,
+              out: memoryview) -> None:
+        expected = store.written.get(index)
+        if stored is None and expected is None:
+            _zero(out)  # never written: zeros
             return
-        size = self.slot_size
-        written = store.written
-        position = GCM_AAD_POSITION.pack
-        prefixes = self._prefixes
-        for number, slot, n, pos in store.runs(first, count):
-            chunk = store.chunk(number)
-            start = first + pos
-            expected = [written.get(index) for index in range(start, start + n)]
-            if chunk is not None and None not in expected and chunk.present.count(0, slot,
-                                                                                 slot + n) == 0:
-                # The usual case: a run of written blocks, opened with one call.
-                aads = [(prefixes.get(w[0]) or self._prefix(w[0])) + position(index, w[1])
-                        for index, w in enumerate(expected, start) if w is not None]
-                failed = self._cipher.open_run(chunk.view[slot * size:(slot + n) * size], aads,
-                                               out[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE])
-                if failed >= 0:
-                    raise TamperedBlock(start + failed)
-                continue
-            self._decode_blocks(store, start, n, out[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE])
-
-    def _decode_blocks(self, store: BlockStore, first: int, count: int, out: memoryview) -> None:
-        """Block by block, for runs that mix written and unwritten blocks."""
-        written = store.written
-        open_into, position = self._cipher.open_into, GCM_AAD_POSITION.pack
-        for pos in range(count):
-            index = first + pos
-            dst = out[pos * BLOCK_SIZE:(pos + 1) * BLOCK_SIZE]
-            stored = store.slot(index)
-            expected = written.get(index)
-            if stored is None and expected is None:
-                _zero(dst)  # never written: zeros
-                continue
-            if stored is None or expected is None:
-                raise TamperedBlock(index)  # a block appeared or vanished behind our back
-            try:
-                open_into(stored, self._prefix(expected[0]) + position(index, expected[1]), dst)
-            except BlockAuthenticationError:
-                raise TamperedBlock(index) from None
+        if stored is None or expected is None:
+            raise TamperedBlock(index)  # a block appeared or vanished behind our back
+        try:
+            self._cipher.open_into(stored, self._aad(expected[0], index, expected[1]), out)
+        except BlockAuthenticationError:
+            raise TamperedBlock(index) from None
 
     def close(self) -> None:
         super().close()
         self._cipher.close()
-
