@@ -349,10 +349,11 @@ class BlockCodec(Protocol):
 
 
 class _Codec:
-    """The one codec path: whole-block runs of slots, one cipher call per block.
+    """The one codec path: runs of consecutive slots, handed to the cipher a run at a time.
 
-    Subclasses say how one block is sealed into its slot and opened from it (``stored`` is
-    None for a block never written)."""
+    Subclasses say how a run of ``n`` whole blocks is sealed into its ``n`` slots and opened from
+    them (``stored`` is None for a run of blocks never written); XTS makes one library call per
+    block inside a run, gcm one per block too."""
 
     slot_size = BLOCK_SIZE
 
@@ -369,51 +370,46 @@ class _Codec:
     def close(self) -> None:
         self._buffer = bytearray()
 
-    def _seal(self, store: BlockStore, index: int, plaintext: memoryview, slot: memoryview) -> None:
+    def _seal(self, store: BlockStore, first: int, plaintext: memoryview, slots: memoryview) -> None:
         raise NotImplementedError
 
-    def _open(self, store: BlockStore, index: int, stored: memoryview | None,
+    def _open(self, store: BlockStore, first: int, stored: memoryview | None,
               out: memoryview) -> None:
         raise NotImplementedError
 
     def encode(self, store: BlockStore, first: int, plaintext: memoryview) -> None:
         size = self.slot_size
         store.layout(size)
-        seal = self._seal
         for number, slot, n, pos in store.runs(first, plaintext.nbytes // BLOCK_SIZE):
             chunk = store.writable_chunk(number)
-            view = chunk.view
-            for i in range(n):
-                at = (pos + i) * BLOCK_SIZE
-                seal(store, first + pos + i, plaintext[at:at + BLOCK_SIZE],
-                     view[(slot + i) * size:(slot + i + 1) * size])
+            self._seal(store, first + pos, plaintext[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE],
+                       chunk.view[slot * size:(slot + n) * size])
             chunk.present[slot:slot + n] = _PRESENT[:n]
 
     def decode_into(self, store: BlockStore, first: int, count: int, out: memoryview) -> None:
-        open_ = self._open
         if not store.slot_size:  # nothing was ever written (written blocks fix the layout)
-            for i in range(count):
-                open_(store, first + i, None, out[i * BLOCK_SIZE:(i + 1) * BLOCK_SIZE])
+            self._open(store, first, None, out)
             return
         size = self.slot_size
         for number, slot, n, pos in store.runs(first, count):
             chunk = store.chunk(number)
-            view = chunk.view if chunk is not None else None
-            for i in range(n):
-                stored = None
-                if view is not None and chunk is not None and chunk.present[slot + i]:
-                    stored = view[(slot + i) * size:(slot + i + 1) * size]
-                at = (pos + i) * BLOCK_SIZE
-                open_(store, first + pos + i, stored, out[at:at + BLOCK_SIZE])
+            if chunk is None:
+                self._open(store, first + pos, None, out[pos * BLOCK_SIZE:(pos + n) * BLOCK_SIZE])
+                continue
+            for at, m, present in _present_runs(chunk.present, slot, n):
+                index = first + pos + at - slot
+                dst = out[(index - first) * BLOCK_SIZE:(index - first + m) * BLOCK_SIZE]
+                self._open(store, index, chunk.view[at * size:(at + m) * size] if present else None,
+                           dst)
 
 
 class PlainCodec(_Codec):
     """An unencrypted volume: stored bytes are the plaintext (what AWS does without encryption)."""
 
-    def _seal(self, store: BlockStore, index: int, plaintext: memoryview, slot: memoryview) -> None:
-        slot[:] = plaintext
+    def _seal(self, store: BlockStore, first: int, plaintext: memoryview, slots: memoryview) -> None:
+        slots[:] = plaintext
 
-    def _open(self, store: BlockStore, index: int, stored: memoryview | None,
+    def _open(self, store: BlockStore, first: int, stored: memoryview | None,
               out: memoryview) -> None:
         if stored is None:
             _zero(out)
@@ -428,15 +424,15 @@ class XtsCodec(_Codec):
         super().__init__()
         self._cipher = cipher
 
-    def _seal(self, store: BlockStore, index: int, plaintext: memoryview, slot: memoryview) -> None:
-        self._cipher.encrypt_into(index, plaintext, slot)
+    def _seal(self, store: BlockStore, first: int, plaintext: memoryview, slots: memoryview) -> None:
+        self._cipher.encrypt_into(first, plaintext, slots)
 
-    def _open(self, store: BlockStore, index: int, stored: memoryview | None,
+    def _open(self, store: BlockStore, first: int, stored: memoryview | None,
               out: memoryview) -> None:
         if stored is None:
             _zero(out)
         else:
-            self._cipher.decrypt_into(index, stored, out)
+            self._cipher.decrypt_into(first, stored, out)
 
     def close(self) -> None:
         super().close()
@@ -459,28 +455,40 @@ class GcmCodec(_Codec):
         self._cipher = cipher
         self._binding = binding
         self._nonces = nonces
+        self._prefixes: dict[str, bytes] = {}
 
     def _aad(self, binding: str, index: int, counter: int) -> bytes:
-        return gcm_aad_prefix(binding.encode()) + GCM_AAD_POSITION.pack(index, counter)
+        """``gcm_block_aad``, with the binding part kept per writer (a codec sees one or two)."""
+        prefix = self._prefixes.get(binding)
+        if prefix is None:
+            prefix = self._prefixes[binding] = gcm_aad_prefix(binding.encode())
+        return prefix + GCM_AAD_POSITION.pack(index, counter)
 
-    def _seal(self, store: BlockStore, index: int, plaintext: memoryview, slot: memoryview) -> None:
-        counter = store.counter = store.counter + 1
-        self._cipher.seal_into(self._nonces(GCM_NONCE_SIZE), plaintext,
-                               self._aad(self._binding, index, counter), slot)
-        store.written[index] = (self._binding, counter)
+    def _seal(self, store: BlockStore, first: int, plaintext: memoryview, slots: memoryview) -> None:
+        size, who, seal = self.slot_size, self._binding, self._cipher.seal_into
+        for i in range(plaintext.nbytes // BLOCK_SIZE):
+            counter = store.counter = store.counter + 1
+            seal(self._nonces(GCM_NONCE_SIZE), plaintext[i * BLOCK_SIZE:(i + 1) * BLOCK_SIZE],
+                 self._aad(who, first + i, counter), slots[i * size:(i + 1) * size])
+            store.written[first + i] = (who, counter)
 
-    def _open(self, store: BlockStore, index: int, stored: memoryview | None,
+    def _open(self, store: BlockStore, first: int, stored: memoryview | None,
               out: memoryview) -> None:
-        expected = store.written.get(index)
-        if stored is None and expected is None:
-            _zero(out)  # never written: zeros
-            return
-        if stored is None or expected is None:
-            raise TamperedBlock(index)  # a block appeared or vanished behind our back
-        try:
-            self._cipher.open_into(stored, self._aad(expected[0], index, expected[1]), out)
-        except BlockAuthenticationError:
-            raise TamperedBlock(index) from None
+        size, written, open_into = self.slot_size, store.written, self._cipher.open_into
+        for i in range(out.nbytes // BLOCK_SIZE):
+            index = first + i
+            dst = out[i * BLOCK_SIZE:(i + 1) * BLOCK_SIZE]
+            expected = written.get(index)
+            if stored is None and expected is None:
+                _zero(dst)  # never written: zeros
+                continue
+            if stored is None or expected is None:
+                raise TamperedBlock(index)  # a block appeared or vanished behind our back
+            try:
+                open_into(stored[i * size:(i + 1) * size],
+                          self._aad(expected[0], index, expected[1]), dst)
+            except BlockAuthenticationError:
+                raise TamperedBlock(index) from None
 
     def close(self) -> None:
         super().close()
