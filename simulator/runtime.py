@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from .audit import AuditTrail
@@ -55,9 +56,14 @@ class Settings:
 
 
 class Runtime:
-    """The shared leaves of one simulation; services receive this, never module globals."""
+    """The shared leaves of one simulation; services receive this, never module globals.
+
+    ``lock`` is the simulation's re-entrant lock: every service operation holds it for the whole
+    call (``simulator.boundary``), and so does running the virtual clock.
+    """
 
     def __init__(self, settings: Settings, seed: int | None, clock: Clock) -> None:
+        self.lock = threading.RLock()
         self.settings = settings
         self.clock = clock
         self.entropy = Entropy(seed)

@@ -130,11 +130,13 @@ class Simulation:
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= limit:
             raise ValidationException("seconds must be a non-negative number of seconds "
                                       "that keeps the virtual clock before the year 10000")
-        return self.clock.advance(seconds)
+        with self.runtime.lock:  # scheduled work calls services
+            return self.clock.advance(seconds)
 
     def run_until_idle(self) -> int:
         """Run all scheduled work (provisioning, reboots, deletions), in time order."""
-        return self.clock.run_until_idle()
+        with self.runtime.lock:
+            return self.clock.run_until_idle()
 
     def as_principal(self, arn: str) -> PrincipalView:
         """Views of the services that call as ``arn`` (a user, role or the root)."""

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final, TypeVar
 
+from ..boundary import operation_boundary
 from ..crypto import wipe
 from ..crypto.volume import DATA_KEY_SIZE, VOLUME_CIPHERS, GcmVolumeCipher, XtsVolumeCipher
 from ..errors import (
@@ -81,6 +82,7 @@ def _ebs_caller(account_id: str) -> Caller:
                   principal_id="AROAEC2INFRASTRUCTURE:ebs")
 
 
+@operation_boundary(lambda device: device._ebs._state.runtime.lock)
 class BlockDevice:
     """``/dev/sdf`` as the instance sees it: plaintext reads and writes, only while attached."""
 
@@ -188,6 +190,7 @@ class _TamperNamer:
                 volume_id=self.volume_id, block_index=ev.index) from None
 
 
+@operation_boundary(lambda ebs: ebs._state.runtime.lock)
 class ElasticBlockStore:
     """EBS for one account and Region, as seen by one caller (a view: see docs/architecture.md)."""
 

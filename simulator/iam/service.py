@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..boundary import operation_boundary
 from ..errors import (
     DeleteConflictException,
     EntityAlreadyExistsException,
@@ -148,6 +149,7 @@ def _policy_chars(text: str) -> int:
     return sum(1 for c in text if not c.isspace())
 
 
+@operation_boundary(lambda iam: iam._rt.lock)
 class IdentityAndAccessManagement:
     """The simulation's IAM (``sim.iam``)."""
 

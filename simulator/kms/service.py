@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
+from ..boundary import operation_boundary
 from ..crypto import BackingKey, BlobError, SecretBytes, open_blob, seal
 from ..crypto.envelope import header_ids
 from ..errors import (
@@ -186,6 +187,7 @@ class _Api:
                 outcome=err.code if err is not None else "error", phase="kms." + name)
 
 
+@operation_boundary(lambda kms: kms._s.runtime.lock)
 class KeyManagementService:
     """AWS KMS for one account and Region, as seen by one caller."""
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..boundary import operation_boundary
 from ..errors import (
     AccessDeniedException,
     DsEntityAlreadyExistsException,
@@ -119,6 +120,7 @@ class DirectoryState:
         return record
 
 
+@operation_boundary(lambda ds: ds.state.runtime.lock)
 class DirectoryService:
     """Directory Service operations, as one caller (``with_caller`` gives another view)."""
 

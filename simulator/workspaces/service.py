@@ -45,6 +45,7 @@ from functools import cache, partial
 from itertools import islice
 from typing import Any
 
+from ..boundary import operation_boundary
 from ..clock import ScheduledCall
 from ..errors import (
     AccessDeniedException,
@@ -226,6 +227,7 @@ class WorkSpacesState:
         return known
 
 
+@operation_boundary(lambda ws: ws._rt.lock)
 class WorkSpacesService:
     """Amazon WorkSpaces for one account and Region, as seen by one caller.
 
