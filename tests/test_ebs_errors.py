@@ -165,3 +165,21 @@ def test_describe_refuses_unhashable_ids_with_the_ec2_error(sim: Simulation, des
 def test_describe_volumes_lists_a_repeated_id_once(sim: Simulation) -> None:
     vol = sim.ebs.create_volume(size=1)
     assert len(sim.ebs.describe_volumes(volume_ids=[vol.volume_id, vol.volume_id]).volumes) == 1
+
+
+@pytest.mark.parametrize("cipher", ["xts", "gcm"])
+def test_one_read_or_write_moves_at_most_16_mib(sim: Simulation, cipher: str) -> None:
+    _, dev = attached(sim, size=2, volume_cipher=cipher)
+    assert dev.read(0, MAX_IO_BYTES) == bytes(MAX_IO_BYTES)
+    before = fingerprint(sim)
+    with pytest.raises(InvalidParameterValue, match=r"parameter length .* at most 16777216 bytes"):
+        dev.read(0, MAX_IO_BYTES + 1)
+    with pytest.raises(InvalidParameterValue, match=r"parameter length .* at most 16777216 bytes"):
+        dev.read(0, 1 << 30)  # used to allocate 1 GiB of zeros
+    with pytest.raises(InvalidParameterValue, match="at most"):
+        dev.write(5, bytes(MAX_IO_BYTES + 1))
+    assert fingerprint(sim) == before
+    assert dev.read(0, 16) == bytes(16)
+
+
+MAX_IO_BYTES = 16 * 1024 * 1024

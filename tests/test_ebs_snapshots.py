@@ -10,7 +10,9 @@ from simulator.errors import (
     IncorrectState,
     InvalidParameterCombination,
     InvalidParameterDependency,
+    InvalidParameterValue,
     InvalidSnapshotNotFound,
+    ValidationException,
 )
 
 
@@ -89,7 +91,7 @@ def test_unencrypted_snapshot_restores_encrypted_when_asked(sim: Simulation) -> 
 def test_copy_snapshot_same_key_shares_lineage_and_uses_the_copy_id_as_context(
         sim: Simulation) -> None:
     key_arn, _, snap_id = snapshot_of(sim)
-    copy = sim.ebs.copy_snapshot(source_snapshot_id=snap_id)
+    copy = sim.ebs.copy_snapshot(source_region=sim.region, source_snapshot_id=snap_id)
     sim.run_until_idle()
     [shown] = sim.ebs.describe_snapshots(snapshot_ids=[copy.snapshot_id]).snapshots
     [orig] = sim.ebs.describe_snapshots(snapshot_ids=[snap_id]).snapshots
@@ -105,7 +107,7 @@ def test_copy_snapshot_same_key_shares_lineage_and_uses_the_copy_id_as_context(
 def test_copy_snapshot_to_a_new_key_is_a_full_reencrypted_copy(sim: Simulation) -> None:
     _, _, snap_id = snapshot_of(sim)
     other = sim.kms.create_key()
-    copy = sim.ebs.copy_snapshot(source_snapshot_id=snap_id, encrypted=True, kms_key_id=other.arn)
+    copy = sim.ebs.copy_snapshot(source_region=sim.region, source_snapshot_id=snap_id, encrypted=True, kms_key_id=other.arn)
     sim.run_until_idle()
     [shown] = sim.ebs.describe_snapshots(snapshot_ids=[copy.snapshot_id]).snapshots
     assert shown.kms_key_id == other.arn and shown.state == "completed"
@@ -117,9 +119,9 @@ def test_copy_snapshot_refuses_encrypted_false_and_key_without_encrypted(sim: Si
     _, _, snap_id = snapshot_of(sim)
     before = sim.ebs.describe_snapshots().snapshots
     with pytest.raises(InvalidParameterCombination):
-        sim.ebs.copy_snapshot(source_snapshot_id=snap_id, encrypted=False)
+        sim.ebs.copy_snapshot(source_region=sim.region, source_snapshot_id=snap_id, encrypted=False)
     with pytest.raises(InvalidParameterDependency):
-        sim.ebs.copy_snapshot(source_snapshot_id=snap_id, kms_key_id="alias/aws/ebs")
+        sim.ebs.copy_snapshot(source_region=sim.region, source_snapshot_id=snap_id, kms_key_id="alias/aws/ebs")
     assert sim.ebs.describe_snapshots().snapshots == before
 
 
@@ -128,7 +130,7 @@ def test_encryption_by_default_encrypts_snapshot_copies(sim: Simulation) -> None
     snap = sim.ebs.create_snapshot(volume_id=vol_id)
     sim.run_until_idle()
     sim.ebs.enable_ebs_encryption_by_default()
-    copy = sim.ebs.copy_snapshot(source_snapshot_id=snap.snapshot_id)
+    copy = sim.ebs.copy_snapshot(source_region=sim.region, source_snapshot_id=snap.snapshot_id)
     assert copy.encrypted
 
 
@@ -142,3 +144,19 @@ def test_pending_snapshot_cannot_be_restored_and_deleted_is_gone(sim: Simulation
         sim.ebs.describe_snapshots(snapshot_ids=[snap.snapshot_id])
     sim.run_until_idle()
     assert sim.ebs.describe_snapshots().snapshots == ()
+
+
+def test_copy_snapshot_requires_source_region_and_accepts_only_the_simulations_own(
+        sim: Simulation) -> None:
+    _, _, snap_id = snapshot_of(sim)
+    before = sim.ebs.describe_snapshots().snapshots
+    with pytest.raises(ValidationException, match="missing required parameter 'source_region'"):
+        sim.ebs.copy_snapshot(source_snapshot_id=snap_id)  # type: ignore[call-arg]
+    with pytest.raises(InvalidSnapshotNotFound, match="us-east-1"):
+        sim.ebs.copy_snapshot(source_region="us-east-1", source_snapshot_id=snap_id)
+    for bad in ("", "west", 7):
+        with pytest.raises(InvalidParameterValue, match="SourceRegion"):
+            sim.ebs.copy_snapshot(source_region=bad, source_snapshot_id=snap_id)  # type: ignore[arg-type]
+    assert sim.ebs.describe_snapshots().snapshots == before
+    copy = sim.ebs.copy_snapshot(source_region=sim.region, source_snapshot_id=snap_id)
+    assert copy.snapshot_id != snap_id

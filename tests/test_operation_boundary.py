@@ -10,12 +10,12 @@ from contextlib import nullcontext
 from typing import Any
 
 import pytest
+from ebs_support import attached
 
 from simulator import Simulation
 from simulator.boundary import binding_hint, is_operation, operation_boundary
 from simulator.ebs import BlockDevice
 from simulator.errors import ValidationException
-from tests.ebs_support import attached
 
 SERVICES = ("iam", "kms", "ebs", "directory", "workspaces")
 

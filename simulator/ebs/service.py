@@ -63,17 +63,22 @@ from .store import (
     XtsCodec,
 )
 
-__all__ = ["DEFAULT_KMS_KEY", "BlockDevice", "ElasticBlockStore"]
+__all__ = ["DEFAULT_KMS_KEY", "MAX_IO_BYTES", "BlockDevice", "ElasticBlockStore"]
 
 DEFAULT_KMS_KEY: Final = "alias/aws/ebs"
 GiB: Final = 1 << 30
 MAX_SIZE_GIB: Final = 16384
+#: The most one BlockDevice read or write moves. EBS itself splits I/O far smaller (it counts
+#: IOPS in 256 KiB units); the bound keeps one call from allocating unbounded memory (a 1 GiB
+#: read of a never-written volume used to allocate 1 GiB) while any sensible request fits.
+MAX_IO_BYTES: Final = 16 * 1024 * 1024
 #: What the EBS identity may do with the key, for this volume's context only.
 EBS_GRANT_OPERATIONS: Final = ("Decrypt", "ReEncryptFrom", "ReEncryptTo", "RetireGrant")
 _INSTANCE = re.compile(r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 _DEVICE = re.compile(r"/dev/(?:sd[a-z][0-9]{0,2}|xvd[a-z]{1,2}|nvme[0-9]{1,2}n1)")
 _VOLUME_ID = re.compile(r"vol-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 _SNAPSHOT_ID = re.compile(r"snap-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
 _T = TypeVar("_T")
 
 
@@ -117,6 +122,10 @@ class BlockDevice:
                 raise InvalidParameterValue(f"Value ({value}) for parameter {name} is invalid. "
                                             "It must not be negative.")
         assert isinstance(offset, int) and isinstance(length, int)
+        if length > MAX_IO_BYTES:
+            raise InvalidParameterValue(
+                f"Value ({length}) for parameter length is invalid. One read or write moves at "
+                f"most {MAX_IO_BYTES} bytes (16 MiB); split larger transfers.")
         if offset + length > rec.size * GiB:
             raise InvalidParameterValue(
                 f"The range [{offset}, {offset + length}) is outside volume {self.volume_id} "
@@ -740,13 +749,25 @@ class ElasticBlockStore:
         self._trace("DeleteSnapshot", snap.snapshot_id)
 
     def copy_snapshot(
-        self, *, source_snapshot_id: str, encrypted: bool | None = None,
+        self, *, source_region: str, source_snapshot_id: str, encrypted: bool | None = None,
         kms_key_id: str | None = None, description: str | None = None,
     ) -> Snapshot:
         """CopySnapshot: encrypted copies stay encrypted; a new key means a new data key and
         re-encrypted blocks (a full copy). The copy's context is ``{"aws:ebs:id": <copy id>}``.
+
+        ``source_region`` is required, as in EC2; only the simulation's own Region holds
+        snapshots (a snapshot named in another Region is not found there).
         """
-        self._before("CopySnapshot", snapshotId=source_snapshot_id, kmsKeyId=kms_key_id)
+        self._before("CopySnapshot", snapshotId=source_snapshot_id, kmsKeyId=kms_key_id,
+                     sourceRegion=source_region)
+        if not isinstance(source_region, str) or not _REGION.fullmatch(source_region):
+            raise InvalidParameterValue(
+                f"Value ({source_region!r}) for parameter SourceRegion is invalid. "
+                "It must be a Region name such as 'us-west-2'.")
+        if source_region != self._rt.region:
+            raise InvalidSnapshotNotFound(
+                f"The snapshot '{source_snapshot_id}' does not exist in Region {source_region} "
+                f"(this simulation has one Region, {self._rt.region}).")
         src = self._snapshot(source_snapshot_id)
         enc_flag = self._check_bool(encrypted, "encrypted")
         key_arg = self._check_key_id(kms_key_id)
