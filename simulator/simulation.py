@@ -46,6 +46,10 @@ class Simulation:
 
     Settings (see :class:`~simulator.runtime.Settings`) are keywords:
     ``Simulation(seed=7, volume_cipher="gcm", grant_propagation_seconds=60)``.
+
+    Thread-safe: every service operation (and block-device read or write) holds this
+    simulation's re-entrant lock for the whole call, and so do :meth:`advance` and
+    :meth:`run_until_idle`; calls from several threads run one at a time.
     """
 
     def __init__(
