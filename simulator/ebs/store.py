@@ -465,12 +465,15 @@ class GcmCodec(_Codec):
         return prefix + GCM_AAD_POSITION.pack(index, counter)
 
     def _seal(self, store: BlockStore, first: int, plaintext: memoryview, slots: memoryview) -> None:
-        size, who, seal = self.slot_size, self._binding, self._cipher.seal_into
-        for i in range(plaintext.nbytes // BLOCK_SIZE):
+        size, who, seal, written = self.slot_size, self._binding, self._cipher.seal_into, store.written
+        count = plaintext.nbytes // BLOCK_SIZE
+        nonces = self._nonces(GCM_NONCE_SIZE * count)  # one draw per run, 12 bytes per block
+        for i in range(count):
             counter = store.counter = store.counter + 1
-            seal(self._nonces(GCM_NONCE_SIZE), plaintext[i * BLOCK_SIZE:(i + 1) * BLOCK_SIZE],
+            seal(nonces[i * GCM_NONCE_SIZE:(i + 1) * GCM_NONCE_SIZE],
+                 plaintext[i * BLOCK_SIZE:(i + 1) * BLOCK_SIZE],
                  self._aad(who, first + i, counter), slots[i * size:(i + 1) * size])
-            store.written[first + i] = (who, counter)
+            written[first + i] = (who, counter)
 
     def _open(self, store: BlockStore, first: int, stored: memoryview | None,
               out: memoryview) -> None:
