@@ -73,19 +73,30 @@ def test_truncated_block_and_closed_cipher_are_refused() -> None:
         cipher.seal(NONCE, b"x", b"")
 
 
-def test_seal_into_writes_what_seal_returns_into_a_slice_of_a_larger_buffer() -> None:
+def test_seal_run_and_open_run_match_seal_and_open_block_by_block() -> None:
     cipher = GcmVolumeCipher(KEY)
-    aad = gcm_block_aad(b"v", 3, 1)
-    disk = bytearray(b"?" * (2 * (256 + GCM_OVERHEAD)))
-    cipher.seal_into(NONCE, bytes(range(256)), aad, memoryview(disk)[256 + GCM_OVERHEAD:])
-    assert disk[:256 + GCM_OVERHEAD] == b"?" * (256 + GCM_OVERHEAD)
-    assert bytes(disk[256 + GCM_OVERHEAD:]) == cipher.seal(NONCE, bytes(range(256)), aad)
+    aads = [gcm_block_aad(b"v", i, i + 1) for i in range(3)]
+    nonces = bytes(range(36))
+    plain = bytes(range(256)) * 3
+    stored = bytearray(3 * (256 + GCM_OVERHEAD))
+    cipher.seal_run(memoryview(nonces), memoryview(plain), aads, memoryview(stored))
+    assert bytes(stored) == b"".join(
+        cipher.seal(nonces[i * 12:(i + 1) * 12], plain[i * 256:(i + 1) * 256], aads[i])
+        for i in range(3))
+    out = bytearray(len(plain))
+    assert cipher.open_run(memoryview(stored), aads, memoryview(out)) == -1
+    assert bytes(out) == plain
 
 
-@pytest.mark.parametrize("size", [255 + GCM_OVERHEAD, 257 + GCM_OVERHEAD])
-def test_seal_into_refuses_a_slot_of_the_wrong_size(size: int) -> None:
-    with pytest.raises(ValueError):
-        GcmVolumeCipher(KEY).seal_into(NONCE, bytes(256), b"", bytearray(size))
+def test_open_run_names_the_failing_block_and_keeps_none_of_its_plaintext() -> None:
+    cipher = GcmVolumeCipher(KEY)
+    aads = [gcm_block_aad(b"v", i, 1) for i in range(3)]
+    stored = bytearray(3 * (256 + GCM_OVERHEAD))
+    cipher.seal_run(memoryview(bytes(36)), memoryview(b"p" * 768), aads, memoryview(stored))
+    stored[(256 + GCM_OVERHEAD) + 40] ^= 1  # block 1's ciphertext
+    out = bytearray(b"?" * 768)
+    assert cipher.open_run(memoryview(stored), aads, memoryview(out)) == 1
+    assert out[:256] == b"p" * 256 and out[256:512] == bytes(256)
 
 
 def test_open_into_failure_keeps_no_plaintext() -> None:

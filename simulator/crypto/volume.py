@@ -27,6 +27,7 @@ simulation's lock (see ``simulator/boundary.py``).
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from typing import Final
 
 from cryptography.exceptions import InvalidTag
@@ -235,16 +236,44 @@ class GcmVolumeCipher:
             out[:] = bytes(out.nbytes)
             raise BlockAuthenticationError("block failed authentication") from None
 
-    def seal_into(self, nonce: bytes, plaintext: bytes | memoryview, aad: bytes,
-                  stored: bytearray | memoryview) -> None:
-        """One stored block, ``nonce || AES-GCM(plaintext, aad)``, written into ``stored``."""
-        if len(nonce) != GCM_NONCE_SIZE:
-            raise ValueError("gcm nonces are 12 bytes")
-        out = memoryview(stored).cast("B")
-        if out.nbytes != memoryview(plaintext).nbytes + GCM_OVERHEAD:
-            raise ValueError("the stored block must be the plaintext's length plus nonce and tag")
-        out[:GCM_NONCE_SIZE] = nonce
-        self._live().encrypt_into(nonce, plaintext, aad, out[GCM_NONCE_SIZE:])
+    def seal_run(self, nonces: memoryview, plaintext: memoryview, aads: Sequence[bytes],
+                 stored: memoryview) -> None:
+        """Seal ``len(aads)`` consecutive blocks into consecutive stored blocks in ``stored``
+        (``nonces`` holds 12 bytes per block)."""
+        count = len(aads)
+        size = plaintext.nbytes // count if count else 0
+        slot = size + GCM_OVERHEAD
+        if (plaintext.nbytes != count * size or stored.nbytes != count * slot
+                or nonces.nbytes != count * GCM_NONCE_SIZE):
+            raise ValueError("nonces, plaintext, aads and stored blocks must describe the same blocks")
+        encrypt = self._live().encrypt_into
+        for i, aad in enumerate(aads):
+            at = i * slot
+            nonce = nonces[i * GCM_NONCE_SIZE:(i + 1) * GCM_NONCE_SIZE]
+            stored[at:at + GCM_NONCE_SIZE] = nonce
+            encrypt(nonce, plaintext[i * size:(i + 1) * size], aad,
+                    stored[at + GCM_NONCE_SIZE:at + slot])
+
+    def open_run(self, stored: memoryview, aads: Sequence[bytes], plaintext: memoryview) -> int:
+        """Open consecutive stored blocks into consecutive plaintext blocks. Returns -1, or the
+        position of the first block that fails authentication (its plaintext wiped; the blocks
+        after it are not opened)."""
+        count = len(aads)
+        size = plaintext.nbytes // count if count else 0
+        slot = size + GCM_OVERHEAD
+        if plaintext.nbytes != count * size or stored.nbytes != count * slot:
+            raise ValueError("stored blocks, aads and plaintext must describe the same blocks")
+        decrypt = self._live().decrypt_into
+        for i, aad in enumerate(aads):
+            at = i * slot
+            out = plaintext[i * size:(i + 1) * size]
+            try:
+                decrypt(stored[at:at + GCM_NONCE_SIZE], stored[at + GCM_NONCE_SIZE:at + slot],
+                        aad, out)
+            except InvalidTag:
+                out[:] = bytes(size)  # OpenSSL has already written the unauthenticated plaintext
+                return i
+        return -1
 
     def open(self, stored: bytes | bytearray | memoryview, aad: bytes) -> bytes:
         """The plaintext of a stored block, or :class:`BlockAuthenticationError`."""

@@ -37,7 +37,6 @@ from ..crypto.volume import (
     GCM_NONCE_SIZE,
     GCM_OVERHEAD,
     XTS_DATA_UNIT,
-    BlockAuthenticationError,
     GcmVolumeCipher,
     XtsVolumeCipher,
     gcm_aad_prefix,
@@ -465,33 +464,33 @@ class GcmCodec(_Codec):
         return prefix + GCM_AAD_POSITION.pack(index, counter)
 
     def _seal(self, store: BlockStore, first: int, plaintext: memoryview, slots: memoryview) -> None:
-        size, who, seal, written = self.slot_size, self._binding, self._cipher.seal_into, store.written
         count = plaintext.nbytes // BLOCK_SIZE
-        nonces = self._nonces(GCM_NONCE_SIZE * count)  # one draw per run, 12 bytes per block
+        base, who = store.counter, self._binding
+        self._cipher.seal_run(memoryview(self._nonces(GCM_NONCE_SIZE * count)), plaintext,
+                              [self._aad(who, first + i, base + 1 + i) for i in range(count)],
+                              slots)
         for i in range(count):
-            counter = store.counter = store.counter + 1
-            seal(nonces[i * GCM_NONCE_SIZE:(i + 1) * GCM_NONCE_SIZE],
-                 plaintext[i * BLOCK_SIZE:(i + 1) * BLOCK_SIZE],
-                 self._aad(who, first + i, counter), slots[i * size:(i + 1) * size])
-            written[first + i] = (who, counter)
+            store.written[first + i] = (who, base + 1 + i)
+        store.counter = base + count
 
     def _open(self, store: BlockStore, first: int, stored: memoryview | None,
               out: memoryview) -> None:
-        size, written, open_into = self.slot_size, store.written, self._cipher.open_into
-        for i in range(out.nbytes // BLOCK_SIZE):
-            index = first + i
-            dst = out[i * BLOCK_SIZE:(i + 1) * BLOCK_SIZE]
-            expected = written.get(index)
-            if stored is None and expected is None:
-                _zero(dst)  # never written: zeros
-                continue
-            if stored is None or expected is None:
-                raise TamperedBlock(index)  # a block appeared or vanished behind our back
-            try:
-                open_into(stored[i * size:(i + 1) * size],
-                          self._aad(expected[0], index, expected[1]), dst)
-            except BlockAuthenticationError:
-                raise TamperedBlock(index) from None
+        count = out.nbytes // BLOCK_SIZE
+        expected = [store.written.get(index) for index in range(first, first + count)]
+        if stored is None:
+            if any(expected):
+                raise TamperedBlock(first + next(i for i, w in enumerate(expected) if w))
+            _zero(out)  # never written: zeros
+            return
+        aads = []
+        for index, w in enumerate(expected, first):
+            if w is None:
+                raise TamperedBlock(index)  # a block appeared behind our back
+            aads.append(self._aad(w[0], index, w[1]))
+        failed = self._cipher.open_run(stored, aads, out)
+        if failed >= 0:
+            _zero(out)  # the blocks before the failing one were opened: keep none of the run
+            raise TamperedBlock(first + failed)
 
     def close(self) -> None:
         super().close()
