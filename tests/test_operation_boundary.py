@@ -192,3 +192,13 @@ def test_nullcontext_locks_work_for_classes_outside_a_simulation() -> None:
             return a
 
     assert Plain().op(a=2) == 2
+
+
+def test_the_hint_names_parameters_never_their_values(sim: Simulation) -> None:
+    key = sim.kms.create_key()
+    secret = b"top-secret-plaintext-0123456789"
+    with pytest.raises(ValidationException) as info:
+        sim.kms.encrypt(key.arn, Plaintext=secret)  # type: ignore[call-arg, misc]
+    text = str(info.value) + repr(info.value)
+    assert "plaintext" in text and secret.decode() not in text and secret.hex() not in text
+    assert info.value.__cause__ is None and info.value.__suppress_context__
