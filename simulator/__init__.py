@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from .simulation import Simulation
 
 
+def __dir__() -> list[str]:
+    # Simulation is imported lazily, so it is not in globals() until first use; list it anyway.
+    return sorted({*globals(), *__all__})
+
+
 def __getattr__(name: str) -> Any:
     # Imported lazily so that `import simulator.crypto` (or the errors module) stays light.
     if name == "Simulation":

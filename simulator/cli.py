@@ -10,14 +10,15 @@ Scenario files (``scenarios/<name>.py``) run the same way on their own
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
 from .errors import AwsError
-from .present.describe import describe_simulation
+from .present.describe import describe_simulation, workspaces_table
 from .present.mermaid import sequence_diagram
 from .present.narrate import Narrator
 from .present.scenario import (
@@ -27,6 +28,7 @@ from .present.scenario import (
     discover,
     info_for_module,
     load_scenario,
+    not_found_message,
 )
 from .present.style import Style, want_color
 
@@ -60,14 +62,32 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     pass
 
 
-def _add_run_options(parser: argparse.ArgumentParser, info: ScenarioInfo) -> None:
-    parser.add_argument("--seed", type=int, default=None, metavar="N",
-                        help="seed the simulation so the run replays exactly (default: random)")
-    parser.add_argument("--mermaid", type=Path, metavar="FILE",
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _output_file(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expects a file name, not an empty string")
+    return Path(text)
+
+
+def _add_run_options(parser: argparse.ArgumentParser, info: ScenarioInfo,
+                     with_scenario_options: bool = True) -> None:
+    parser.add_argument("--seed", type=_seed, default=None, metavar="N",
+                        help="seed the simulation so the run replays exactly (0 or more; "
+                             "default: random)")
+    parser.add_argument("--mermaid", type=_output_file, metavar="FILE",
                         help="write the run as a Mermaid sequence diagram to FILE")
-    parser.add_argument("--audit", type=Path, metavar="FILE",
+    parser.add_argument("--audit", type=_output_file, metavar="FILE",
                         help="write the CloudTrail-shaped KMS audit log to FILE (JSON lines)")
-    parser.add_argument("--trace", type=Path, metavar="FILE",
+    parser.add_argument("--trace", type=_output_file, metavar="FILE",
                         help="write the step-by-step trace to FILE (JSON)")
     parser.add_argument("--describe", action="store_true",
                         help="at the end, show the WorkSpaces table with the console's "
@@ -76,7 +96,8 @@ def _add_run_options(parser: argparse.ArgumentParser, info: ScenarioInfo) -> Non
                         help="plain output without colours (also: NO_COLOR=1 or not a terminal)")
     parser.add_argument("--quiet", action="store_true",
                         help="only the story, not every traced call")
-    add = getattr(info.module, "add_arguments", None)
+    # Only the scenario being run (or asked for --help) is imported, for its own options.
+    add = getattr(info.module, "add_arguments", None) if with_scenario_options else None
     if callable(add):
         group = parser.add_argument_group(f"options of the {info.name} scenario")
         add(group)
@@ -94,26 +115,24 @@ def _scenario_parser(info: ScenarioInfo, prog: str) -> argparse.ArgumentParser:
     return parser
 
 
-def build_parser(scenarios: dict[str, ScenarioInfo] | None = None) -> argparse.ArgumentParser:
-    """The full ``envelope-sim`` argument parser (scenario options included)."""
-    found = discover() if scenarios is None else scenarios
-    parser = argparse.ArgumentParser(prog=PROG, description=_DESCRIPTION, epilog=_EPILOG,
-                                     formatter_class=_Formatter)
-    parser.add_argument("--version", action="version",
-                        version=f"{PROG} {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+def _add_scenario_command(
+    commands: Any, scenarios: dict[str, ScenarioInfo], selected: str | None,
+) -> dict[str, argparse.ArgumentParser]:
+    """``envelope-sim scenario list|run``; returns the parser of each ``run NAME``."""
     scen = commands.add_parser(
         "scenario", help="list or run the teaching scenarios",
         description="List or run the teaching scenarios.", formatter_class=_Formatter,
         epilog="examples:\n  envelope-sim scenario list\n"
                "  envelope-sim scenario run launch --seed 7",
     )
+    scen.set_defaults(handler=_scenario_without_action)
     scen_commands = scen.add_subparsers(dest="scenario_command", metavar="ACTION")
-    scen_commands.add_parser(
+    listing = scen_commands.add_parser(
         "list", help="list the scenarios with a one-line description each",
         description="List the scenarios, one line each, in teaching order.",
         epilog="example:\n  envelope-sim scenario list", formatter_class=_Formatter,
     )
+    listing.set_defaults(handler=lambda args, out, err: _list(scenarios, out, err))
     run = scen_commands.add_parser(
         "run", help="run one scenario, narrating every step",
         description="Run one scenario and narrate it: virtual time, lifecycle step, who calls "
@@ -123,21 +142,60 @@ def build_parser(scenarios: dict[str, ScenarioInfo] | None = None) -> argparse.A
                "  envelope-sim scenario run launch --help    (options of one scenario)",
         formatter_class=_Formatter,
     )
+    run.set_defaults(handler=_run_without_name)
     names = run.add_subparsers(dest="name", metavar="NAME")
-    for info in found.values():
+    parsers: dict[str, argparse.ArgumentParser] = {}
+    for info in scenarios.values():
         sub = names.add_parser(info.name, help=info.summary, **_run_help(info))
-        _add_run_options(sub, info)
+        _add_run_options(sub, info, with_scenario_options=info.name == selected)
+        sub.set_defaults(handler=lambda args, out, err, info=info:
+                         run_scenario_cli(info, args, out, err))
+        parsers[info.name] = sub
+    return parsers
+
+
+def build_parser(
+    scenarios: dict[str, ScenarioInfo] | None = None, selected: str | None = None,
+) -> argparse.ArgumentParser:
+    """The full ``envelope-sim`` argument parser; ``selected`` is the scenario whose own
+    options are added (the one being run; the others are not imported)."""
+    parser, _ = _build(discover() if scenarios is None else scenarios, selected)
     return parser
 
 
-def _list(scenarios: dict[str, ScenarioInfo], stdout: TextIO) -> int:
+def _build(
+    scenarios: dict[str, ScenarioInfo], selected: str | None,
+) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    parser = argparse.ArgumentParser(prog=PROG, description=_DESCRIPTION, epilog=_EPILOG,
+                                     formatter_class=_Formatter)
+    parser.add_argument("--version", action="version",
+                        version=f"{PROG} {__version__}")
+    parser.set_defaults(handler=None)
+    # One subparser per command; each sets the handler that main() calls.
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run_parsers = _add_scenario_command(commands, scenarios, selected)
+    return parser, run_parsers
+
+
+def _list(scenarios: dict[str, ScenarioInfo], stdout: TextIO, stderr: TextIO) -> int:
     if not scenarios:
-        stdout.write("no scenarios found\n")
+        stderr.write(f"{PROG}: {not_found_message()}\n")
         return 1
     width = max(len(n) for n in scenarios)
     for info in scenarios.values():
         stdout.write(f"{info.name:<{width}}  {info.summary}\n")
     return 0
+
+
+def _scenario_without_action(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    stderr.write(f"{PROG} scenario: error: choose an action, 'list' or 'run' "
+                 f"(see '{PROG} scenario --help')\n")
+    return 2
+
+
+def _run_without_name(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    stderr.write(f"{PROG}: error: name a scenario to run (see '{PROG} scenario list')\n")
+    return 2
 
 
 def _scenario_options(info: ScenarioInfo, args: argparse.Namespace) -> dict[str, Any]:
@@ -149,8 +207,12 @@ def _scenario_options(info: ScenarioInfo, args: argparse.Namespace) -> dict[str,
     return {a.dest: getattr(args, a.dest) for a in probe._actions if hasattr(args, a.dest)}
 
 
+_OUTPUTS = ("mermaid", "audit", "trace")
+
+
 def _check_output_paths(args: argparse.Namespace) -> str | None:
-    for flag in ("mermaid", "audit", "trace"):
+    seen: dict[Path, str] = {}
+    for flag in _OUTPUTS:
         path: Path | None = getattr(args, flag)
         if path is None:
             continue
@@ -158,6 +220,9 @@ def _check_output_paths(args: argparse.Namespace) -> str | None:
             return f"--{flag} {path}: is a directory"
         if not path.parent.is_dir():
             return f"--{flag} {path}: directory {path.parent} does not exist"
+        same = seen.setdefault(path.resolve(), flag)
+        if same != flag:
+            return f"--{same} and --{flag} name the same file ({path}); give each its own"
     return None
 
 
@@ -166,11 +231,26 @@ def _cannot_write(stderr: TextIO, prog: str, path: Path, exc: OSError) -> int:
     return 2
 
 
+def _why_empty(sim: Any) -> str:
+    """Why the WorkSpaces table is empty: none launched, or all terminated (and unlisted)."""
+    gone = sorted({e.workspace_id for e in sim.trace.events() if e.workspace_id})
+    if not gone:
+        return "(no WorkSpaces: this scenario launches none)\n"
+    shown = ", ".join(gone[:3]) + (", ..." if len(gone) > 3 else "")
+    return (f"(no WorkSpaces listed: the scenario terminated its {len(gone)} WorkSpace(s) "
+            f"({shown}), and DescribeWorkspaces stops listing a terminated WorkSpace; "
+            "--trace FILE keeps their whole lifecycle)\n")
+
+
 def run_scenario_cli(
     info: ScenarioInfo, args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     prog: str = PROG,
 ) -> int:
-    """Run a scenario for parsed ``args``; writes the requested files; returns the exit code."""
+    """Run a scenario for parsed ``args``; writes the requested files; returns the exit code.
+
+    The files are written at the end, after ``--describe`` (whose own calls are audited too),
+    so a file that cannot be written is one error line, never a half-run scenario.
+    """
     problem = _check_output_paths(args)
     if problem:
         stderr.write(f"{prog}: error: {problem}\n")
@@ -183,12 +263,6 @@ def run_scenario_cli(
     out = Narrator(stdout, color=color)
     if not args.quiet:
         out.attach(sim.trace)
-    if args.audit is not None:
-        try:
-            args.audit.write_text("", encoding="utf-8")  # write_jsonl appends; start afresh
-        except OSError as exc:
-            return _cannot_write(stderr, prog, args.audit, exc)
-        sim.audit.write_jsonl(args.audit)
     out.title(f"{info.name}: {info.summary}")
     seed_text = (f"seed {args.seed} (replays exactly)" if args.seed is not None
                  else "unseeded (pass --seed N to replay a run exactly)")
@@ -203,34 +277,24 @@ def run_scenario_cli(
         status = 1
     finally:
         out.detach()
-        if args.audit is not None:
-            sim.audit.close()
     if args.describe:
         out.section("WorkSpaces (as the console lists them)")
-        out.table(describe_simulation(sim))
-    if args.trace is not None:
+        table = describe_simulation(sim)
+        out.table(_why_empty(sim) if table == workspaces_table([]) else table)
+    outputs: list[tuple[str, str, Callable[[], str]]] = [
+        ("trace", "trace", sim.trace.to_json),
+        ("mermaid", "Mermaid diagram", lambda: _diagram(info, sim, result)),
+        ("audit", "audit log", sim.audit.to_jsonl),
+    ]
+    for flag, label, render in outputs:
+        path: Path | None = getattr(args, flag)
+        if path is None:
+            continue
         try:
-            args.trace.write_text(sim.trace.to_json(), encoding="utf-8")
-            out.note(f"trace written to {args.trace}")
+            path.write_text(render(), encoding="utf-8")
+            out.note(f"{label} written to {path}")
         except OSError as exc:
-            status = _cannot_write(stderr, prog, args.trace, exc)
-    if args.mermaid is not None:
-        events = sim.trace.events()
-        title = f"envelope-sim: {info.name}"
-        aliases: dict[str, str] = {}
-        if result is not None:
-            keep = result.diagram_filter
-            events = [e for e in events if keep is None or keep(e)]
-            title = result.diagram_title or title
-            aliases = result.diagram_aliases
-        try:
-            args.mermaid.write_text(sequence_diagram(events, title=title, aliases=aliases),
-                                    encoding="utf-8")
-            out.note(f"Mermaid diagram written to {args.mermaid}")
-        except OSError as exc:
-            status = _cannot_write(stderr, prog, args.mermaid, exc)
-    if args.audit is not None:
-        out.note(f"audit log written to {args.audit}")
+            status = _cannot_write(stderr, prog, path, exc)
     if result is not None:
         style = Style(color)
         if result.ok:
@@ -244,35 +308,76 @@ def run_scenario_cli(
     return status
 
 
+def _diagram(info: ScenarioInfo, sim: Any, result: ScenarioResult | None) -> str:
+    events = sim.trace.events()
+    title = f"envelope-sim: {info.name}"
+    aliases: dict[str, str] = {}
+    if result is not None:
+        keep = result.diagram_filter
+        events = [e for e in events if keep is None or keep(e)]
+        title = result.diagram_title or title
+        aliases = result.diagram_aliases
+    return sequence_diagram(events, title=title, aliases=aliases)
+
+
+def _silence(stream: TextIO) -> None:
+    """Point ``stream``'s descriptor at /dev/null, so that the interpreter's own flush at exit
+    does not print a second traceback for output that can no longer be written."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):  # io.UnsupportedOperation is both; a test's capture has none
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``envelope-sim`` console script; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     stdout, stderr = sys.stdout, sys.stderr
-    scenarios = discover()
-    # An unknown scenario name gets a clear message rather than argparse's "invalid choice".
-    if len(args_list) >= 3 and args_list[:2] == ["scenario", "run"] \
-            and not args_list[2].startswith("-") and args_list[2] not in scenarios:
-        err = UnknownScenario(args_list[2], list(scenarios))
-        stderr.write(f"{PROG}: error: {err}\n(see '{PROG} scenario list')\n")
-        return 2
-    parser = build_parser(scenarios)
     try:
-        args = parser.parse_args(args_list)
+        status = _main(args_list, stdout, stderr)
+        stdout.flush()
+    except BrokenPipeError:  # `envelope-sim ... | head`: the reader has gone; so do we, quietly
+        _silence(stdout)
+        return 1
+    except OSError as exc:  # every file output handles its own errors: this is standard output
+        stderr.write(f"{PROG}: error: cannot write to standard output: "
+                     f"{exc.strerror or exc}\n")
+        _silence(stdout)
+        return 1
+    return status
+
+
+def _main(args_list: list[str], stdout: TextIO, stderr: TextIO) -> int:
+    scenarios = discover()
+    selected: str | None = None
+    if len(args_list) >= 3 and args_list[:2] == ["scenario", "run"] \
+            and not args_list[2].startswith("-"):
+        selected = args_list[2]
+        # An unknown name gets a clear message rather than argparse's "invalid choice".
+        if selected not in scenarios:
+            err = UnknownScenario(selected, list(scenarios))
+            hint = f"(see '{PROG} scenario list')" if scenarios else not_found_message()
+            stderr.write(f"{PROG}: error: {err}\n{hint}\n")
+            return 2
+    parser, run_parsers = _build(scenarios, selected)
+    try:
+        args, extra = parser.parse_known_args(args_list)
+        if extra:
+            # Report it with the usage of the parser the user was talking to.
+            owner = run_parsers.get(selected or "", parser)
+            owner.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # --help, --version, usage errors
         return int(exc.code) if isinstance(exc.code, int) else 2
-    if args.command is None:
+    if args.handler is None:  # plain `envelope-sim`: the help, as asked for
         parser.print_help(stdout)
-        return 2
-    if args.scenario_command == "list":
-        return _list(scenarios, stdout)
-    if args.scenario_command == "run":
-        if not args.name:
-            stderr.write(f"{PROG}: error: name a scenario to run (see '{PROG} scenario list')\n")
-            return 2
-        return run_scenario_cli(scenarios[args.name], args, stdout, stderr)
-    stderr.write(f"{PROG} scenario: error: choose an action, 'list' or 'run' "
-                 f"(see '{PROG} scenario --help')\n")
-    return 2
+        return 0
+    status: int = args.handler(args, stdout, stderr)
+    return status
 
 
 def run_script(module_file: str, argv: Sequence[str] | None = None) -> int:
@@ -284,11 +389,23 @@ def run_script(module_file: str, argv: Sequence[str] | None = None) -> int:
         info = info_for_module(module)
     prog = f"python {Path(module_file).name}"
     parser = _scenario_parser(info, prog)
+    stdout = sys.stdout
     try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    except SystemExit as exc:
-        return int(exc.code) if isinstance(exc.code, int) else 2
-    return run_scenario_cli(info, args, sys.stdout, sys.stderr, prog=prog)
+        try:
+            args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        except SystemExit as exc:
+            return int(exc.code) if isinstance(exc.code, int) else 2
+        status = run_scenario_cli(info, args, stdout, sys.stderr, prog=prog)
+        stdout.flush()
+    except BrokenPipeError:
+        _silence(stdout)
+        return 1
+    except OSError as exc:
+        sys.stderr.write(f"{prog}: error: cannot write to standard output: "
+                         f"{exc.strerror or exc}\n")
+        _silence(stdout)
+        return 1
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m simulator.cli

@@ -7,7 +7,7 @@ byte for byte (ids, data keys, nonces, times); ``Simulation()`` draws from the O
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .clock import DEFAULT_EPOCH, Clock
@@ -61,8 +61,10 @@ class Simulation:
         start_time: datetime = DEFAULT_EPOCH,
         **settings: Any,
     ) -> None:
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValidationException("seed must be an integer or None")
+        # Python's random.Random(-5) is random.Random(5): a negative seed would silently replay
+        # another run, so it is refused.
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise ValidationException(f"seed must be an integer, 0 or more, or None; got {seed!r}")
         if not (isinstance(account_id, str) and len(account_id) == 12 and account_id.isdigit()):
             raise ValidationException("account_id must be 12 digits")
         if not isinstance(region, str) or not region:
@@ -127,13 +129,19 @@ class Simulation:
     def region(self) -> str:
         return self.settings.region
 
-    def advance(self, seconds: float) -> int:
-        """Run the work due within the next ``seconds`` of virtual time; returns calls run."""
+    def advance(self, seconds: float | timedelta) -> int:
+        """Run the work due within the next ``seconds`` of virtual time (a number of seconds or
+        a :class:`datetime.timedelta`); returns the number of scheduled calls run."""
+        if isinstance(seconds, timedelta):
+            seconds = seconds.total_seconds()
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ValidationException("advance() takes a number of seconds or a "
+                                      f"datetime.timedelta, not {type(seconds).__name__}")
         # The upper bound keeps the virtual clock inside datetime's range (and rejects nan).
         limit = (datetime.max.replace(tzinfo=UTC) - self.clock.now()).total_seconds()
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= limit:
-            raise ValidationException("seconds must be a non-negative number of seconds "
-                                      "that keeps the virtual clock before the year 10000")
+        if not 0 <= seconds <= limit:
+            raise ValidationException(f"advance() needs 0 seconds or more, keeping the virtual "
+                                      f"clock before the year 10000; got {seconds!r}")
         with self.runtime.lock:  # scheduled work calls services
             return self.clock.advance(seconds)
 
@@ -143,7 +151,10 @@ class Simulation:
             return self.clock.run_until_idle()
 
     def as_principal(self, arn: str) -> PrincipalView:
-        """Views of the services that call as ``arn`` (a user, role or the root)."""
+        """Views of the services that call as ``arn`` (a user, role or the root).
+
+        The principal must exist first (``sim.iam.create_user`` / ``create_role``): an unknown
+        ARN is refused, as AWS refuses credentials of a principal that does not exist."""
         return PrincipalView(self, self.iam.caller_for(arn))
 
 

@@ -3,7 +3,7 @@ bare exception later inside a KMS or EBS call."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -58,3 +58,27 @@ def test_advance_moves_the_clock_by_the_seconds_given() -> None:
     before = sim.clock.now()
     sim.advance(90.5)
     assert (sim.clock.now() - before).total_seconds() == 90.5
+
+
+@pytest.mark.parametrize("seed", [-1, -5])
+def test_a_negative_seed_is_refused_rather_than_replaying_its_positive_twin(seed: int) -> None:
+    with pytest.raises(ValidationException, match="0 or more"):
+        Simulation(seed=seed)
+
+
+def test_advance_accepts_a_timedelta() -> None:
+    sim = Simulation(seed=1)
+    before = sim.clock.now()
+    sim.advance(timedelta(hours=1))
+    sim.advance(seconds=timedelta(minutes=30))
+    assert sim.clock.now() - before == timedelta(hours=1, minutes=30)
+
+
+def test_advance_names_the_wrong_type() -> None:
+    with pytest.raises(ValidationException, match=r"number of seconds or a datetime\.timedelta, not str"):
+        Simulation(seed=1).advance("10")  # type: ignore[arg-type]
+
+
+def test_advance_refuses_a_negative_timedelta() -> None:
+    with pytest.raises(ValidationException, match="0 seconds or more"):
+        Simulation(seed=1).advance(timedelta(seconds=-1))

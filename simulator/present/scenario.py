@@ -11,10 +11,18 @@ summary shown by ``envelope-sim scenario list``) and::
 ``run`` narrates through ``out`` (a :class:`~simulator.present.narrate.Narrator`) and returns a
 :class:`ScenarioResult` holding the key outcomes (states, error codes, data read back) that tests
 assert on, and the checks the story made along the way.
+
+Discovery reads each file's syntax tree and executes nothing: a file is a scenario when it has a
+module docstring and a top-level ``def run`` (see :func:`read_scenario`). The folders searched
+are :func:`search_path`: ``$ENVELOPE_SIM_SCENARIOS``, else the checkout's ``scenarios/`` and
+the copy ``pip install`` puts under ``<prefix>/share/envelope-sim/scenarios``.
 """
 
 from __future__ import annotations
 
+import ast
+import dataclasses
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -38,7 +46,10 @@ __all__ = [
     "event_mentions",
     "info_for_module",
     "load_scenario",
+    "not_found_message",
+    "read_scenario",
     "scenarios_dir",
+    "search_path",
 ]
 
 
@@ -103,6 +114,11 @@ def event_mentions(event: TraceEvent, text: str) -> bool:
     return text in event.target or text in json.dumps(dict(event.detail), default=str)
 
 
+_DISTRIBUTION = "envelope-sim"
+#: Where the wheel installs the scenarios (pyproject's data-files), under the install prefix.
+_INSTALLED_PARTS = ("envelope-sim", "scenarios")
+
+
 class UnknownScenario(LookupError):
     """No scenario file has that name."""
 
@@ -116,22 +132,59 @@ class UnknownScenario(LookupError):
 
 @dataclass(frozen=True)
 class ScenarioInfo:
-    """A discovered scenario: its name, one-line summary, longer description, module."""
+    """A discovered scenario: its name, one-line summary, longer description and file.
+
+    Discovery reads the file without running it; :attr:`module` imports it on first use.
+    """
 
     name: str
     order: int
     summary: str
     description: str
     path: Path
-    module: ModuleType
+    #: The module when it is already imported (a script run as ``__main__``).
+    loaded: ModuleType | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def module(self) -> ModuleType:
+        """The scenario's module, imported (once) when it is about to run."""
+        return self.loaded if self.loaded is not None else _load_path(self.path.resolve())
+
+
+def _checkout_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def _installed_dir() -> Path | None:
+    """Where ``pip install`` put the scenarios (``share/envelope-sim/scenarios``), if it did."""
+    try:
+        dist = importlib.metadata.distribution(_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for file in dist.files or ():
+        if file.parts[-3:-1] == _INSTALLED_PARTS and file.suffix == ".py":
+            return Path(str(dist.locate_file(file))).parent
+    return None
+
+
+def search_path() -> list[Path]:
+    """The folders searched for scenarios, in order: ``$ENVELOPE_SIM_SCENARIOS`` alone when
+    set; otherwise the checkout's ``scenarios/`` (a clone, or an editable install) and the
+    folder an installed wheel put them in."""
+    env = os.environ.get("ENVELOPE_SIM_SCENARIOS", "")
+    if env:
+        return [Path(env)]
+    places = [_checkout_dir()]
+    installed = _installed_dir()
+    if installed is not None and installed not in places:
+        places.append(installed)
+    return places
 
 
 def scenarios_dir() -> Path:
-    """The scenarios folder: ``$ENVELOPE_SIM_SCENARIOS``, else the checkout's ``scenarios/``."""
-    env = os.environ.get("ENVELOPE_SIM_SCENARIOS", "")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "scenarios"
+    """The first folder of :func:`search_path` that exists (else the first one)."""
+    places = search_path()
+    return next((p for p in places if p.is_dir()), places[0])
 
 
 def _module_name(path: Path) -> str:
@@ -156,43 +209,78 @@ def _load_path(path: Path) -> ModuleType:
     return module
 
 
-def _info(path: Path, module: ModuleType) -> ScenarioInfo:
-    doc = (module.__doc__ or "").strip()
-    summary, _, rest = doc.partition("\n")
-    return ScenarioInfo(
-        name=path.stem, order=int(getattr(module, "ORDER", 1000)), summary=summary.strip(),
-        description=rest.strip(), path=path, module=module,
-    )
+def read_scenario(path: Path) -> ScenarioInfo | None:
+    """The scenario in ``path``, read without running it; None when it is not one.
+
+    The marker is the scenario contract itself, found in the file's syntax tree: a module
+    docstring and a top-level ``def run``. ``ORDER`` is read when it is an integer literal.
+    Listing or ``--help`` therefore never executes a file (a ``setup.py`` beside them stays
+    inert); only the scenario being run is imported.
+    """
+    if path.name.startswith("_") or path.suffix != ".py":
+        return None
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    doc = ast.get_docstring(tree)
+    has_run = any(isinstance(node, ast.FunctionDef) and node.name == "run" for node in tree.body)
+    if not doc or not has_run:
+        return None
+    order = 1000
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "ORDER"
+                and isinstance(node.value, ast.Constant) and type(node.value.value) is int):
+            order = node.value.value
+    summary, _, rest = doc.strip().partition("\n")
+    return ScenarioInfo(name=path.stem, order=order, summary=summary.strip(),
+                        description=rest.strip(), path=path)
 
 
 def info_for_module(module: ModuleType) -> ScenarioInfo:
     """The :class:`ScenarioInfo` of an already imported scenario module."""
-    return _info(Path(str(module.__file__)), module)
+    path = Path(str(module.__file__))
+    info = read_scenario(path)
+    if info is None:
+        raise UnknownScenario(path.stem, [])
+    return dataclasses.replace(info, loaded=module)
 
 
 def discover(directory: Path | None = None) -> dict[str, ScenarioInfo]:
-    """Every scenario in ``directory`` (default :func:`scenarios_dir`), in list order."""
-    root = directory or scenarios_dir()
-    if not root.is_dir():
-        return {}
-    found = []
-    for path in sorted(root.glob("*.py")):
-        if path.name.startswith("_"):
+    """Every scenario in ``directory`` (default: the first folder of :func:`search_path`
+    holding any), in list order. No file is executed."""
+    roots = [directory] if directory is not None else search_path()
+    for root in roots:
+        if not root.is_dir():
             continue
-        module = _load_path(path.resolve())
-        if callable(getattr(module, "run", None)):
-            found.append(_info(path, module))
-    found.sort(key=lambda i: (i.order, i.name))
-    return {i.name: i for i in found}
+        found = [i for i in (read_scenario(p) for p in sorted(root.glob("*.py"))) if i]
+        if found:
+            found.sort(key=lambda i: (i.order, i.name))
+            return {i.name: i for i in found}
+    return {}
+
+
+def not_found_message(directory: Path | None = None) -> str:
+    """What "no scenarios found" means here: each folder searched, and how to fix it."""
+    roots = [directory] if directory is not None else search_path()
+    lines = ["no scenarios found; looked in:"]
+    for root in roots:
+        if not root.exists():
+            state = "does not exist"
+        elif not root.is_dir():
+            state = "is not a folder"
+        else:
+            state = "holds no scenario file (a .py file with a docstring and a top-level run())"
+        lines.append(f"  {root}: {state}")
+    lines.append("point ENVELOPE_SIM_SCENARIOS at a folder of scenarios, or reinstall "
+                 "envelope-sim (the package ships them)")
+    return "\n".join(lines)
 
 
 def load_scenario(name: str, directory: Path | None = None) -> ScenarioInfo:
     """The scenario called ``name``; :class:`UnknownScenario` if there is none."""
-    root = directory or scenarios_dir()
-    path = root / f"{name}.py"
-    if name.startswith("_") or "/" in name or "\\" in name or not path.is_file():
-        raise UnknownScenario(name, list(discover(root)))
-    module = _load_path(path.resolve())
-    if not callable(getattr(module, "run", None)):
-        raise UnknownScenario(name, list(discover(root)))
-    return _info(path, module)
+    found = discover(directory)
+    if name not in found:
+        raise UnknownScenario(name, list(found))
+    return found[name]
