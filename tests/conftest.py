@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, settings
 
 from simulator import Simulation
@@ -16,12 +15,6 @@ settings.register_profile("ci", max_examples=60, deadline=None,
 settings.register_profile("long", max_examples=2000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-
-@pytest.fixture
-def sim() -> Simulation:
-    """A seeded simulation (account 123456789012, us-west-2)."""
-    return Simulation(seed=7)
 
 
 def kms_fingerprint(s: Simulation) -> Any:

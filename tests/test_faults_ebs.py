@@ -9,6 +9,7 @@ from ebs_support import DEVICE, INSTANCE, attached, cycle
 
 from simulator import Simulation
 from simulator.errors import (
+    DependencyTimeoutException,
     IncorrectState,
     InvalidBlockCiphertext,
     InvalidCiphertextException,
@@ -70,7 +71,7 @@ def test_attach_fails_with_the_kms_error_once_retries_are_used_up_and_recovers(s
     sim.ebs.detach_volume(volume_id=volume_id)
     attempts = sim.settings.max_retries + 1
     sim.faults.inject(Fault(OnCall("kms:Decrypt"), RaiseError("DependencyTimeoutException", attempts)))
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(DependencyTimeoutException) as caught:
         sim.ebs.attach_volume(volume_id=volume_id, instance_id=INSTANCE, device=DEVICE)
     assert caught.value.code == "DependencyTimeoutException"
     assert sim.ebs.describe_volumes(volume_ids=[volume_id]).volumes[0].state == "available"

@@ -11,6 +11,7 @@ import pytest
 from simulator import Simulation
 from simulator.errors import (
     AccessDeniedException,
+    DependencyTimeoutException,
     DisabledException,
     KMSInternalException,
     KMSInvalidStateException,
@@ -75,7 +76,7 @@ def test_an_injected_error_is_a_trace_event_and_an_audit_record_before_the_faile
     sim, _key, blob = _world()
     sim.faults.inject(Fault(OnCall("kms:Decrypt"), RaiseError("DependencyTimeoutException"),
                             name="flaky"))
-    with pytest.raises(Exception):
+    with pytest.raises(DependencyTimeoutException):
         _decrypt(sim, blob)
     names = [(r["eventName"], r["eventSource"], r.get("errorCode")) for r in sim.audit.events()[-3:]]
     assert names == [("FaultInjected", "envelope-sim.faults", None),

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from simulator import Simulation
-from simulator.errors import AccessDeniedException, IncorrectState
+from simulator.errors import AccessDeniedException, IncorrectState, InvalidVolumeNotFound
 from simulator.faults import (
     AtStep,
     AtTime,
@@ -200,7 +200,7 @@ def test_ended_grants_spare_the_running_workspace_and_fail_its_next_reboot(world
     volumes = sim.workspaces.volumes(ws)
     fresh = _relaunch(world, ws)
     assert all(g.grant_id for g in sim.kms.list_grants(key_id=world.key_arn).grants)
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidVolumeNotFound):
         sim.ebs.describe_volumes(volume_ids=[volumes.root_volume_id])
     assert fresh != ws
 

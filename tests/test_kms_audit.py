@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from simulator import Simulation
-from simulator.errors import DisabledException
+from simulator.errors import DisabledException, ValidationException
 
 
 def test_every_call_is_recorded_with_the_cloudtrail_envelope(sim: Simulation) -> None:
@@ -46,7 +46,7 @@ def test_failures_are_recorded_with_error_code_and_message(sim: Simulation) -> N
 
 
 def test_validation_failures_are_recorded_too(sim: Simulation) -> None:
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationException):
         sim.kms.generate_random(number_of_bytes=0)
     assert sim.audit.events(event_name="GenerateRandom")[0]["errorCode"] == "ValidationException"
 
@@ -91,7 +91,7 @@ def test_user_processors_run_after_redaction(sim: Simulation) -> None:
 
 
 def test_odd_request_values_stay_json_serialisable(sim: Simulation) -> None:
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationException):
         sim.kms.describe_key(key_id=object())  # type: ignore[arg-type]
     json.dumps(sim.audit.events())
 
@@ -139,7 +139,7 @@ def test_hook_handlers_keep_the_parameters_they_were_given(sim: Simulation) -> N
     sim.runtime.hooks.register("before-call.kms.GenerateDataKey",
                                lambda **kw: seen.append(kw["params"]))
     key = sim.kms.create_key()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationException):
         sim.kms.generate_data_key(key_id=key.arn, key_spec="AES_256",
                                   encryption_context={"k": b"secret!"})  # type: ignore[dict-item]
     rec = sim.audit.events(event_name="GenerateDataKey")[0]
@@ -150,7 +150,7 @@ def test_hook_handlers_keep_the_parameters_they_were_given(sim: Simulation) -> N
 
 def test_records_never_hold_what_callers_sent_unredacted(sim: Simulation) -> None:
     key = sim.kms.create_key()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationException):
         sim.kms.decrypt(ciphertext_blob=b"x" * 80, key_id=b"raw-bytes-key-id",  # type: ignore[arg-type]
                         encryption_context={"plaintext": "abc", "ok": "v"})
     sim.kms.generate_data_key(key_id=key.arn, key_spec="AES_256", encryption_context={"dataKey": "v"})

@@ -6,6 +6,7 @@ import pytest
 
 from simulator import Simulation
 from simulator.errors import (
+    AwsError,
     DisabledException,
     InvalidKeyUsageException,
     InvalidMarkerException,
@@ -233,7 +234,7 @@ def test_failed_create_key_creates_nothing(sim: Simulation) -> None:
     before = kms_fingerprint(sim)
     for bad in [dict(key_spec="NOPE"), dict(description=5), dict(key_usage="SIGN_VERIFY"),
                 dict(policy="{not json"), dict(tags=[{"tag_key": "aws:x", "tag_value": ""}])]:
-        with pytest.raises(Exception) as err:
+        with pytest.raises(AwsError) as err:
             sim.kms.create_key(**bad)  # type: ignore[arg-type]
         assert type(err.value).__module__ == "simulator.errors"
     assert kms_fingerprint(sim) == before

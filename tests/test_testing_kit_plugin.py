@@ -27,6 +27,16 @@ def test_audit_capture_sees_the_calls(seeded_sim, audit_capture):
     assert audit_capture.names() == ["CreateKey", "DisableKey", "Encrypt"]
     assert [r["errorCode"] for r in audit_capture.errors()] == ["DisabledException"]
 
+def test_audit_capture_attaches_to_the_sim_fixture_by_itself(sim, audit_capture):
+    sim.kms.create_key()
+    assert audit_capture.names() == ["CreateKey"]
+
+def test_audit_capture_attached_to_nothing_fails_loudly(audit_capture):
+    import pytest
+    from simulator.testing.plugin import CaptureNotAttached
+    with pytest.raises(CaptureNotAttached, match="attach"):
+        audit_capture.names()
+
 def test_workspaces_world_and_fault_records(workspaces_world, fault_records):
     sim = workspaces_world.sim
     sim.faults.inject(Fault(AtStep(5), DisableKey()))
@@ -42,4 +52,10 @@ def test_the_plugin_gives_users_its_fixtures(pytester: pytest.Pytester) -> None:
     key_id = Simulation(seed=0).kms.create_key().key_id
     pytester.makepyfile(test_user=USER_TESTS.replace("{key_id}", key_id))
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=6)
+
+
+def test_the_projects_tests_get_the_plugins_unseeded_sim(sim: object) -> None:
+    # tests/conftest.py once redefined ``sim`` with seed 7: the project's tests saw another
+    # fixture than the one its users get.
+    assert getattr(sim, "seed", "missing") is None

@@ -9,12 +9,12 @@ strategy gives each example its own simulation with a seed hypothesis controls.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-__all__ = ["AuditCapture", "audit_capture", "fault_records", "seeded_sim", "sim",
+__all__ = ["AuditCapture", "CaptureNotAttached", "audit_capture", "fault_records", "seeded_sim", "sim",
            "workspaces_world"]
 
 
@@ -35,16 +35,34 @@ def seeded_sim() -> Any:
 
 
 class AuditCapture:
-    """Audit records produced while the capture is attached to a simulation."""
+    """Audit records produced while the capture is attached to a simulation.
+
+    The ``audit_capture`` fixture attaches itself to the test's ``sim``, ``seeded_sim`` or
+    ``workspaces_world``; attach it to any other simulation with :meth:`attach`. Reading a
+    capture attached to nothing raises :class:`CaptureNotAttached`, so a forgotten ``attach``
+    cannot pass as "no calls were made".
+    """
 
     def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-        self._detach: list[Any] = []
+        self._records: list[dict[str, Any]] = []
+        self._attached: dict[int, Any] = {}  # id(simulation) -> unsubscribe
+        self._ever_attached = False
 
     def attach(self, simulation: Any) -> Any:
-        """Start capturing ``simulation``'s audit records; returns the simulation."""
-        self._detach.append(simulation.audit.subscribe(self.records.append))
+        """Start capturing ``simulation``'s audit records (once per simulation); returns it."""
+        if id(simulation) not in self._attached:
+            self._attached[id(simulation)] = simulation.audit.subscribe(self._records.append)
+            self._ever_attached = True
         return simulation
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The captured CloudTrail-shaped records, in order."""
+        if not self._ever_attached:
+            raise CaptureNotAttached(
+                "audit_capture is attached to no simulation: use it with the sim, seeded_sim or "
+                "workspaces_world fixture, or call audit_capture.attach(your_simulation) first")
+        return self._records
 
     def names(self) -> list[str]:
         """The eventName of every captured record, in order."""
@@ -55,15 +73,30 @@ class AuditCapture:
         return [r for r in self.records if "errorCode" in r]
 
     def close(self) -> None:
-        for detach in self._detach:
+        """Stop capturing (the records stay readable)."""
+        for detach in self._attached.values():
             detach()
-        self._detach.clear()
+        self._attached.clear()
+
+
+class CaptureNotAttached(RuntimeError):
+    """An :class:`AuditCapture` was read before it was attached to any simulation."""
+
+
+#: Fixtures whose simulation ``audit_capture`` attaches to when a test uses them.
+_SIMULATION_FIXTURES: dict[str, Callable[[Any], Any]] = {
+    "sim": lambda value: value, "seeded_sim": lambda value: value,
+    "workspaces_world": lambda value: value.sim}
 
 
 @pytest.fixture
-def audit_capture() -> Iterator[AuditCapture]:
-    """An :class:`AuditCapture`; call ``audit_capture.attach(sim)`` to start capturing."""
+def audit_capture(request: pytest.FixtureRequest) -> Iterator[AuditCapture]:
+    """An :class:`AuditCapture` already attached to the test's ``sim``, ``seeded_sim`` or
+    ``workspaces_world`` (``audit_capture.attach(other)`` adds another simulation)."""
     capture = AuditCapture()
+    for name, simulation_of in _SIMULATION_FIXTURES.items():
+        if name in request.fixturenames:
+            capture.attach(simulation_of(request.getfixturevalue(name)))
     yield capture
     capture.close()
 
