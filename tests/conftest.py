@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
+from workspaces_support import alice_world
 
 from simulator import Simulation
+from simulator.testing.world import WorkspacesWorld
 
 # CI runs the bounded profile; HYPOTHESIS_PROFILE=long explores much further (see README).
 settings.register_profile("ci", max_examples=60, deadline=None,
@@ -15,6 +18,12 @@ settings.register_profile("ci", max_examples=60, deadline=None,
 settings.register_profile("long", max_examples=2000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def fleet() -> WorkspacesWorld:
+    """Alice (the seed's administrator), her key, a directory and three users; seed 7."""
+    return alice_world()
 
 
 def kms_fingerprint(s: Simulation) -> Any:

@@ -6,18 +6,14 @@ import json
 from typing import Any
 
 import pytest
-from test_workspaces_support import Fleet, make_fleet
+from workspaces_support import alice_world
 
 from simulator.errors import InvalidParameterValuesException, ValidationException
+from simulator.testing.world import WorkspacesWorld
 from simulator.workspaces.service import KEY_NOT_FOUND_MESSAGE
 
 
-@pytest.fixture
-def fleet() -> Fleet:
-    return make_fleet()
-
-
-def _fingerprint(fleet: Fleet) -> Any:
+def _fingerprint(fleet: WorkspacesWorld) -> Any:
     """What a refused item must not change: WorkSpaces, volumes, grants, scheduled work."""
     sim = fleet.sim
     return (
@@ -28,9 +24,9 @@ def _fingerprint(fleet: Fleet) -> Any:
     )
 
 
-def _refused(fleet: Fleet, request: dict[str, Any]) -> Any:
+def _refused(fleet: WorkspacesWorld, request: dict[str, Any]) -> Any:
     before = _fingerprint(fleet)
-    result = fleet.ws.create_workspaces(workspaces=[request])
+    result = fleet.admin.workspaces.create_workspaces(workspaces=[request])
     assert result.pending_requests == ()
     assert len(result.failed_requests) == 1
     assert _fingerprint(fleet) == before
@@ -39,26 +35,26 @@ def _refused(fleet: Fleet, request: dict[str, Any]) -> Any:
     return failure
 
 
-def test_unknown_directory_fails_the_item(fleet: Fleet) -> None:
+def test_unknown_directory_fails_the_item(fleet: WorkspacesWorld) -> None:
     failure = _refused(fleet, fleet.request(directory_id="d-0123456789"))
     assert failure.error_code == "ResourceNotFound.Directory"
     assert "directory could not be found" in failure.error_message
 
 
-def test_unknown_user_fails_the_item(fleet: Fleet) -> None:
+def test_unknown_user_fails_the_item(fleet: WorkspacesWorld) -> None:
     failure = _refused(fleet, fleet.request("nobody"))
     assert failure.error_code == "InvalidUserConfiguration.Workspace"
     assert "The user was either not found or is misconfigured" in failure.error_message
 
 
-def test_unknown_bundle_fails_the_item(fleet: Fleet) -> None:
+def test_unknown_bundle_fails_the_item(fleet: WorkspacesWorld) -> None:
     failure = _refused(fleet, fleet.request(bundle_id="wsb-000000000"))
     assert failure.error_code == "ResourceNotFound.Bundle"
     assert "wsb-000000000" in failure.error_message
 
 
 @pytest.mark.parametrize("volumes", [(True, False), (False, True), (True, True)])
-def test_encryption_without_a_key_fails_the_item(fleet: Fleet,
+def test_encryption_without_a_key_fails_the_item(fleet: WorkspacesWorld,
                                                  volumes: tuple[bool, bool]) -> None:
     failure = _refused(fleet, fleet.request(volume_encryption_key=None,
                                             root_volume_encryption_enabled=volumes[0],
@@ -74,7 +70,7 @@ def test_encryption_without_a_key_fails_the_item(fleet: Fleet,
     "arn:aws:kms:us-west-2:123456789012:alias/no-such-alias",
     "not-a-key",
 ])
-def test_unknown_key_fails_with_the_key_not_found_message(fleet: Fleet, key: str) -> None:
+def test_unknown_key_fails_with_the_key_not_found_message(fleet: WorkspacesWorld, key: str) -> None:
     failure = _refused(fleet, fleet.request(volume_encryption_key=key))
     assert failure.error_code == "NotFoundException"
     assert failure.error_message == KEY_NOT_FOUND_MESSAGE
@@ -82,14 +78,14 @@ def test_unknown_key_fails_with_the_key_not_found_message(fleet: Fleet, key: str
         "The specified key could not be found. Please provide a valid key for encryption.")
 
 
-def test_disabled_key_fails_naming_the_kms_error(fleet: Fleet) -> None:
+def test_disabled_key_fails_naming_the_kms_error(fleet: WorkspacesWorld) -> None:
     fleet.sim.kms.disable_key(key_id=fleet.key_id)
     failure = _refused(fleet, fleet.request())
     assert failure.error_code == "DisabledException"
     assert f"{fleet.key_arn} is disabled." in failure.error_message
 
 
-def test_key_pending_deletion_fails_naming_the_kms_error(fleet: Fleet) -> None:
+def test_key_pending_deletion_fails_naming_the_kms_error(fleet: WorkspacesWorld) -> None:
     fleet.sim.kms.schedule_key_deletion(key_id=fleet.key_id, pending_window_in_days=7)
     failure = _refused(fleet, fleet.request())
     assert failure.error_code == "KMSInvalidStateException"
@@ -97,7 +93,7 @@ def test_key_pending_deletion_fails_naming_the_kms_error(fleet: Fleet) -> None:
 
 
 @pytest.mark.parametrize("by_alias", [False, True])
-def test_asymmetric_key_fails_the_item(fleet: Fleet, by_alias: bool) -> None:
+def test_asymmetric_key_fails_the_item(fleet: WorkspacesWorld, by_alias: bool) -> None:
     rsa = fleet.sim.kms.create_key(key_spec="RSA_2048", key_usage="ENCRYPT_DECRYPT",
                                    policy=fleet.sim.kms.get_key_policy(
                                        key_id=fleet.key_id).policy)
@@ -112,7 +108,7 @@ def test_asymmetric_key_fails_the_item(fleet: Fleet, by_alias: bool) -> None:
     assert len(fleet.sim.kms.grants.list(rsa.arn)) == before
 
 
-def test_key_whose_policy_does_not_let_the_admin_create_grants_fails(fleet: Fleet) -> None:
+def test_key_whose_policy_does_not_let_the_admin_create_grants_fails(fleet: WorkspacesWorld) -> None:
     # A key with only the default policy: Alice's IAM policy alone does not reach it... unless
     # the account statement delegates to IAM. Take CreateGrant away from her IAM policy too.
     sim = fleet.sim
@@ -124,11 +120,11 @@ def test_key_whose_policy_does_not_let_the_admin_create_grants_fails(fleet: Flee
     failure = _refused(fleet, fleet.request(volume_encryption_key=other.arn))
     assert failure.error_code == "AccessDeniedException"
     assert "kms:CreateGrant" in failure.error_message
-    assert fleet.alice_arn in failure.error_message
+    assert fleet.admin_arn in failure.error_message
 
 
 def test_caller_without_workspaces_permission_fails_the_item() -> None:
-    fleet = make_fleet(iam_policies=False)
+    fleet = alice_world(iam_policies=False)
     failure = _refused(fleet, fleet.request())
     assert failure.error_code == "AccessDeniedException"
     assert "workspaces:CreateWorkspaces" in failure.error_message
@@ -136,23 +132,23 @@ def test_caller_without_workspaces_permission_fails_the_item() -> None:
     assert fleet.sim.audit.events(event_name="CreateGrant") == []
 
 
-def test_second_workspace_for_the_same_user_fails(fleet: Fleet) -> None:
+def test_second_workspace_for_the_same_user_fails(fleet: WorkspacesWorld) -> None:
     first = fleet.launch("jdoe")
     failure = _refused(fleet, fleet.request("JDOE"))
     assert failure.error_code == "ResourceExists.Workspace"
     assert first in failure.error_message
 
 
-def test_same_user_twice_in_one_batch_fails_the_second_only(fleet: Fleet) -> None:
-    result = fleet.ws.create_workspaces(workspaces=[fleet.request("jdoe"),
+def test_same_user_twice_in_one_batch_fails_the_second_only(fleet: WorkspacesWorld) -> None:
+    result = fleet.admin.workspaces.create_workspaces(workspaces=[fleet.request("jdoe"),
                                                     fleet.request("jdoe")])
     assert len(result.pending_requests) == 1
     assert [f.error_code for f in result.failed_requests] == ["ResourceExists.Workspace"]
 
 
-def test_bad_items_fail_alone_and_good_ones_launch(fleet: Fleet) -> None:
+def test_bad_items_fail_alone_and_good_ones_launch(fleet: WorkspacesWorld) -> None:
     fleet.sim.kms.create_key(description="spare")
-    result = fleet.ws.create_workspaces(workspaces=[
+    result = fleet.admin.workspaces.create_workspaces(workspaces=[
         fleet.request("jdoe"),
         fleet.request("nobody"),
         fleet.request("asmith", volume_encryption_key="alias/missing"),
@@ -174,7 +170,7 @@ def test_bad_items_fail_alone_and_good_ones_launch(fleet: Fleet) -> None:
     ({"running_mode": "AUTO_STOP", "running_mode_auto_stop_timeout_in_minutes": 90},
      "multiple of 60"),
 ])
-def test_bad_property_values_fail_the_item(fleet: Fleet, props: dict[str, Any],
+def test_bad_property_values_fail_the_item(fleet: WorkspacesWorld, props: dict[str, Any],
                                            text: str) -> None:
     failure = _refused(fleet, fleet.request(workspace_properties=props))
     assert failure.error_code == "InvalidParameterValuesException"
@@ -182,9 +178,9 @@ def test_bad_property_values_fail_the_item(fleet: Fleet, props: dict[str, Any],
 
 
 @pytest.mark.parametrize("count", [0, 26])
-def test_batch_of_wrong_size_is_invalid_parameter_values(fleet: Fleet, count: int) -> None:
+def test_batch_of_wrong_size_is_invalid_parameter_values(fleet: WorkspacesWorld, count: int) -> None:
     with pytest.raises(InvalidParameterValuesException, match="between 1 and 25"):
-        fleet.ws.create_workspaces(workspaces=[fleet.request()] * count)
+        fleet.admin.workspaces.create_workspaces(workspaces=[fleet.request()] * count)
     assert fleet.sim.workspaces.state.workspaces == {}
 
 
@@ -206,29 +202,29 @@ def test_batch_of_wrong_size_is_invalid_parameter_values(fleet: Fleet, count: in
     {"favourite_colour": "blue"},
 ])
 def test_malformed_request_is_a_validation_error_for_the_whole_call(
-        fleet: Fleet, bad: dict[str, Any]) -> None:
+        fleet: WorkspacesWorld, bad: dict[str, Any]) -> None:
     with pytest.raises(ValidationException):
-        fleet.ws.create_workspaces(workspaces=[fleet.request("asmith"), {**fleet.request(),
+        fleet.admin.workspaces.create_workspaces(workspaces=[fleet.request("asmith"), {**fleet.request(),
                                                                          **bad}])
     assert fleet.sim.workspaces.state.workspaces == {}
     assert fleet.sim.audit.events(event_name="CreateGrant") == []
 
 
 @pytest.mark.parametrize("workspaces", ["jdoe", None, 7, [None], ["x"]])
-def test_workspaces_of_the_wrong_type_is_a_validation_error(fleet: Fleet,
+def test_workspaces_of_the_wrong_type_is_a_validation_error(fleet: WorkspacesWorld,
                                                             workspaces: Any) -> None:
     with pytest.raises(ValidationException):
-        fleet.ws.create_workspaces(workspaces=workspaces)
+        fleet.admin.workspaces.create_workspaces(workspaces=workspaces)
 
 
-def test_missing_required_field_is_a_validation_error(fleet: Fleet) -> None:
+def test_missing_required_field_is_a_validation_error(fleet: WorkspacesWorld) -> None:
     request = fleet.request()
     del request["bundle_id"]
     with pytest.raises(ValidationException, match="bundle_id"):
-        fleet.ws.create_workspaces(workspaces=[request])
+        fleet.admin.workspaces.create_workspaces(workspaces=[request])
 
 
-def test_key_without_encryption_flags_launches_unencrypted(fleet: Fleet) -> None:
+def test_key_without_encryption_flags_launches_unencrypted(fleet: WorkspacesWorld) -> None:
     workspace_id = fleet.launch(root_volume_encryption_enabled=False,
                                 user_volume_encryption_enabled=False)
     assert fleet.state(workspace_id) == "AVAILABLE"

@@ -5,22 +5,23 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_workspaces_support import Fleet, make_fleet
+from workspaces_support import alice_world
 
 from simulator.errors import (
     InvalidParameterValuesException,
     ResourceNotFoundException,
     ValidationException,
 )
+from simulator.testing.world import WorkspacesWorld
 
 USERS = tuple(f"user{i:02d}" for i in range(30))
 
 
 @pytest.fixture(scope="module")
-def many() -> Fleet:
-    fleet = make_fleet(users=USERS)
+def many() -> WorkspacesWorld:
+    fleet = alice_world(users=USERS)
     for start in (0, 25):
-        result = fleet.ws.create_workspaces(
+        result = fleet.admin.workspaces.create_workspaces(
             workspaces=[fleet.request(u) for u in USERS[start:start + 25]])
         assert result.failed_requests == ()
     fleet.sim.run_until_idle()
@@ -28,7 +29,7 @@ def many() -> Fleet:
 
 
 def test_bundles_are_amazon_owned_with_wsb_ids_and_images() -> None:
-    fleet = make_fleet()
+    fleet = alice_world()
     bundles = fleet.sim.workspaces.describe_workspace_bundles().bundles
     assert len(bundles) >= 3
     for b in bundles:
@@ -43,7 +44,7 @@ def test_bundles_are_amazon_owned_with_wsb_ids_and_images() -> None:
         fleet.sim.workspaces.describe_workspace_bundles(bundle_ids=[], owner="AMAZON")
 
 
-def test_describe_by_ids_returns_known_ones_in_order(many: Fleet) -> None:
+def test_describe_by_ids_returns_known_ones_in_order(many: WorkspacesWorld) -> None:
     everything = _all(many)
     ids = [w.workspace_id for w in everything[:3]]
     found = many.sim.workspaces.describe_workspaces(
@@ -51,7 +52,7 @@ def test_describe_by_ids_returns_known_ones_in_order(many: Fleet) -> None:
     assert [w.workspace_id for w in found] == [ids[2], ids[0]]
 
 
-def _all(fleet: Fleet, **filters: object) -> list[object]:
+def _all(fleet: WorkspacesWorld, **filters: object) -> list[object]:
     out: list[object] = []
     token = None
     while True:
@@ -63,7 +64,7 @@ def _all(fleet: Fleet, **filters: object) -> list[object]:
             return out
 
 
-def test_describe_pages_by_25_and_the_token_walks_everything_once(many: Fleet) -> None:
+def test_describe_pages_by_25_and_the_token_walks_everything_once(many: WorkspacesWorld) -> None:
     first = many.sim.workspaces.describe_workspaces()
     assert len(first.workspaces) == 25 and first.next_token is not None
     everything = _all(many)
@@ -72,7 +73,7 @@ def test_describe_pages_by_25_and_the_token_walks_everything_once(many: Fleet) -
     assert [w.workspace_id for w in small] == [w.workspace_id for w in everything]
 
 
-def test_describe_by_directory_user_and_bundle(many: Fleet) -> None:
+def test_describe_by_directory_user_and_bundle(many: WorkspacesWorld) -> None:
     by_dir = _all(many, directory_id=many.directory_id)
     assert len(by_dir) == len(USERS)
     (one,) = many.sim.workspaces.describe_workspaces(directory_id=many.directory_id,
@@ -98,10 +99,10 @@ def test_describe_by_directory_user_and_bundle(many: Fleet) -> None:
 def test_describe_rejects_bad_filters(kwargs: dict[str, object],
                                       error: type[Exception]) -> None:
     with pytest.raises(error):
-        make_fleet().sim.workspaces.describe_workspaces(**kwargs)  # type: ignore[arg-type]
+        alice_world().sim.workspaces.describe_workspaces(**kwargs)  # type: ignore[arg-type]
 
 
-def test_describe_shows_what_the_workspace_was_launched_with(many: Fleet) -> None:
+def test_describe_shows_what_the_workspace_was_launched_with(many: WorkspacesWorld) -> None:
     w = _all(many)[0]
     assert w.state == "AVAILABLE"
     assert w.directory_id == many.directory_id and w.bundle_id == many.bundle_id
@@ -113,7 +114,7 @@ def test_describe_shows_what_the_workspace_was_launched_with(many: Fleet) -> Non
     assert w.workspace_properties.running_mode == "ALWAYS_ON"
 
 
-def test_volumes_names_both_ebs_volumes_and_the_key(many: Fleet) -> None:
+def test_volumes_names_both_ebs_volumes_and_the_key(many: WorkspacesWorld) -> None:
     w = _all(many)[0]
     volumes = many.sim.workspaces.volumes(w.workspace_id)
     described = many.sim.ebs.describe_volumes(
@@ -126,25 +127,25 @@ def test_volumes_names_both_ebs_volumes_and_the_key(many: Fleet) -> None:
         many.sim.workspaces.volumes("ws-000000000")
 
 
-def test_on_disk_blocks_are_ciphertext(many: Fleet) -> None:
+def test_on_disk_blocks_are_ciphertext(many: WorkspacesWorld) -> None:
     w = _all(many)[0]
     secret = b"top secret payroll " * 30
-    many.write(w.workspace_id, 0, secret)
+    many.write(w.workspace_id, secret)
     raw = b"".join(many.sim.ebs.raw_blocks(many.user_volume(w.workspace_id)).values())
     assert b"top secret payroll" not in raw
-    assert many.read(w.workspace_id, 0, len(secret)) == secret
+    assert many.read(w.workspace_id, len(secret)) == secret
 
 
 def test_tags_are_kept() -> None:
-    fleet = make_fleet()
+    fleet = alice_world()
     ws = fleet.launch(tags=[{"key": "team", "value": "finance"}])
-    assert [(t.key, t.value) for t in fleet.ws.describe_tags(resource_id=ws).tag_list] == [
+    assert [(t.key, t.value) for t in fleet.admin.workspaces.describe_tags(resource_id=ws).tag_list] == [
         ("team", "finance")]
 
 
 @pytest.mark.parametrize("form", ["key_id", "arn", "alias_name", "alias_arn"])
 def test_every_key_form_aws_accepts_launches(form: str) -> None:
-    fleet = make_fleet()
+    fleet = alice_world()
     sim = fleet.sim
     sim.kms.create_alias(alias_name="alias/ws-volumes", target_key_id=fleet.key_id)
     key = {"key_id": fleet.key_id, "arn": fleet.key_arn, "alias_name": "alias/ws-volumes",
@@ -158,7 +159,7 @@ def test_every_key_form_aws_accepts_launches(form: str) -> None:
 
 
 def test_alias_aws_workspaces_creates_the_aws_managed_key_on_first_use() -> None:
-    fleet = make_fleet()
+    fleet = alice_world()
     sim = fleet.sim
     assert all(a.alias_name != "alias/aws/workspaces" or a.target_key_id is None
                for a in sim.kms.list_aliases().aliases)
@@ -173,4 +174,4 @@ def test_alias_aws_workspaces_creates_the_aws_managed_key_on_first_use() -> None
     # Step 1 resolved the alias through WorkSpaces, as Alice.
     (describe,) = [r for r in sim.audit.events(event_name="DescribeKey")
                    if r["userIdentity"].get("invokedBy") == "workspaces.amazonaws.com"][:1]
-    assert describe["userIdentity"]["arn"] == fleet.alice_arn
+    assert describe["userIdentity"]["arn"] == fleet.admin_arn

@@ -7,9 +7,10 @@ import base64
 from typing import Any
 
 import pytest
-from test_workspaces_support import Fleet, context_of, make_fleet
+from workspaces_support import alice_world
 
 from simulator.iam.principals import ebs_identity_arn, workspaces_identity_arn
+from simulator.testing.world import WorkspacesWorld
 
 ACCOUNT = "123456789012"
 WS_IDENTITY = workspaces_identity_arn(ACCOUNT)
@@ -19,13 +20,13 @@ EBS_IDENTITY = ebs_identity_arn(ACCOUNT)
 @pytest.fixture(scope="module")
 def walk() -> dict[str, Any]:
     """Launch jdoe's WorkSpace (both volumes encrypted), then terminate it."""
-    fleet = make_fleet()
+    fleet = alice_world()
     sim = fleet.sim
     first_audit = len(sim.audit)
     ws = fleet.launch("jdoe")
     root, user = fleet.root_volume(ws), fleet.user_volume(ws)
     launch_audit = sim.audit.events()[first_audit:]
-    fleet.ws.terminate_workspaces(workspace_ids=[ws])
+    fleet.admin.workspaces.terminate_workspaces(workspace_ids=[ws])
     sim.run_until_idle()
     return {"fleet": fleet, "ws": ws, "root": root, "user": user,
             "trace": sim.trace.events(workspace_id=ws),
@@ -53,12 +54,12 @@ def test_every_step_from_1_to_9_is_traced_in_the_order_it_happens(walk: dict[str
 
 def test_step_1_is_the_admin_through_workspaces_granting_the_workspaces_identity(
         walk: dict[str, Any]) -> None:
-    fleet: Fleet = walk["fleet"]
+    fleet: WorkspacesWorld = walk["fleet"]
     (kms_grant,) = [e for e in walk["trace"] if e.step == 1 and e.actor == "KMS"]
     assert kms_grant.action == "CreateGrant"
     assert kms_grant.target == fleet.key_arn
     detail = kms_grant.detail
-    assert detail["caller"] == fleet.alice_arn
+    assert detail["caller"] == fleet.admin_arn
     assert detail["invoked_by"] == "workspaces.amazonaws.com"
     assert detail["grantee"] == WS_IDENTITY
     assert detail["retiring_principal"] == WS_IDENTITY
@@ -72,9 +73,9 @@ def test_step_1_is_the_admin_through_workspaces_granting_the_workspaces_identity
 
 def test_steps_2_to_4_and_8_create_each_volume_under_the_two_pair_context(
         walk: dict[str, Any]) -> None:
-    fleet: Fleet = walk["fleet"]
+    fleet: WorkspacesWorld = walk["fleet"]
     for volume in (walk["root"], walk["user"]):
-        context = context_of(fleet, "jdoe", volume)
+        context = fleet.context_of("jdoe", volume)
         created = [e for e in walk["trace"] if e.step == 2 and e.actor == "EBS"
                    and e.action == "CreateVolume" and e.target == volume]
         assert len(created) == 1
@@ -104,9 +105,9 @@ def test_steps_2_to_4_and_8_create_each_volume_under_the_two_pair_context(
 
 def test_steps_5_to_7_attach_each_volume_decrypting_as_the_ebs_identity(
         walk: dict[str, Any]) -> None:
-    fleet: Fleet = walk["fleet"]
+    fleet: WorkspacesWorld = walk["fleet"]
     for volume in (walk["root"], walk["user"]):
-        context = context_of(fleet, "jdoe", volume)
+        context = fleet.context_of("jdoe", volume)
         attach = [e for e in walk["trace"] if e.step == 5 and e.target == volume]
         assert [e.action for e in attach] == ["AttachVolume", "DecryptDataKey"]
         assert attach[1].detail["encryption_context"] == context
@@ -121,7 +122,7 @@ def test_steps_5_to_7_attach_each_volume_decrypting_as_the_ebs_identity(
 
 
 def test_step_9_detaches_deletes_and_retires_every_grant(walk: dict[str, Any]) -> None:
-    fleet: Fleet = walk["fleet"]
+    fleet: WorkspacesWorld = walk["fleet"]
     nine = [e for e in walk["trace"] if e.step == 9]
     retired = [e for e in nine if e.actor == "KMS" and e.action == "RetireGrant"]
     assert len(retired) == 3
@@ -139,12 +140,12 @@ def _who(record: dict[str, Any]) -> tuple[str, str | None, str | None]:
 
 def test_the_audit_trail_holds_exactly_the_kms_calls_of_the_nine_steps(
         walk: dict[str, Any]) -> None:
-    fleet: Fleet = walk["fleet"]
+    fleet: WorkspacesWorld = walk["fleet"]
     via_ec2 = "ec2.amazonaws.com"
     per_volume_create = [("GenerateDataKeyWithoutPlaintext", WS_IDENTITY, via_ec2),
                          ("CreateGrant", WS_IDENTITY, via_ec2)]
     expected = (
-        [("CreateGrant", fleet.alice_arn, "workspaces.amazonaws.com")]    # step 1
+        [("CreateGrant", fleet.admin_arn, "workspaces.amazonaws.com")]    # step 1
         + per_volume_create * 2                                           # steps 2-4, 8
         + [("Decrypt", EBS_IDENTITY, None)] * 2                           # steps 5-6
         + [("RetireGrant", EBS_IDENTITY, None)] * 2                       # step 9 (EBS)
@@ -158,7 +159,7 @@ def test_the_audit_trail_holds_exactly_the_kms_calls_of_the_nine_steps(
     # the volume.
     contexts = [r["requestParameters"]["encryptionContext"] for r in audit
                 if r["eventName"] in ("GenerateDataKeyWithoutPlaintext", "Decrypt")]
-    assert contexts == [context_of(fleet, "jdoe", v) for v in
+    assert contexts == [fleet.context_of("jdoe", v) for v in
                         (walk["root"], walk["user"], walk["root"], walk["user"])]
     step1 = audit[0]["requestParameters"]
     assert step1["granteePrincipal"] == WS_IDENTITY
@@ -167,7 +168,7 @@ def test_the_audit_trail_holds_exactly_the_kms_calls_of_the_nine_steps(
 
 
 def test_no_secret_reaches_the_trace_or_the_audit() -> None:
-    fleet = make_fleet(seed=9)
+    fleet = alice_world(seed=9)
     sim = fleet.sim
     ws = fleet.launch()
     # Collect every secret of the run while it is live: grant tokens, encrypted data keys and
@@ -180,9 +181,9 @@ def test_no_secret_reaches_the_trace_or_the_audit() -> None:
         secrets.append(volume.grant_token.encode())
         secrets.append(bytes(volume.encrypted_data_key))
         secrets.append(bytes(volume.attachment.plaintext_data_key))
-    fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    fleet.admin.workspaces.reboot_workspaces(workspace_ids=[ws])
     sim.run_until_idle()
-    fleet.ws.terminate_workspaces(workspace_ids=[ws])
+    fleet.admin.workspaces.terminate_workspaces(workspace_ids=[ws])
     sim.run_until_idle()
     dumped = (sim.trace.to_json() + sim.audit.to_jsonl()).encode()
     described = repr(sim.workspaces.describe_workspaces()).encode()
@@ -195,11 +196,11 @@ def test_no_secret_reaches_the_trace_or_the_audit() -> None:
 
 def test_the_same_seed_replays_the_same_trace() -> None:
     def run() -> str:
-        fleet = make_fleet(seed=42)
+        fleet = alice_world(seed=42)
         ws = fleet.launch()
-        fleet.ws.reboot_workspaces(workspace_ids=[ws])
+        fleet.admin.workspaces.reboot_workspaces(workspace_ids=[ws])
         fleet.sim.run_until_idle()
-        fleet.ws.terminate_workspaces(workspace_ids=[ws])
+        fleet.admin.workspaces.terminate_workspaces(workspace_ids=[ws])
         fleet.sim.run_until_idle()
         return fleet.sim.trace.to_json() + fleet.sim.audit.to_jsonl()
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from test_workspaces_support import Fleet, make_fleet
+from workspaces_support import alice_world
 
+from simulator.testing.world import WorkspacesWorld
 from simulator.workspaces.lifecycle import ALL_STATES
 
 USERS = ("u1", "u2", "u3")
@@ -22,7 +23,7 @@ TRANSITIONAL = {"PENDING", "REBOOTING", "REBUILDING", "STARTING", "STOPPING", "T
 class Lifecycle(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.fleet: Fleet = make_fleet(seed=5, users=USERS)
+        self.fleet: WorkspacesWorld = alice_world(seed=5, users=USERS)
         self.ids: dict[str, str] = {}            # user -> WorkSpace id
         self.data: dict[str, bytes | None] = {}  # WorkSpace id -> user data (None: unknown)
         self.key_enabled = True
@@ -39,7 +40,7 @@ class Lifecycle(RuleBasedStateMachine):
         request = self.fleet.request(
             user, root_volume_encryption_enabled=encrypt, user_volume_encryption_enabled=True,
             workspace_properties={"running_mode": "AUTO_STOP" if auto_stop else "ALWAYS_ON"})
-        result = self.fleet.ws.create_workspaces(workspaces=[request])
+        result = self.fleet.admin.workspaces.create_workspaces(workspaces=[request])
         old = self.ids.get(user)
         if result.pending_requests:
             assert old is None or self._state(old) in ("TERMINATED", "GONE")
@@ -56,7 +57,7 @@ class Lifecycle(RuleBasedStateMachine):
         ws = self.ids.get(user)
         if ws is None or self._state(ws) != "AVAILABLE":
             return
-        self.fleet.write(ws, 0, payload.ljust(64, b"\0"))
+        self.fleet.write(ws, payload.ljust(64, b"\0"))
         self.data[ws] = payload.ljust(64, b"\0")
 
     @precondition(lambda self: self.ids)
@@ -68,7 +69,7 @@ class Lifecycle(RuleBasedStateMachine):
             return
         if op == "rebuild":
             ids = ids[:1]
-        call = getattr(self.fleet.ws, f"{op}_workspaces")
+        call = getattr(self.fleet.admin.workspaces, f"{op}_workspaces")
         result = call(workspace_ids=ids)
         for failure in result.failed_requests:
             assert failure.workspace_id in ids
@@ -102,8 +103,8 @@ class Lifecycle(RuleBasedStateMachine):
             assert state in ALL_STATES | {"GONE"}
             if state == "AVAILABLE":
                 expected = self.data.get(ws)
-                got = self.fleet.read(ws, 0, 64)
-                self.fleet.read(ws, 0, 1, root=True)
+                got = self.fleet.read(ws, 64)
+                self.fleet.read(ws, 1, root=True)
                 if expected is not None and expected:
                     assert got == expected
             if state in ("ERROR", "UNHEALTHY"):
@@ -116,7 +117,7 @@ class Lifecycle(RuleBasedStateMachine):
         self.sim.run_until_idle()
         live = [ws for ws in self.ids.values() if self._state(ws) not in ("GONE",)]
         for i in range(0, len(live), 25):
-            assert self.fleet.ws.terminate_workspaces(
+            assert self.fleet.admin.workspaces.terminate_workspaces(
                 workspace_ids=live[i:i + 25]).failed_requests == ()
         self.sim.run_until_idle()
         assert self.sim.workspaces.state.workspaces == {}

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_workspaces_support import Fleet, make_fleet
+from workspaces_support import alice_world
 
 from simulator.ebs.service import ElasticBlockStore
 from simulator.errors import AwsError, DependencyTimeoutException, KMSInternalException
+from simulator.testing.world import WorkspacesWorld
 from simulator.workspaces.service import WorkSpacesService
 
 
@@ -38,7 +39,7 @@ class Flaky:
         return call
 
 
-def _workspaces(fleet: Fleet, *, kms: dict[str, int] | None = None,
+def _workspaces(fleet: WorkspacesWorld, *, kms: dict[str, int] | None = None,
                 ebs_kms: dict[str, int] | None = None,
                 error: type[AwsError] = KMSInternalException) -> Any:
     """Alice's WorkSpaces, with KMS (as WorkSpaces and as EBS sees it) failing as asked."""
@@ -49,11 +50,11 @@ def _workspaces(fleet: Fleet, *, kms: dict[str, int] | None = None,
     return service.with_caller(fleet.admin.caller)
 
 
-def _retries(fleet: Fleet, workspace_id: str) -> list[Any]:
+def _retries(fleet: WorkspacesWorld, workspace_id: str) -> list[Any]:
     return [e for e in fleet.sim.trace.events(workspace_id=workspace_id) if e.action == "Retry"]
 
 
-def _launch(fleet: Fleet, ws: Any, user: str = "jdoe") -> str:
+def _launch(fleet: WorkspacesWorld, ws: Any, user: str = "jdoe") -> str:
     result = ws.create_workspaces(workspaces=[fleet.request(user)])
     assert result.failed_requests == ()
     workspace_id: str = result.pending_requests[0].workspace_id
@@ -61,7 +62,7 @@ def _launch(fleet: Fleet, ws: Any, user: str = "jdoe") -> str:
 
 
 def test_step_1_retryable_error_leaves_the_item_pending_and_is_retried_with_backoff() -> None:
-    fleet = make_fleet()
+    fleet = alice_world()
     sim = fleet.sim
     ws = _workspaces(fleet, kms={"create_grant": 3})
     start = sim.clock.now()
@@ -80,7 +81,7 @@ def test_step_1_retryable_error_leaves_the_item_pending_and_is_retried_with_back
 
 
 def test_step_1_failing_beyond_max_retries_ends_in_error_naming_the_kms_error() -> None:
-    fleet = make_fleet()
+    fleet = alice_world()
     sim = fleet.sim
     ws = _workspaces(fleet, kms={"create_grant": 100}, error=DependencyTimeoutException)
     workspace_id = _launch(fleet, ws)
@@ -94,7 +95,7 @@ def test_step_1_failing_beyond_max_retries_ends_in_error_naming_the_kms_error() 
 
 
 def test_data_key_generation_failing_past_ebs_own_retries_is_retried_on_the_clock() -> None:
-    fleet = make_fleet()
+    fleet = alice_world()
     sim = fleet.sim
     # EBS tries max_retries + 1 times per volume before the volume goes to "error".
     per_volume = sim.settings.max_retries + 1
@@ -109,7 +110,7 @@ def test_data_key_generation_failing_past_ebs_own_retries_is_retried_on_the_cloc
 
 
 def test_decrypt_failing_at_attach_is_retried_then_the_launch_completes() -> None:
-    fleet = make_fleet()
+    fleet = alice_world()
     sim = fleet.sim
     per_attach = sim.settings.max_retries + 1
     ws = _workspaces(fleet, ebs_kms={"decrypt": 2 * per_attach})
@@ -120,13 +121,13 @@ def test_decrypt_failing_at_attach_is_retried_then_the_launch_completes() -> Non
 
 
 def test_reboot_with_a_persistent_retryable_error_ends_unhealthy_then_recovers() -> None:
-    fleet = make_fleet()
+    fleet = alice_world()
     sim = fleet.sim
     failures = {"decrypt": 0}
     ws = _workspaces(fleet, ebs_kms=failures)
     workspace_id = _launch(fleet, ws)
     sim.run_until_idle()
-    fleet.write(workspace_id, 0, b"survives the outage")
+    fleet.write(workspace_id, b"survives the outage")
     failures["decrypt"] = 10_000
     ws.reboot_workspaces(workspace_ids=[workspace_id])
     sim.run_until_idle()
@@ -139,11 +140,11 @@ def test_reboot_with_a_persistent_retryable_error_ends_unhealthy_then_recovers()
     ws.reboot_workspaces(workspace_ids=[workspace_id])
     sim.run_until_idle()
     assert fleet.state(workspace_id) == "AVAILABLE"
-    assert fleet.read(workspace_id, 0, 19) == b"survives the outage"
+    assert fleet.read(workspace_id, 19) == b"survives the outage"
 
 
 def test_backoff_follows_the_settings() -> None:
-    fleet = make_fleet(max_retries=2, retry_base_seconds=10.0)
+    fleet = alice_world(max_retries=2, retry_base_seconds=10.0)
     sim = fleet.sim
     ws = _workspaces(fleet, kms={"create_grant": 10})
     workspace_id = _launch(fleet, ws)
@@ -153,7 +154,7 @@ def test_backoff_follows_the_settings() -> None:
 
 
 def test_terminate_finishes_even_when_retiring_the_grant_keeps_failing() -> None:
-    fleet = make_fleet()
+    fleet = alice_world()
     sim = fleet.sim
     failures = {"retire_grant": 0}
     ws = _workspaces(fleet, kms=failures)
@@ -171,7 +172,7 @@ def test_terminate_finishes_even_when_retiring_the_grant_keeps_failing() -> None
 
 
 def test_with_no_retries_allowed_a_retryable_step_1_error_fails_the_launch_at_once() -> None:
-    fleet = make_fleet(max_retries=0)
+    fleet = alice_world(max_retries=0)
     ws = _workspaces(fleet, kms={"create_grant": 1})
     workspace_id = _launch(fleet, ws)
     described = fleet.describe(workspace_id)

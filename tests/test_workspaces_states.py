@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from test_workspaces_support import Fleet, make_fleet
+from workspaces_support import alice_world
 
 from simulator.errors import (
     AccessDeniedException,
@@ -15,17 +15,13 @@ from simulator.errors import (
     ValidationException,
 )
 from simulator.faults import Fault, OnCall, RaiseError
+from simulator.testing.world import WorkspacesWorld
 
 
-@pytest.fixture
-def fleet() -> Fleet:
-    return make_fleet()
-
-
-def test_launch_is_pending_for_the_provisioning_time_then_available(fleet: Fleet) -> None:
+def test_launch_is_pending_for_the_provisioning_time_then_available(fleet: WorkspacesWorld) -> None:
     sim = fleet.sim
     start = sim.clock.now()
-    ws = fleet.launch(wait=False)
+    ws = fleet.launch(settle=False)
     assert fleet.state(ws) == "PENDING"
     sim.advance(sim.settings.encrypted_root_provisioning_seconds - 1)
     assert fleet.state(ws) == "PENDING"
@@ -37,55 +33,56 @@ def test_launch_is_pending_for_the_provisioning_time_then_available(fleet: Fleet
     assert described.ip_address and described.computer_name
 
 
-def test_without_root_encryption_provisioning_takes_the_shorter_time(fleet: Fleet) -> None:
+def test_without_root_encryption_provisioning_takes_the_shorter_time(fleet: WorkspacesWorld) -> None:
     sim = fleet.sim
     start = sim.clock.now()
-    fleet.launch(root_volume_encryption_enabled=False)
+    fleet.launch(root_volume_encryption_enabled=False, settle=False)
+    sim.run_until_idle()
     assert sim.clock.now() - start == timedelta(seconds=sim.settings.provisioning_seconds)
 
 
-def test_reboot_is_refused_while_pending(fleet: Fleet) -> None:
-    ws = fleet.launch(wait=False)
-    result = fleet.ws.reboot_workspaces(workspace_ids=[ws])
+def test_reboot_is_refused_while_pending(fleet: WorkspacesWorld) -> None:
+    ws = fleet.launch(settle=False)
+    result = fleet.admin.workspaces.reboot_workspaces(workspace_ids=[ws])
     assert len(result.failed_requests) == 1
     failure = result.failed_requests[0]
     assert (failure.workspace_id, failure.error_code) == (ws, "InvalidResourceState")
     assert "PENDING" in failure.error_message
 
 
-def test_unknown_workspace_fails_the_item_not_the_batch(fleet: Fleet) -> None:
+def test_unknown_workspace_fails_the_item_not_the_batch(fleet: WorkspacesWorld) -> None:
     ws = fleet.launch()
-    result = fleet.ws.reboot_workspaces(workspace_ids=["ws-000000000", ws])
+    result = fleet.admin.workspaces.reboot_workspaces(workspace_ids=["ws-000000000", ws])
     assert [(f.workspace_id, f.error_code) for f in result.failed_requests] == [
         ("ws-000000000", "ResourceNotFound.Workspace")]
     assert fleet.state(ws) == "REBOOTING"
 
 
-def test_reboot_while_rebooting_is_refused_until_stuck_for_20_minutes(fleet: Fleet) -> None:
+def test_reboot_while_rebooting_is_refused_until_stuck_for_20_minutes(fleet: WorkspacesWorld) -> None:
     sim = fleet.sim
     sim.settings.reboot_seconds = 3 * 3600  # a reboot that hangs
     ws = fleet.launch()
-    fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    fleet.admin.workspaces.reboot_workspaces(workspace_ids=[ws])
     sim.advance(60)
-    again = fleet.ws.reboot_workspaces(workspace_ids=[ws])
+    again = fleet.admin.workspaces.reboot_workspaces(workspace_ids=[ws])
     assert [f.error_code for f in again.failed_requests] == ["InvalidResourceState"]
     assert "REBOOTING" in again.failed_requests[0].error_message
     sim.advance(20 * 60)
-    assert fleet.ws.reboot_workspaces(workspace_ids=[ws]).failed_requests == ()
+    assert fleet.admin.workspaces.reboot_workspaces(workspace_ids=[ws]).failed_requests == ()
     sim.settings.reboot_seconds = 60
     sim.run_until_idle()
     assert fleet.state(ws) == "AVAILABLE"
 
 
-def test_rebuild_takes_exactly_one_workspace(fleet: Fleet) -> None:
+def test_rebuild_takes_exactly_one_workspace(fleet: WorkspacesWorld) -> None:
     with pytest.raises(InvalidParameterValuesException, match="between 1 and 1"):
-        fleet.ws.rebuild_workspaces(workspace_ids=["ws-000000001", "ws-000000002"])
+        fleet.admin.workspaces.rebuild_workspaces(workspace_ids=["ws-000000001", "ws-000000002"])
 
 
-def test_stop_and_start_need_auto_stop(fleet: Fleet) -> None:
+def test_stop_and_start_need_auto_stop(fleet: WorkspacesWorld) -> None:
     always_on = fleet.launch("jdoe")
     auto = fleet.launch("asmith", workspace_properties={"running_mode": "AUTO_STOP"})
-    result = fleet.ws.stop_workspaces(workspace_ids=[always_on, auto])
+    result = fleet.admin.workspaces.stop_workspaces(workspace_ids=[always_on, auto])
     assert [(f.workspace_id, f.error_code) for f in result.failed_requests] == [
         (always_on, "OperationNotSupported")]
     assert "ALWAYS_ON" in result.failed_requests[0].error_message
@@ -96,36 +93,36 @@ def test_stop_and_start_need_auto_stop(fleet: Fleet) -> None:
         == 60
 
 
-def test_stop_drops_the_keys_and_start_brings_the_data_back(fleet: Fleet) -> None:
+def test_stop_drops_the_keys_and_start_brings_the_data_back(fleet: WorkspacesWorld) -> None:
     sim = fleet.sim
     ws = fleet.launch(workspace_properties={"running_mode": "AUTO_STOP"})
-    fleet.write(ws, 0, b"kept across stop and start")
-    fleet.ws.stop_workspaces(stop_workspace_requests=[{"workspace_id": ws}])
+    fleet.write(ws, b"kept across stop and start")
+    fleet.admin.workspaces.stop_workspaces(stop_workspace_requests=[{"workspace_id": ws}])
     sim.run_until_idle()
     decrypts = len(sim.audit.events(event_name="Decrypt"))
     with pytest.raises(IncorrectState):  # the volume is detached: no block device
-        fleet.read(ws, 0, 26)
-    again = fleet.ws.stop_workspaces(workspace_ids=[ws])
+        fleet.read(ws, 26)
+    again = fleet.admin.workspaces.stop_workspaces(workspace_ids=[ws])
     assert [f.error_code for f in again.failed_requests] == ["InvalidResourceState"]
-    fleet.ws.start_workspaces(start_workspace_requests=[{"workspace_id": ws}])
+    fleet.admin.workspaces.start_workspaces(start_workspace_requests=[{"workspace_id": ws}])
     assert fleet.state(ws) == "STARTING"
     sim.run_until_idle()
     assert fleet.state(ws) == "AVAILABLE"
-    assert fleet.read(ws, 0, 26) == b"kept across stop and start"
+    assert fleet.read(ws, 26) == b"kept across stop and start"
     assert len(sim.audit.events(event_name="Decrypt")) == decrypts + 2  # steps 5-6 again
 
 
-def test_start_needs_a_stopped_workspace(fleet: Fleet) -> None:
+def test_start_needs_a_stopped_workspace(fleet: WorkspacesWorld) -> None:
     ws = fleet.launch(workspace_properties={"running_mode": "AUTO_STOP"})
-    result = fleet.ws.start_workspaces(workspace_ids=[ws])
+    result = fleet.admin.workspaces.start_workspaces(workspace_ids=[ws])
     assert [f.error_code for f in result.failed_requests] == ["InvalidResourceState"]
     assert "AVAILABLE" in result.failed_requests[0].error_message
 
 
-def test_terminate_goes_terminating_terminated_then_gone(fleet: Fleet) -> None:
+def test_terminate_goes_terminating_terminated_then_gone(fleet: WorkspacesWorld) -> None:
     sim = fleet.sim
     ws = fleet.launch()
-    fleet.ws.terminate_workspaces(terminate_workspace_requests=[{"workspace_id": ws}])
+    fleet.admin.workspaces.terminate_workspaces(terminate_workspace_requests=[{"workspace_id": ws}])
     assert fleet.state(ws) == "TERMINATING"
     sim.advance(sim.settings.terminate_seconds)
     assert fleet.state(ws) == "TERMINATED"
@@ -139,20 +136,20 @@ def test_terminate_goes_terminating_terminated_then_gone(fleet: Fleet) -> None:
     assert fleet.launch() != ws
 
 
-def test_terminate_twice_is_harmless(fleet: Fleet) -> None:
+def test_terminate_twice_is_harmless(fleet: WorkspacesWorld) -> None:
     ws = fleet.launch()
-    assert fleet.ws.terminate_workspaces(workspace_ids=[ws]).failed_requests == ()
-    assert fleet.ws.terminate_workspaces(workspace_ids=[ws]).failed_requests == ()
+    assert fleet.admin.workspaces.terminate_workspaces(workspace_ids=[ws]).failed_requests == ()
+    assert fleet.admin.workspaces.terminate_workspaces(workspace_ids=[ws]).failed_requests == ()
     fleet.sim.run_until_idle()
     assert fleet.state(ws) == "GONE"
 
 
-def test_terminate_while_pending_cancels_provisioning_and_cleans_up(fleet: Fleet) -> None:
+def test_terminate_while_pending_cancels_provisioning_and_cleans_up(fleet: WorkspacesWorld) -> None:
     sim = fleet.sim
-    ws = fleet.launch(wait=False)
+    ws = fleet.launch(settle=False)
     sim.advance(60)  # the volumes exist, not yet attached
     assert len(sim.ebs.describe_volumes().volumes) == 2
-    fleet.ws.terminate_workspaces(workspace_ids=[ws])
+    fleet.admin.workspaces.terminate_workspaces(workspace_ids=[ws])
     sim.run_until_idle()
     assert fleet.state(ws) == "GONE"
     assert sim.ebs.describe_volumes().volumes == ()
@@ -160,41 +157,41 @@ def test_terminate_while_pending_cancels_provisioning_and_cleans_up(fleet: Fleet
 
 
 def test_terminate_is_refused_while_suspended_for_an_image() -> None:
-    fleet = make_fleet()
+    fleet = alice_world()
     ws = fleet.launch(root_volume_encryption_enabled=False, user_volume_encryption_enabled=False)
-    fleet.ws.create_workspace_image(name="golden", description="base image", workspace_id=ws)
+    fleet.admin.workspaces.create_workspace_image(name="golden", description="base image", workspace_id=ws)
     assert fleet.state(ws) == "SUSPENDED"
-    result = fleet.ws.terminate_workspaces(workspace_ids=[ws])
+    result = fleet.admin.workspaces.terminate_workspaces(workspace_ids=[ws])
     assert [f.error_code for f in result.failed_requests] == ["InvalidResourceState"]
     assert "SUSPENDED" in result.failed_requests[0].error_message
     fleet.sim.run_until_idle()
     assert fleet.state(ws) == "AVAILABLE"
-    assert fleet.ws.terminate_workspaces(workspace_ids=[ws]).failed_requests == ()
+    assert fleet.admin.workspaces.terminate_workspaces(workspace_ids=[ws]).failed_requests == ()
 
 
-def test_shorthand_and_aws_shaped_requests_are_exclusive(fleet: Fleet) -> None:
+def test_shorthand_and_aws_shaped_requests_are_exclusive(fleet: WorkspacesWorld) -> None:
     with pytest.raises(ValidationException, match="not both"):
-        fleet.ws.reboot_workspaces(reboot_workspace_requests=[{"workspace_id": "ws-000000001"}],
+        fleet.admin.workspaces.reboot_workspaces(reboot_workspace_requests=[{"workspace_id": "ws-000000001"}],
                                    workspace_ids=["ws-000000001"])
     with pytest.raises(ValidationException, match="missing"):
-        fleet.ws.terminate_workspaces()
+        fleet.admin.workspaces.terminate_workspaces()
 
 
 @pytest.mark.parametrize("requests", [
     [{"workspace_id": "bad"}], [{"workspaceid": "ws-000000001"}], ["ws-000000001"], [{}],
 ])
-def test_malformed_change_requests_are_validation_errors(fleet: Fleet, requests: object) -> None:
+def test_malformed_change_requests_are_validation_errors(fleet: WorkspacesWorld, requests: object) -> None:
     with pytest.raises(ValidationException):
-        fleet.ws.reboot_workspaces(reboot_workspace_requests=requests)  # type: ignore[arg-type]
+        fleet.admin.workspaces.reboot_workspaces(reboot_workspace_requests=requests)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("count", [0, 26])
-def test_change_batches_hold_1_to_25(fleet: Fleet, count: int) -> None:
+def test_change_batches_hold_1_to_25(fleet: WorkspacesWorld, count: int) -> None:
     with pytest.raises(InvalidParameterValuesException):
-        fleet.ws.terminate_workspaces(workspace_ids=["ws-000000001"] * count)
+        fleet.admin.workspaces.terminate_workspaces(workspace_ids=["ws-000000001"] * count)
 
 
-def test_a_caller_without_permission_is_denied_for_the_whole_call(fleet: Fleet) -> None:
+def test_a_caller_without_permission_is_denied_for_the_whole_call(fleet: WorkspacesWorld) -> None:
     sim = fleet.sim
     ws = fleet.launch()
     sim.iam.create_user(user_name="Mallory")
@@ -211,7 +208,7 @@ def test_a_caller_without_permission_is_denied_for_the_whole_call(fleet: Fleet) 
     assert fleet.state(ws) == "AVAILABLE"
 
 
-def test_policy_naming_one_workspace_allows_only_that_one(fleet: Fleet) -> None:
+def test_policy_naming_one_workspace_allows_only_that_one(fleet: WorkspacesWorld) -> None:
     sim = fleet.sim
     first = fleet.launch("jdoe")
     second = fleet.launch("asmith")
@@ -228,21 +225,21 @@ def test_policy_naming_one_workspace_allows_only_that_one(fleet: Fleet) -> None:
     assert helpdesk.reboot_workspaces(workspace_ids=[first]).failed_requests == ()
 
 
-def test_a_workspace_whose_launch_failed_before_its_volumes_cannot_start(fleet: Fleet) -> None:
+def test_a_workspace_whose_launch_failed_before_its_volumes_cannot_start(fleet: WorkspacesWorld) -> None:
     sim = fleet.sim
     sim.faults.inject(Fault(OnCall("ec2:CreateVolume"), RaiseError("ThrottlingException", 100)))
     ws = fleet.launch(workspace_properties={"running_mode": "AUTO_STOP"})
     sim.faults.clear()
     assert fleet.state(ws) == "ERROR"
-    fleet.ws.stop_workspaces(workspace_ids=[ws])  # AWS allows a stop from ERROR
+    fleet.admin.workspaces.stop_workspaces(workspace_ids=[ws])  # AWS allows a stop from ERROR
     sim.run_until_idle()
-    fleet.ws.start_workspaces(workspace_ids=[ws])
+    fleet.admin.workspaces.start_workspaces(workspace_ids=[ws])
     sim.run_until_idle()
     assert fleet.state(ws) != "AVAILABLE"  # no volumes to attach: never available
     assert sim.workspaces.volumes(ws).root_volume_id is None
 
 
 @pytest.mark.parametrize("token", ["\u00b2", "9" * 5000, "-1", "1.5", ""])
-def test_describe_refuses_next_tokens_that_are_not_our_offsets(fleet: Fleet, token: str) -> None:
+def test_describe_refuses_next_tokens_that_are_not_our_offsets(fleet: WorkspacesWorld, token: str) -> None:
     with pytest.raises(InvalidParameterValuesException):
-        fleet.ws.describe_workspaces(next_token=token)
+        fleet.admin.workspaces.describe_workspaces(next_token=token)
