@@ -171,7 +171,8 @@ def _build(
     parser.add_argument("--version", action="version",
                         version=f"{PROG} {__version__}")
     parser.set_defaults(handler=None)
-    # One subparser per command; each sets the handler that main() calls.
+    # One subparser per command, each added by its own function; a command sets
+    # handler(args, stdout, stderr) -> exit status, which main() calls.
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run_parsers = _add_scenario_command(commands, scenarios, selected)
     return parser, run_parsers
@@ -334,22 +335,27 @@ def _silence(stream: TextIO) -> None:
         os.close(devnull)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``envelope-sim`` console script; returns the exit status."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    stdout, stderr = sys.stdout, sys.stderr
+def _guarded(run: Callable[[], int], stdout: TextIO, stderr: TextIO, prog: str) -> int:
+    """Run a command; standard output that cannot be written ends it with one line (or, for a
+    reader that has gone, quietly), never a traceback."""
     try:
-        status = _main(args_list, stdout, stderr)
+        status = run()
         stdout.flush()
     except BrokenPipeError:  # `envelope-sim ... | head`: the reader has gone; so do we, quietly
         _silence(stdout)
         return 1
     except OSError as exc:  # every file output handles its own errors: this is standard output
-        stderr.write(f"{PROG}: error: cannot write to standard output: "
-                     f"{exc.strerror or exc}\n")
+        stderr.write(f"{prog}: error: cannot write to standard output: {exc.strerror or exc}\n")
         _silence(stdout)
         return 1
     return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``envelope-sim`` console script; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    stdout, stderr = sys.stdout, sys.stderr
+    return _guarded(lambda: _main(args_list, stdout, stderr), stdout, stderr, PROG)
 
 
 def _main(args_list: list[str], stdout: TextIO, stderr: TextIO) -> int:
@@ -389,23 +395,17 @@ def run_script(module_file: str, argv: Sequence[str] | None = None) -> int:
         info = info_for_module(module)
     prog = f"python {Path(module_file).name}"
     parser = _scenario_parser(info, prog)
-    stdout = sys.stdout
-    try:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    stdout, stderr = sys.stdout, sys.stderr
+
+    def run() -> int:
         try:
-            args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+            args = parser.parse_args(args_list)
         except SystemExit as exc:
             return int(exc.code) if isinstance(exc.code, int) else 2
-        status = run_scenario_cli(info, args, stdout, sys.stderr, prog=prog)
-        stdout.flush()
-    except BrokenPipeError:
-        _silence(stdout)
-        return 1
-    except OSError as exc:
-        sys.stderr.write(f"{prog}: error: cannot write to standard output: "
-                         f"{exc.strerror or exc}\n")
-        _silence(stdout)
-        return 1
-    return status
+        return run_scenario_cli(info, args, stdout, stderr, prog=prog)
+
+    return _guarded(run, stdout, stderr, prog)
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m simulator.cli

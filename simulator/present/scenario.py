@@ -174,11 +174,12 @@ def search_path() -> list[Path]:
     env = os.environ.get("ENVELOPE_SIM_SCENARIOS", "")
     if env:
         return [Path(env)]
-    places = [_checkout_dir()]
+    checkout = _checkout_dir()
+    places = [checkout] if (checkout.parent / "pyproject.toml").is_file() else []
     installed = _installed_dir()
     if installed is not None and installed not in places:
         places.append(installed)
-    return places
+    return places or [checkout]
 
 
 def scenarios_dir() -> Path:

@@ -8,7 +8,8 @@
   ``grant_constraints()``, ``fault_plans()``, ``kms_operation_sequences()``...).
 - :mod:`simulator.testing.machines` -- ``LifecycleMachine``, a rule-based state machine over
   KMS, EBS and WorkSpaces with a model and invariants, to subclass.
-- :mod:`simulator.testing.world` -- ``WorkspacesWorld``: a directory, users and a key, ready.
+- :mod:`simulator.testing.world` -- ``WorkspacesWorld``: a directory, users and a key, ready
+  (optionally an administrator with the seed's policies); the one world tests and scenarios use.
 
 The strategies and machines need ``hypothesis`` (``pip install envelope-sim[test]``); importing
 this package does not.

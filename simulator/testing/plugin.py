@@ -1,10 +1,12 @@
 """pytest fixtures shipped with envelope-sim (loaded through the ``pytest11`` entry point).
 
-``sim`` (unseeded), ``seeded_sim`` (seed 0), ``audit_capture``, ``workspaces_world`` (a seeded
-simulation with a directory, users and a key) and ``fault_records`` (what injected faults did).
-For property tests draw simulations from :func:`simulator.testing.strategies.simulations`
-instead: a function-scoped fixture is shared by every example of a ``@given`` test, while the
-strategy gives each example its own simulation with a seed hypothesis controls.
+``sim`` (unseeded), ``seeded_sim`` (seed 0), ``audit_capture`` (attached by itself to the test's
+``sim``, ``seeded_sim`` or ``workspaces_world``), ``workspaces_world`` (a seeded simulation with
+a directory, a user and a key) and ``fault_records`` (a function: what injected faults did in a
+simulation). For property tests draw simulations from
+:func:`simulator.testing.strategies.simulations` instead: a function-scoped fixture is shared by
+every example of a ``@given`` test (hypothesis refuses it), while the strategy gives each example
+its own simulation with a seed hypothesis controls.
 """
 
 from __future__ import annotations
