@@ -13,18 +13,19 @@ import pytest
 from simulator.cli import main
 
 COMMAND = [sys.executable, "-m", "simulator"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_a_closed_pipe_ends_the_run_quietly() -> None:
-    # `envelope-sim scenario run fleet --seed 7 | head -2`
-    proc = subprocess.Popen([*COMMAND, "scenario", "run", "fleet", "--seed", "7"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+@pytest.mark.parametrize("command", [[*COMMAND, "scenario", "run", "fleet", "--seed", "7"],
+                                     [sys.executable, str(ROOT / "scenarios" / "launch.py")]])
+def test_a_closed_pipe_ends_the_run_quietly(command: list[str]) -> None:
+    # `envelope-sim scenario run fleet --seed 7 | head -2`, with the reader gone before the
+    # first line (so the outcome does not depend on how much fits in the pipe).
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
-    first = [proc.stdout.readline() for _ in range(2)]
     proc.stdout.close()
     err = proc.stderr.read().decode()
     proc.wait(timeout=60)
-    assert all(first)
     assert err == ""
     assert proc.returncode == 1
 
