@@ -22,11 +22,31 @@ class Entropy:
         # registers it so that hypothesis replays failures.
         self.random = random.Random(seed) if seed is not None else random.SystemRandom()
         self._os = seed is None
+        self._streams: dict[str, Entropy] = {}
 
     @property
     def seeded(self) -> bool:
         """True when the stream is replayable."""
         return not self._os
+
+    def stream(self, name: str) -> Entropy:
+        """The named sub-stream ``name`` (the same object on every call).
+
+        Seeded, it is seeded from this stream's seed and ``name`` (not from this stream's
+        position), so what is drawn from it does not depend on how much was drawn elsewhere:
+        the n-th id of a kind is the same whatever else a run did. Unseeded, it is the OS
+        CSPRNG like this one.
+        """
+        found = self._streams.get(name)
+        if found is None:
+            found = self
+            if not self._os:
+                found = Entropy(self.seed)
+                # A str seed is hashed with SHA-512 by random.Random: the same on every
+                # platform and in every process, unlike hash().
+                found.random = random.Random(f"{self.seed}/{name}")
+            self._streams[name] = found
+        return found
 
     def token_bytes(self, n: int) -> bytes:
         """``n`` random bytes (key material, nonces)."""

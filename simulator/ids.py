@@ -1,4 +1,10 @@
-"""Resource identifiers in AWS's shapes, drawn from the simulation's entropy."""
+"""Resource identifiers in AWS's shapes, drawn from the simulation's entropy.
+
+Each kind of id (KMS key, grant, volume, WorkSpace...) has its own named stream of the
+entropy, so with a seed the n-th id of a kind is the same in every run, whatever else the run
+drew, and ids of different kinds never come from the same draws: the first grant of any run
+seeded with 1 is the same grant id, and never also a key id or a volume id.
+"""
 
 from __future__ import annotations
 
@@ -23,49 +29,55 @@ class Ids:
     def __init__(self, entropy: Entropy) -> None:
         self._e = entropy
 
+    def _of(self, kind: str) -> Entropy:
+        return self._e.stream("id:" + kind)
+
     def uuid(self) -> str:
-        """A random (version 4) UUID string: KMS key ids, request and event ids."""
-        return _format_uuid(self._e.token_bytes(16))
+        """A random (version 4) UUID string: request and event ids, EBS data key ids."""
+        return _format_uuid(self._of("uuid").token_bytes(16))
 
     def key_id(self) -> str:
-        return self.uuid()
+        """A KMS key id (a UUID), from the keys' own stream."""
+        return _format_uuid(self._of("key").token_bytes(16))
 
     def key_material_id(self) -> str:
         """64 hex characters, as KeyMetadata.CurrentKeyMaterialId."""
-        return self._e.token_hex(32)
+        return self._of("key-material").token_hex(32)
 
     def grant_id(self) -> str:
         """64 hex characters, as in the KMS API examples."""
-        return self._e.token_hex(32)
+        return self._of("grant").token_hex(32)
 
     def volume_id(self) -> str:
-        return "vol-" + self._e.token_hex(9)[:17]
+        return "vol-" + self._of("volume").token_hex(9)[:17]
 
     def snapshot_id(self) -> str:
-        return "snap-" + self._e.token_hex(9)[:17]
+        return "snap-" + self._of("snapshot").token_hex(9)[:17]
 
     def instance_id(self) -> str:
-        return "i-" + self._e.token_hex(9)[:17]
+        return "i-" + self._of("instance").token_hex(9)[:17]
 
     def subnet_id(self) -> str:
-        return "subnet-" + self._e.token_hex(9)[:17]
+        return "subnet-" + self._of("subnet").token_hex(9)[:17]
 
     def workspace_id(self) -> str:
-        return "ws-" + self._e.choice_string(_LOWER_ALNUM, 9)
+        return "ws-" + self._of("workspace").choice_string(_LOWER_ALNUM, 9)
 
     def bundle_id(self) -> str:
-        return "wsb-" + self._e.choice_string(_LOWER_ALNUM, 9)
+        return "wsb-" + self._of("bundle").choice_string(_LOWER_ALNUM, 9)
 
     def image_id(self) -> str:
-        return "wsi-" + self._e.choice_string(_LOWER_ALNUM, 9)
+        return "wsi-" + self._of("image").choice_string(_LOWER_ALNUM, 9)
 
     def directory_id(self) -> str:
-        return "d-" + self._e.token_hex(5)
+        return "d-" + self._of("directory").token_hex(5)
 
     def domain_sid(self) -> str:
         """``S-1-5-21-<a>-<b>-<c>``: a domain SID; user SIDs append a RID."""
-        parts = [self._e.randint(100_000_000, 4_294_967_295) for _ in range(3)]
+        stream = self._of("domain-sid")
+        parts = [stream.randint(100_000_000, 4_294_967_295) for _ in range(3)]
         return "S-1-5-21-" + "-".join(str(p) for p in parts)
 
     def private_ip(self) -> str:
-        return f"10.0.{self._e.randint(0, 255)}.{self._e.randint(4, 254)}"
+        stream = self._of("private-ip")
+        return f"10.0.{stream.randint(0, 255)}.{stream.randint(4, 254)}"
