@@ -9,13 +9,12 @@ change its rotation; KMS rotates it every year.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from simulator.errors import AwsError
 from simulator.iam.principals import workspaces_identity_arn
 from simulator.present import Narrator, ScenarioResult
-from simulator.present.explain import show_volumes
+from simulator.present.explain import show_policy, show_volumes
 from simulator.present.world import build_world
 
 ORDER = 2
@@ -33,6 +32,7 @@ def _alias_target(sim: Any) -> str | None:
 
 def run(sim: Any, out: Narrator) -> ScenarioResult:
     result = ScenarioResult("aws-managed-key")
+    out.brief("cast", "launch", "terminate")
     world = build_world(sim, out)
 
     out.section("Before the first launch")
@@ -59,20 +59,16 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
                   result.outcomes["data_read_back"] == DATA)
 
     out.section("Its key policy: the account, but only through WorkSpaces")
-    policy = json.loads(sim.kms.get_key_policy(key_id=meta.key_id).policy)
-    for statement in policy["Statement"]:
-        actions = statement["Action"] if isinstance(statement["Action"], list) \
-            else [statement["Action"]]
-        cond = json.dumps(statement.get("Condition", {}))
-        out.note(f"{statement.get('Sid', '(no Sid)')}: {', '.join(actions)}"
-                 + (f" if {cond}" if cond != "{}" else ""))
-    via = json.dumps(policy).count("kms:ViaService")
+    text = sim.kms.get_key_policy(key_id=meta.key_id).policy
+    show_policy(out, text)
+    via = text.count("kms:ViaService")
     result.expect(out, "the policy's conditions use kms:ViaService", via > 0)
 
     out.section("Alice tries the key directly")
     alice = world.admin.kms
     err = out.attempt("Alice asks KMS for a data key under aws/workspaces (no service between)",
-                      lambda: alice.generate_data_key(key_id=ALIAS, key_spec="AES_256"))
+                      lambda: alice.generate_data_key(key_id=ALIAS, key_spec="AES_256"),
+                      expect="AccessDeniedException")
     result.error("direct_generate_data_key", err)
     out.say("WorkSpaces itself may use the key for jdoe's WorkSpace, through its grant. We let "
             "the WorkSpaces identity make one data key exactly as EBS's volumes get theirs, so "
@@ -83,12 +79,14 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
         key_id=meta.arn, number_of_bytes=64, encryption_context=context)
     err = out.attempt("Alice calls Decrypt on it, with the right encryption context",
                       lambda: alice.decrypt(ciphertext_blob=made.ciphertext_blob,
-                                            encryption_context=context))
+                                            encryption_context=context),
+                      expect="AccessDeniedException")
     result.error("direct_decrypt", err)
     result.expect(out, "Alice's direct Decrypt is denied (AccessDeniedException)",
                   isinstance(err, AwsError) and err.code == "AccessDeniedException")
     err = out.attempt("The account root tries to disable the AWS managed key",
-                      lambda: sim.kms.disable_key(key_id=meta.key_id))
+                      lambda: sim.kms.disable_key(key_id=meta.key_id),
+                      expect="AccessDeniedException")
     result.error("disable", err)
     result.expect(out, "nobody can disable an AWS managed key", isinstance(err, AwsError))
     result.record("key_state", sim.kms.describe_key(key_id=meta.key_id).key_state, out)

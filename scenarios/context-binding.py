@@ -29,6 +29,7 @@ def _code(value: object) -> str:
 
 def run(sim: Any, out: Narrator) -> ScenarioResult:
     result = ScenarioResult("context-binding")
+    out.brief("cast", "launch", "reboot", "rebuild", "terminate")
     world = build_world(sim, out, users=("jdoe", "asmith"))
     ws_jdoe = world.launch(out, "jdoe")
     ws_asmith = world.launch(out, "asmith")
@@ -41,7 +42,7 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     out.say("EBS keeps each volume's encrypted data key to itself. To hold one in our hands, "
             "Alice (a user of the key) asks KMS for a 64-byte data key with the context of "
             "jdoe's user volume, just as EBS did at step 3:")
-    out.note("{" + format_context(own) + "}")
+    out.note(out.context(own))
     alice = world.admin.kms
     made = alice.generate_data_key_without_plaintext(
         key_id=world.key_arn, number_of_bytes=64, encryption_context=own)
@@ -63,8 +64,11 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     }
     codes: dict[str, str] = {}
     for label, context in trials.items():
-        codes[label] = _code(out.attempt(f"{label}: {{{format_context(context)}}}",
-                                          lambda c=context: decrypt(c)))
+        shown = out.context(context) if context else "no context"
+        if context == own and list(context) != list(own):
+            shown = f"{{{format_context(context)}}} (context #1, its pairs reversed)"
+        codes[label] = _code(out.attempt(f"{label}: {shown}", lambda c=context: decrypt(c),
+                                          expect="InvalidCiphertextException"))
     result.record("decrypt_results", codes)
     result.expect(out, "only the exact same pairs decrypt (order does not matter)",
                   codes["same context"] == "ok" and codes["same pairs, other order"] == "ok")
@@ -77,13 +81,17 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
             "covers only that volume's context. Playing EBS's identity:")
     ebs = sim.as_principal(ebs_identity_arn(sim.account_id)).kms
     nowhere = world.context_of("jdoe", "vol-0123456789abcdef0")
-    err = out.attempt("EBS: Decrypt with the context of a volume it holds no grant for",
-                      lambda: ebs.decrypt(ciphertext_blob=blob, encryption_context=nowhere))
+    err = out.attempt(f"EBS: Decrypt with the context of a volume it holds no grant for: "
+                      f"{out.context(nowhere)}",
+                      lambda: ebs.decrypt(ciphertext_blob=blob, encryption_context=nowhere),
+                      expect="AccessDeniedException")
     result.error("ebs_no_grant", err)
-    err = out.attempt("EBS: Decrypt with asmith's volume context (a grant covers that context)",
+    err = out.attempt("EBS: Decrypt with asmith's volume context (a grant covers that context): "
+                      + out.context(world.context_of("asmith", vol_asmith)),
                       lambda: ebs.decrypt(ciphertext_blob=blob,
                                           encryption_context=world.context_of("asmith",
-                                                                              vol_asmith)))
+                                                                              vol_asmith)),
+                      expect="InvalidCiphertextException")
     result.error("ebs_other_volume", err)
     err = out.attempt("EBS: Decrypt with jdoe's own volume context",
                       lambda: ebs.decrypt(ciphertext_blob=blob, encryption_context=own))
@@ -99,8 +107,8 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     out.say("Failed calls are logged too, with the context the caller sent: an auditor sees "
             "who tried to decrypt whose volume's key.")
     failed = sim.audit.events(event_name="Decrypt", error_code="InvalidCiphertextException")
-    show_audit(out, failed[:3])
-    result.record("failed_decrypts_logged", len(failed), out)
+    shown = show_audit(out, failed)
+    result.record("failed_decrypts_logged", len(shown), out)
     logged = failed[0]["requestParameters"].get("encryptionContext") if failed else None
     result.expect(out, "the logged context is the one the caller sent, in the clear",
                   logged == trials["moved to jdoe's root volume"])

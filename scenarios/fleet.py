@@ -68,6 +68,7 @@ def run(sim: Any, out: Narrator, count: int = DEFAULT_COUNT) -> ScenarioResult:
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 2000:
         raise ValidationException(f"count must be a whole number from 1 to 2000, not {count!r}")
     result = ScenarioResult("fleet")
+    out.brief("cast", "launch", "reboot", "rebuild", "terminate")
     users = tuple(f"user{i:04d}" for i in range(count))
     with out.quiet():
         world = build_world(sim, out, users=users)

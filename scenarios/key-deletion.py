@@ -13,21 +13,38 @@ from typing import Any
 
 from simulator.errors import AwsError
 from simulator.present import Narrator, ScenarioResult
+from simulator.present.explain import show_audit, show_policy
+from simulator.present.participants import short_id
 from simulator.present.world import build_world
+from simulator.trace import TraceEvent
 
 ORDER = 5
 
 DAY = 24 * 3600
 DATA = b"payroll 2026"
+#: The names the guide gives the seed key policy's four statements, in order.
+SEED_STATEMENTS = ("account statement", "key administrators", "key users",
+                   "CreateGrant for AWS resources")
+
+
+def _minutes_taken(events: list[TraceEvent], workspace_id: str) -> int:
+    """Virtual minutes from the WorkSpace's first to its last state change in ``events``."""
+    times = [e.time for e in events if e.workspace_id == workspace_id
+             and e.action == "StateChange"]
+    return int((times[-1] - times[0]).total_seconds() // 60) if times else 0
 
 
 def run(sim: Any, out: Narrator) -> ScenarioResult:
     result = ScenarioResult("key-deletion")
+    out.brief("cast", "launch", "reboot", "rebuild", "terminate")
     world = build_world(sim, out, users=("jdoe", "asmith"))
     kms = sim.kms
-    out.say("The seed's key policy gives Alice kms:Delete* but not kms:ScheduleKeyDeletion or "
-            "kms:CancelKeyDeletion, so here the account root (the security team) acts on the "
-            "key.")
+    out.say("The seed's key policy, statement by statement:")
+    show_policy(out, sim.kms.get_key_policy(key_id=world.key_id).policy, SEED_STATEMENTS)
+    out.say("The key administrators statement gives Alice kms:Delete*, which matches no "
+            "deletion operation (KMS calls them ScheduleKeyDeletion and CancelKeyDeletion): "
+            "only the account statement's kms:* covers them, so here the account root (the "
+            "security team) acts on the key.")
 
     out.section("Part 1: deletion scheduled, then cancelled")
     ws = world.launch(out, "jdoe")
@@ -40,8 +57,11 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     result.record("read_while_pending", world.read(ws, len(DATA)))
     result.expect(out, "the running WorkSpace still works while deletion is pending",
                   result.outcomes["read_while_pending"] == DATA)
-    out.say("A reboot now (only an hour of virtual time passes: the deletion is days away).")
+    mark = len(sim.trace)
     world.reboot(ws, wait=3600)
+    minutes = _minutes_taken(sim.trace.events()[mark:], ws)
+    out.say(f"A reboot now: it took {minutes} virtual minutes, and the deletion date is still "
+            "days away.")
     described = world.describe(ws)
     result.record("state_after_reboot_pending", described.state, out)
     result.record("error_after_reboot_pending", described.error_code, out)
@@ -61,9 +81,9 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     out.section("Part 2: a key really deleted")
     other = sim.kms.create_key(description="short-lived key", policy=sim.kms.get_key_policy(
         key_id=world.key_id).policy)
-    out.say(f"Alice gives asmith a WorkSpace under a second key ({other.arn}), then schedules "
-            "that key for deletion with the shortest waiting period, 7 days, and nobody "
-            "cancels.")
+    out.say(f"The account root makes a second key ({short_id(other.arn)}), Alice gives asmith a "
+            "WorkSpace under it, and the root schedules that key for deletion with the "
+            "shortest waiting period, 7 days. Nobody cancels.")
     ws2 = world.launch(out, "asmith", key=other.arn)
     result.workspace_ids.append(ws2)
     world.write(ws2, DATA)
@@ -71,11 +91,13 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     with out.quiet():
         sim.advance(seconds=8 * DAY)
     out.say("Eight virtual days later the waiting period is over (KMS logged DeleteKey as an "
-            "AwsServiceEvent).")
-    deleted = sim.audit.events(event_name="DeleteKey", key_arn=other.arn)
+            "AwsServiceEvent). The key material is destroyed, and with it every version of it "
+            "rotation ever made.")
+    deleted = show_audit(out, sim.audit.events(event_name="DeleteKey", key_arn=other.arn))
     result.record("delete_key_events", len(deleted), out)
     err = out.attempt("DescribeKey on the deleted key",
-                      lambda: sim.kms.describe_key(key_id=other.arn))
+                      lambda: sim.kms.describe_key(key_id=other.arn),
+                      expect="NotFoundException")
     result.record("deleted_key_state", err.key_state if not isinstance(err, AwsError)
                   else err.code, out)
     result.record("read_before_reboot", world.read(ws2, len(DATA)))
@@ -87,9 +109,7 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     result.record("error_after_reboot_deleted", described.error_code, out)
     result.expect(out, "the reboot fails and nothing can fix it",
                   described.state == "UNHEALTHY")
-    out.say("Rebuild needs KMS too (the snapshot's data key is under the deleted key):")
-    with out.quiet():
-        sim.advance(seconds=12 * 3600 + 600)
+    out.say("Rebuild needs KMS too: the snapshot's data key is encrypted under the deleted key.")
     world.rebuild(ws2)
     result.record("state_after_rebuild_deleted", world.state(ws2), out)
     result.expect(out, "the rebuild fails as well: the data is gone for good",

@@ -23,6 +23,7 @@ LATER = b"chapter 2, written while the key was disabled"
 
 def run(sim: Any, out: Narrator) -> ScenarioResult:
     result = ScenarioResult("key-disabled")
+    out.brief("cast", "launch", "reboot", "rebuild", "terminate")
     world = build_world(sim, out)
     out.section("jdoe works on an encrypted WorkSpace")
     ws = world.launch(out, "jdoe")

@@ -57,7 +57,7 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     out.section("What CloudTrail recorded for the data keys")
     out.say("Every KMS call is audited with its encryption context, never with a key: the "
             "context names the user@directory and the volume, so the log says whose data "
-            "each call was for.")
+            "each call was for (ctx #n: the contexts printed above).")
     records = [r for r in sim.audit.events(key_arn=world.key_arn)
                if r["eventName"] in ("GenerateDataKeyWithoutPlaintext", "Decrypt")]
     show_audit(out, records)

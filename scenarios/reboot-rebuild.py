@@ -37,6 +37,7 @@ def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 
 def run(sim: Any, out: Narrator) -> ScenarioResult:
     result = ScenarioResult("reboot-rebuild")
+    out.brief("cast", "launch", "terminate")
     world = build_world(sim, out)
     out.section("jdoe's encrypted WorkSpace")
     ws = world.launch(out, "jdoe")
@@ -66,8 +67,9 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     sim.advance(seconds=12 * 3600 + 600)
     taken = sim.workspaces.describe_workspace_snapshots(workspace_id=ws).rebuild_snapshots
     result.record("rebuild_snapshots", len(taken), out)
+    out.say("A snapshot keeps the volume's blocks as they were, still encrypted, and its own "
+            "copy of the encrypted data key. jdoe writes something more after it.")
     world.write(ws, AFTER, offset=4096)
-    out.say("jdoe writes something more after that snapshot.")
 
     out.section("Rebuild: new volumes, and where their data keys come from")
     old_ip = world.describe(ws).ip_address
@@ -80,7 +82,9 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     out.say("The root volume comes from the bundle image: a new data key "
             "(GenerateDataKeyWithoutPlaintext). The user volume comes from the snapshot: its "
             "data key is re-encrypted for the new volume's context (ReEncrypt), so the "
-            "snapshot's blocks stay readable.")
+            "snapshot's blocks stay readable. The old volumes are then deleted and EBS retires "
+            "their grants, as at terminate -- but this is no step 9: the WorkSpace lives on "
+            "under its own grant.")
     result.expect(out, "the rebuild made a new data key for the root volume",
                   rebuild_calls["GenerateDataKeyWithoutPlaintext"] >= 1)
     result.expect(out, "the rebuild re-encrypted the snapshot's data key for the new user volume",
@@ -90,9 +94,9 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     result.expect(out, "both volumes are new", all(result.outcomes["new_volumes"].values()))
     result.record("read_before_snapshot", world.read(ws, len(BEFORE)))
     result.record("read_after_snapshot", world.read(ws, len(AFTER), offset=4096))
-    result.expect(out, "what was written before the snapshot is back",
+    result.expect(out, "what was written before the last snapshot is back",
                   result.outcomes["read_before_snapshot"] == BEFORE)
-    result.expect(out, "what was written after the snapshot is gone",
+    result.expect(out, "what was written after the last snapshot is gone",
                   result.outcomes["read_after_snapshot"] == bytes(len(AFTER)))
     result.record("new_ip_address", world.describe(ws).ip_address != old_ip, out)
     result.diagram_filter = lambda e: e.workspace_id == ws

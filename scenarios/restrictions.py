@@ -20,6 +20,7 @@ ORDER = 10
 
 def run(sim: Any, out: Narrator) -> ScenarioResult:
     result = ScenarioResult("restrictions")
+    out.brief("cast", "launch", "reboot", "rebuild", "terminate")
     world = build_world(sim, out, users=("jdoe", "asmith"))
     ws_plain = world.launch(out, "asmith", root=False, user=False)
     ws_enc = world.launch(out, "jdoe")
@@ -51,7 +52,7 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
               "custom_image": "No custom image from an encrypted WorkSpace"}
     for label, (text, fn) in attempts.items():
         out.section(titles[label])
-        err = out.attempt(text, fn)
+        err = out.attempt(text, fn, expect="OperationNotSupportedException")
         result.error(label, err)
         result.expect(out, "refused", isinstance(err, AwsError))
     result.expect(out, "every refusal is OperationNotSupportedException",

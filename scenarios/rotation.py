@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.present import Narrator, ScenarioResult
+from simulator.present.explain import show_audit
 from simulator.present.world import build_world
 
 ORDER = 6
@@ -32,6 +33,7 @@ def _materials_used(sim: Any, key_arn: str, event_name: str, since: int) -> list
 
 def run(sim: Any, out: Narrator) -> ScenarioResult:
     result = ScenarioResult("rotation")
+    out.brief("cast", "launch", "reboot", "rebuild", "terminate")
     world = build_world(sim, out, users=("jdoe", "asmith", "bwu"))
     kms = world.admin.kms
 
@@ -49,6 +51,9 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     for r in rotations:
         out.note(f"{r.rotation_date:%Y-%m-%d} {r.rotation_type}: material "
                  f"{r.key_material_id[:8]}... now {r.key_material_state}")
+    out.say(f"The launch's material {first_material[:8]}... is no longer current but is kept: "
+            "KMS keeps every version of a key's material for as long as the key exists and "
+            "destroys them only with the key, so data keys encrypted years ago still decrypt.")
     meta = sim.kms.describe_key(key_id=world.key_arn)
     result.record("material_changed", meta.current_key_material_id != first_material, out)
     result.expect(out, "the key ARN is unchanged, its material is new",
@@ -79,8 +84,11 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     new_key = sim.kms.create_key(description="WorkSpaces volumes, 2026",
                                  policy=sim.kms.get_key_policy(key_id=world.key_id).policy)
     kms.update_alias(alias_name=world.alias_name, target_key_id=new_key.key_id)
-    out.say(f"Alice makes a new key and points {world.alias_name} at it. Existing WorkSpaces "
-            "still name the old key: their data keys are encrypted under it.")
+    out.say(f"The account root (the security team) makes a new key with the same policy, and "
+            f"Alice points {world.alias_name} at it; CloudTrail has the alias update:")
+    show_audit(out, sim.audit.events(event_name="UpdateAlias"))
+    out.say("Existing WorkSpaces still name the old key: their data keys are encrypted under "
+            "it.")
     result.record("existing_workspace_key", world.describe(ws).volume_encryption_key ==
                   world.key_arn, out)
     out.say("Mistake: Alice disables the old key right away.")

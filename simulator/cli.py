@@ -96,6 +96,9 @@ def _add_run_options(parser: argparse.ArgumentParser, info: ScenarioInfo,
                         help="plain output without colours (also: NO_COLOR=1 or not a terminal)")
     parser.add_argument("--quiet", action="store_true",
                         help="only the story, not every traced call")
+    parser.add_argument("--verbose", action="store_true",
+                        help="every traced call, also of the launches, reboots and rebuilds "
+                             "that later scenarios sum up in one line")
     # Only the scenario being run (or asked for --help) is imported, for its own options.
     add = getattr(info.module, "add_arguments", None) if with_scenario_options else None
     if callable(add):
@@ -261,11 +264,12 @@ def run_scenario_cli(
     settings = dict(getattr(info.module, "SETTINGS", {}))
     sim = Simulation(seed=args.seed, **settings)
     color = want_color(stdout, no_color=args.no_color)
-    out = Narrator(stdout, color=color)
+    out = Narrator(stdout, color=color, verbose=args.verbose)
     if not args.quiet:
         out.attach(sim.trace)
     out.title(f"{info.name}: {info.summary}")
-    seed_text = (f"seed {args.seed} (replays exactly)" if args.seed is not None
+    seed_text = (f"seed {args.seed}: run again with --seed {args.seed} and every id, key and "
+                 "time comes out the same" if args.seed is not None
                  else "unseeded (pass --seed N to replay a run exactly)")
     out.note(seed_text)
     result: ScenarioResult | None = None

@@ -49,8 +49,10 @@ def test_run_launch_writes_trace_audit_and_mermaid_files(
 def test_run_narrates_steps_time_and_calls(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenario", "run", "launch", "--seed", "7", "--no-color"]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^\d\d:\d\d:\d\d  Step 6  EBS -> KMS +Decrypt ", out, re.M)
-    assert "context: {aws:workspaces:sid-directoryid=[S-1-5-21-" in out
+    assert re.search(r"^\d\d:\d\d:\d\d  Step 5  EBS -> KMS +Decrypt ", out, re.M)
+    assert re.search(r"^\d\d:\d\d:\d\d  Step 6  KMS -> EBS +reply: plaintext data key ", out,
+                     re.M)
+    assert "context #1 {aws:workspaces:sid-directoryid=[S-1-5-21-" in out
     assert "Step 1: " in out and "Step 9: " in out
 
 

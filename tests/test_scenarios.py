@@ -178,8 +178,11 @@ def test_each_seed_policy_statement_matters_only_where_nothing_else_allows() -> 
         "iam-creategrant-other-key": "AccessDeniedException",
         "no-account-statement": "AVAILABLE",
         "no-account-statement-iam-only": "AccessDeniedException",
+        "grant-statement-only": "AVAILABLE",
         "no-iam-workspaces": "AccessDeniedException",
+        "alice_direct_grant": "ok",
     }
+    assert result.errors["direct_grant_refused"] == "AccessDeniedException"
 
 
 def test_encryption_restrictions_are_refused_and_change_nothing() -> None:
@@ -202,6 +205,9 @@ def test_transient_kms_errors_are_survived_and_corruption_is_caught_only_by_gcm(
         "DependencyTimeoutException"]
     assert result["state_after_reboot"] == "UNHEALTHY"
     assert result["reboot_error"] == "InvalidCiphertextException"
+    assert result["state_after_rebuild"] == "AVAILABLE"
+    assert result["data_after_rebuild"] == (b"balance: 1,000,000.00 EUR".ljust(64, b"."),
+                                            bytes(len(b"written after the snapshot")))
     assert result["block_reads"] == {"xts": "silently corrupted", "gcm": "InvalidBlockCiphertext"}
     assert result["faults_fired"] == len(sim.faults.records()) >= 4
 

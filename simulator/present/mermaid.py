@@ -16,13 +16,11 @@ from .participants import (
     ADMIN,
     CORE_PARTICIPANTS,
     KEY_FIELDS,
-    _is_own_kms_call,
-    callee_of,
-    caller_of,
+    REPLIES,
+    Conversation,
+    Line,
     context_of,
     error_code_of,
-    is_echo,
-    participant_of,
     short_id,
 )
 
@@ -80,26 +78,6 @@ def _context_key(key: Any) -> str:
     return text[4:] if text.startswith("aws:") else text
 
 
-#: What KMS hands back, for the reply arrows of the calls that matter to the story.
-REPLIES: dict[str, str] = {
-    "GenerateDataKeyWithoutPlaintext": "encrypted data key only",
-    "GenerateDataKey": "plaintext and encrypted data key",
-    "Decrypt": "plaintext data key",
-    "Encrypt": "ciphertext",
-    "ReEncrypt": "data key re-encrypted",
-}
-
-
-def _reply(event: TraceEvent, caller: str, callee: str) -> tuple[str, str] | None:
-    """The reply arrow (arrow, text) for a call KMS recorded, if the story shows one."""
-    if caller == callee or "caller" not in event.detail:
-        return None
-    if event.outcome != "ok":
-        return "--x", _label(str(event.outcome))
-    text = REPLIES.get(event.action)
-    return ("-->>", text) if text else None
-
-
 def sequence_diagram(
     events: Iterable[TraceEvent], *, title: str | None = None, step_titles: bool = True,
     aliases: Mapping[str, str] | None = None,
@@ -110,63 +88,59 @@ def sequence_diagram(
     Calls that KMS recorded and that the caller also noted are drawn once.
     """
     rename = dict(aliases or {})
-    rows: list[tuple[str, str, TraceEvent]] = []
-    previous: TraceEvent | None = None
-    for event in events:
-        echo = is_echo(previous, event)
-        previous = event
-        if not echo:
-            caller, callee = caller_of(event), callee_of(event)
-            rows.append((rename.get(caller, caller), rename.get(callee, callee), event))
+    conversation = Conversation()
+    rows = [line for event in events for line in conversation.read(event)]
+
+    def name(participant: str) -> str:
+        return rename.get(participant, participant)
+
     seen: list[str] = []
-    for caller, callee, _ in rows:
-        for name in (caller, callee):
-            if name not in seen:
-                seen.append(name)
+    for line in rows:
+        for who in (name(line.caller), name(line.callee)):
+            if who not in seen:
+                seen.append(who)
     people = [p for p in seen if p not in _SERVICE_ORDER and p != ADMIN]
     services = [p for p in _SERVICE_ORDER if p in CORE_PARTICIPANTS or p in seen]
     participants = [ADMIN, *people, *services]
-    ids = {name: _ident(name) for name in participants}
+    ids = {who: _ident(who) for who in participants}
 
     lines = ["sequenceDiagram"]
     if title:  # front matter: the title form every Mermaid diagram type accepts
         lines = ["---", f"title: {_label(title).replace(':', ' -')}", "---", *lines]
-    for name in participants:
-        ident = ids[name]
-        lines.append(f"    participant {ident}" if ident == name
-                     else f"    participant {ident} as {_label(name)}")
+    for who in participants:
+        ident = ids[who]
+        lines.append(f"    participant {ident}" if ident == who
+                     else f"    participant {ident} as {_label(who)}")
     span = f"{ids[participants[0]]},{ids[participants[-1]]}"
     last_step: int | None = None
-    announced: TraceEvent | None = None
-    for caller, callee, event in rows:
-        if event.step is not None and event.step != last_step:
-            text = f"Step {event.step}"
-            if step_titles and event.step in STEP_TITLES:
-                text += f" - {STEP_TITLES[event.step]}"
+    for line in rows:
+        event = line.event
+        if line.step is not None and line.step != last_step:
+            text = f"Step {line.step}"
+            if step_titles and line.step in STEP_TITLES:
+                text += f" - {STEP_TITLES[line.step]}"
             lines.append(f"    Note over {span}: {text}")
-        last_step = event.step if event.step is not None else last_step
-        reply = _reply(event, caller, callee)
-        if announced is not None and _answers(announced, event):
-            # The caller already drew this request (EBS, step 3): KMS's record is the reply.
-            asker = ids[rename.get(caller_of(announced), caller_of(announced))]
-            kms = ids[rename.get("KMS", "KMS")]
+        last_step = line.step if line.step is not None else last_step
+        caller, callee = ids[name(line.caller)], ids[name(line.callee)]
+        if line.kind == "reply":
             if event.outcome != "ok":
-                lines.append(f"    {kms}--x{asker}: {_label(str(event.outcome))}")
+                lines.append(f"    {caller}--x{callee}: {_label(str(event.outcome))}")
             else:
-                lines.append(f"    {kms}-->>{asker}: {REPLIES.get(event.action, 'done')}")
-            announced = None
+                lines.append(f"    {caller}-->>{callee}: {line.reply_text}")
             continue
-        announced = event if _is_own_kms_call(event) else None
-        if announced is not None:
-            reply = None  # KMS's own record of the call draws the reply
-        arrow = "->>" if event.outcome == "ok" or reply is not None else "-x"
-        lines.append(f"    {ids[caller]}{arrow}{ids[callee]}: {_arrow_text(event)}")
+        reply = None if line.replied else _reply(line)
+        arrow = "->>" if event.outcome == "ok" or line.replied or reply is not None else "-x"
+        lines.append(f"    {caller}{arrow}{callee}: {_arrow_text(event)}")
         if reply is not None:
-            lines.append(f"    {ids[callee]}{reply[0]}{ids[caller]}: {reply[1]}")
+            lines.append(f"    {callee}{reply[0]}{caller}: {reply[1]}")
     return "\n".join(lines) + "\n"
 
 
-def _answers(request: TraceEvent, event: TraceEvent) -> bool:
-    """``event`` is KMS's record of the call that ``request`` (the caller's note) announced."""
-    return (participant_of(event.actor) == "KMS" and event.action == request.action
-            and event.workspace_id == request.workspace_id)
+def _reply(line: Line) -> tuple[str, str] | None:
+    """The reply arrow (arrow, text) for a call KMS recorded, if the story shows one."""
+    event = line.event
+    if line.kind != "call" or "caller" not in event.detail:
+        return None
+    if event.outcome != "ok":
+        return "--x", _label(str(event.outcome))
+    return ("-->>", REPLIES[event.action]) if event.action in REPLIES else None

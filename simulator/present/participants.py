@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from ..faults import EC2_OPERATIONS, KMS_OPERATIONS
 from ..trace import TraceEvent
 
 __all__ = [
@@ -20,6 +22,11 @@ __all__ = [
     "CONTEXT_FIELDS",
     "CORE_PARTICIPANTS",
     "KEY_FIELDS",
+    "REPLIES",
+    "REPLY_STEPS",
+    "ROOT_DEVICE",
+    "Conversation",
+    "Line",
     "callee_of",
     "caller_of",
     "context_of",
@@ -73,25 +80,9 @@ _ALIASES = {
     "user": "User",
 }
 
-_KMS_OPS = frozenset({
-    "CancelKeyDeletion", "CreateAlias", "CreateGrant", "CreateKey", "Decrypt", "DeleteAlias",
-    "DeleteKey", "DescribeKey", "DisableKey", "DisableKeyRotation", "EnableKey",
-    "EnableKeyRotation", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
-    "GetKeyPolicy", "GetKeyRotationStatus", "ListAliases", "ListGrants", "ListKeyRotations",
-    "ListKeys", "ListRetirableGrants", "PutKeyPolicy", "ReEncrypt", "RetireGrant", "RevokeGrant",
-    "RotateKey", "RotateKeyOnDemand", "ScheduleKeyDeletion", "UpdateAlias",
-})
-_EBS_OPS = frozenset({
-    "AttachVolume", "CopySnapshot", "CreateSnapshot", "CreateVolume", "DeleteSnapshot",
-    "DeleteVolume", "DescribeVolumes", "DetachVolume",
-})
-_WORKSPACES_OPS = frozenset({
-    "CreateWorkspaces", "CreateWorkspaceImage", "DescribeWorkspaces", "ModifyWorkspaceProperties",
-    "ModifyWorkspaceState", "RebootWorkspaces", "RebuildWorkspaces", "RestoreWorkspace",
-    "StartWorkspaces", "StopWorkspaces", "TerminateWorkspaces",
-})
-_DIRECTORY_OPS = frozenset({"CreateDirectory", "CreateUser", "DeleteUser", "DeleteDirectory"})
-_IAM_OPS = frozenset({"CreateUser", "PutUserPolicy", "DeleteUserPolicy", "AttachUserPolicy"})
+# The operations each service hooks, as the fault model lists them (one list for both).
+_KMS_OPS = frozenset(KMS_OPERATIONS) | {"RotateKey"}  # RotateKey: KMS's own scheduled rotation
+_EBS_OPS = frozenset(EC2_OPERATIONS)
 
 _CAMEL = re.compile(r"(?:^|_)([a-z0-9])")
 
@@ -154,6 +145,13 @@ def _is_own_kms_call(event: TraceEvent) -> bool:
 _ECHO_OF = {"DecryptDataKey": "Decrypt"}
 
 
+def _is_internal(event: TraceEvent) -> bool:
+    """EBS's record of its own work (storing a data key, I/O ready, a state change), which
+    no one asked of it as an operation: shown as EBS alone, never as a call to EBS."""
+    return (participant_of(event.actor) == "EBS" and _op(event.action) not in _EBS_OPS
+            and _op(event.action) not in _KMS_OPS)
+
+
 def is_echo(previous: TraceEvent | None, event: TraceEvent) -> bool:
     """True when ``event`` is the calling service's record of the KMS call just recorded by KMS.
 
@@ -180,7 +178,7 @@ def caller_of(event: TraceEvent) -> str:
     ARN) and the service that made the call for it in ``invoked_by=`` (``ec2.amazonaws.com``);
     the participant is then that service, else the caller.
     """
-    if _is_own_kms_call(event):
+    if _is_own_kms_call(event) or _is_internal(event):
         return participant_of(event.actor)
     actor = participant_of(event.actor)
     if actor == "EBS" and event.workspace_id and _op(event.action) in _EBS_OPS \
@@ -200,6 +198,8 @@ def principal_of(event: TraceEvent) -> str | None:
     """The principal a service called as, when it called for someone else (else None)."""
     who = event.detail.get("caller")
     via = event.detail.get("invoked_by")
+    if isinstance(who, str) and who and _is_own_kms_call(event):
+        via = event.actor  # EBS noting a KMS call it makes with WorkSpaces' permissions
     if isinstance(who, str) and who and isinstance(via, str) and via:
         principal = participant_of(who)
         return principal if principal != participant_of(via) else None
@@ -209,6 +209,8 @@ def principal_of(event: TraceEvent) -> str | None:
 def callee_of(event: TraceEvent) -> str:
     """The participant the event's action was addressed to (the actor itself if internal)."""
     me = caller_of(event)
+    if _is_internal(event):
+        return me
     for field in ("to", "service", "callee"):
         value = event.detail.get(field)
         if isinstance(value, str) and value:
@@ -231,12 +233,6 @@ def callee_of(event: TraceEvent) -> str:
         return "KMS"
     if op in _EBS_OPS:
         return "EBS"
-    if op in _WORKSPACES_OPS:
-        return "WorkSpaces"
-    if op in _DIRECTORY_OPS and me != "IAM":
-        return "Directory" if me != "Directory" else me
-    if op in _IAM_OPS:
-        return "IAM"
     return _participant_of_target(event.target) or me
 
 
@@ -268,3 +264,123 @@ def short_id(value: str) -> str:
     if re.fullmatch(r"[0-9a-f]{64}", value):  # grant ids
         return value[:8] + "..."
     return value
+
+
+#: What KMS hands back, for the reply of the calls that matter to the story.
+REPLIES: dict[str, str] = {
+    "GenerateDataKeyWithoutPlaintext": "encrypted data key only",
+    "GenerateDataKey": "plaintext and encrypted data key",
+    "Decrypt": "plaintext data key",
+    "Encrypt": "ciphertext",
+    "ReEncrypt": "data key re-encrypted",
+}
+
+#: The guide's steps that are KMS answering (4, 6), and the step of the request they answer.
+REPLY_STEPS: dict[int, int] = {4: 3, 6: 5}
+
+#: The device WorkSpaces attaches a root volume as (the EC2 root device name); others are
+#: the user volume.
+ROOT_DEVICE = "/dev/sda1"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One thing said in a run: a ``"call"`` from ``caller`` to ``callee``, KMS's ``"reply"``
+    to it, or a service's own work (``"self"``, caller and callee the same).
+
+    ``step`` is the guide's step the line belongs to (None outside an encrypted lifecycle).
+    A call with ``replied`` has its outcome on the reply line that follows it.
+    """
+
+    event: TraceEvent
+    kind: str
+    caller: str
+    callee: str
+    step: int | None
+    replied: bool = False
+
+    @property
+    def reply_text(self) -> str:
+        """What KMS returned, in words (for reply lines and diagram reply arrows)."""
+        if self.event.outcome != "ok":
+            return "refused"
+        return REPLIES.get(_op(self.event.action), "done")
+
+
+class Conversation:
+    """Reads a run's trace events in order and says who said what to whom, in which step.
+
+    One reader for narration and diagrams, so both tell a run the same way:
+
+    - a service's note of a KMS call that KMS itself just recorded is said once;
+    - KMS's answer in steps 4 and 6 is a reply from KMS to EBS (the request is step 3 or 5);
+    - step labels follow what happened: step 9 only while a WorkSpace is terminating (a
+      rebuild also deletes volumes and retires grants, but that is not step 9), and none for
+      an unencrypted WorkSpace or volume (the nine steps are the encrypted launch).
+    """
+
+    def __init__(self) -> None:
+        self._previous: TraceEvent | None = None
+        self._announced: TraceEvent | None = None
+        self._terminating: set[str] = set()
+        self._plain_workspaces: set[str] = set()
+        self._plain_volumes: set[str] = set()
+
+    def read(self, event: TraceEvent) -> list[Line]:
+        """The lines ``event`` adds to the conversation (none for an echo)."""
+        self._track(event)
+        echo = is_echo(self._previous, event)
+        self._previous = event
+        if echo:
+            return []
+        step = self._step(event)
+        caller, callee = caller_of(event), callee_of(event)
+        announced, self._announced = self._announced, None
+        if announced is not None and _answers(announced, event):
+            return [Line(event, "reply", "KMS", caller_of(announced), step)]
+        if _is_own_kms_call(event):
+            self._announced = event
+            return [Line(event, "call", caller, callee, step, replied=event.outcome == "ok")]
+        if caller == callee:
+            return [Line(event, "self", caller, callee, step)]
+        if (step in REPLY_STEPS and participant_of(event.actor) == "KMS"
+                and _op(event.action) in REPLIES):
+            return [Line(event, "call", caller, callee, REPLY_STEPS[step], replied=True),
+                    Line(event, "reply", callee, caller, step)]
+        return [Line(event, "call", caller, callee, step)]
+
+    def _track(self, event: TraceEvent) -> None:
+        ws, detail = event.workspace_id, event.detail
+        if event.action == "CreateWorkspaces" and ws and not (
+                detail.get("root_volume_encryption_enabled")
+                or detail.get("user_volume_encryption_enabled")):
+            self._plain_workspaces.add(ws)
+        elif event.action == "CreateVolume" and detail.get("encrypted") is False:
+            self._plain_volumes.add(event.target)
+        elif event.action == "TerminateWorkspaces" and ws:
+            self._terminating.add(ws)
+        elif event.action == "StateChange" and ws:
+            if detail.get("new_state") == "TERMINATING":
+                self._terminating.add(ws)
+            elif detail.get("old_state") == "TERMINATING":
+                self._terminating.discard(ws)
+
+    def _step(self, event: TraceEvent) -> int | None:
+        step = event.step
+        if step is None:
+            return None
+        if event.workspace_id in self._plain_workspaces or event.target in self._plain_volumes:
+            return None
+        if step == 9 and event.workspace_id not in self._terminating:
+            return None
+        return step
+
+    def terminating(self, workspace_id: str | None) -> bool:
+        """True while ``workspace_id`` is being terminated (between TERMINATING and after)."""
+        return workspace_id in self._terminating
+
+
+def _answers(request: TraceEvent, event: TraceEvent) -> bool:
+    """``event`` is KMS's record of the call that ``request`` (the caller's note) announced."""
+    return (participant_of(event.actor) == "KMS" and event.action == request.action
+            and event.workspace_id == request.workspace_id)

@@ -9,6 +9,7 @@ from .style import Style
 __all__ = ["Progress"]
 
 _BAR = 24
+_REPORTS = 4  # lines off a terminal: one per quarter
 
 
 class Progress:
@@ -29,7 +30,7 @@ class Progress:
         self.style = style or Style(False)
         self.done = 0
         self._transcript = transcript
-        self._next_report = max(1, self.total // 10)
+        self._next_report = max(1, self.total // _REPORTS)
         self._drawn = ""
         self._last_line = ""
         self._note = ""
@@ -66,7 +67,7 @@ class Progress:
             return
         if self.done >= self._next_report:
             self._emit(self._text(note))
-            step = max(1, self.total // 10)
+            step = max(1, self.total // _REPORTS)
             self._next_report = (self.done // step + 1) * step
 
     def _emit(self, text: str) -> None:

@@ -10,6 +10,7 @@ meaning "run until nothing is left to do".
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from ..errors import AwsError
@@ -21,6 +22,7 @@ from ..testing.world import (
     create_key,
 )
 from .narrate import Narrator
+from .participants import short_id
 
 __all__ = [
     "LaunchFailed",
@@ -55,7 +57,7 @@ class World:
         Raises :class:`LaunchFailed` (the kit's ``LaunchRefused``) if WorkSpaces refuses.
         """
         ws_id = self.world.launch(user_name, settle=False, key_arn=key, root=root, user=user)
-        if out is not None:
+        if out is not None and not out.is_brief("launch"):
             out.note(f"{user_name}'s WorkSpace {ws_id} is PENDING; provisioning runs in "
                      "virtual time")
         if wait:
@@ -100,21 +102,32 @@ def build_world(
     alias_name: str = "alias/workspaces-demo",
 ) -> World:
     """Create Alice, her key (seed key policy unless ``key_policy``), a directory and users,
-    with the kit's building steps, saying what each is as it appears."""
-    out.section("The cast")
-    alice_arn = create_admin(sim, "Alice", iam_policies=iam_policies)
-    out.say(f"Alice ({alice_arn}) administers WorkSpaces; her IAM policies allow "
-            "WorkSpaces and Directory Service, and kms:CreateGrant, Describe*, List*.")
-    key = create_key(sim, admin_arn=alice_arn, key_policy=key_policy, alias_name=alias_name,
-                     description="WorkSpaces volumes (customer managed)")
-    out.say(f"A customer managed KMS key {alias_name} ({key.arn}); its key policy makes Alice "
-            "its administrator and user, and lets her create grants only for AWS resources "
-            "(kms:GrantIsForAWSResource).")
-    directory_id, sids = create_directory(sim, users)
-    out.say(f"Directory corp.example.com ({directory_id}) with "
-            f"{len(users)} user(s): " + ", ".join(f"{n} ({s})" for n, s in
-                                                   list(sids.items())[:3])
-            + (" ..." if len(users) > 3 else ""))
+    with the kit's building steps, saying what each is as it appears; when ``out`` keeps the
+    cast brief (a later scenario), in one line and without its calls."""
+    brief = out.is_brief("cast")
+    out.section("The cast" + (" (as in 'launch')" if brief else ""))
+    with out.quiet() if brief else nullcontext():
+        alice_arn = create_admin(sim, "Alice", iam_policies=iam_policies)
+        if not brief:
+            out.say(f"Alice ({alice_arn}) administers WorkSpaces; her IAM policies allow "
+                    "WorkSpaces and Directory Service, and kms:CreateGrant, Describe*, List*.")
+        key = create_key(sim, admin_arn=alice_arn, key_policy=key_policy,
+                         alias_name=alias_name, description="WorkSpaces volumes (customer managed)")
+        if not brief:
+            out.say(f"A customer managed KMS key {alias_name} ({key.arn}); its key policy makes "
+                    "Alice its administrator and user, and lets her create grants only for AWS "
+                    "resources (kms:GrantIsForAWSResource).")
+        directory_id, sids = create_directory(sim, users)
+    people = ", ".join(f"{n} ({s})" for n, s in list(sids.items())[:3]) + (
+        " ..." if len(users) > 3 else "")
+    if brief:
+        out.say(f"Alice administers WorkSpaces; her key {alias_name} ({short_id(key.arn)}) "
+                f"{'has the seed key policy' if key_policy is None else 'has its own policy'}; "
+                f"directory corp.example.com ({directory_id})"
+                + (f" with {people}." if users else "."))
+    else:
+        out.say(f"Directory corp.example.com ({directory_id}) with {len(users)} user(s): "
+                f"{people}")
     bundle = sim.workspaces.describe_workspace_bundles().bundles[0]
     return World(WorkspacesWorld(
         sim=sim, directory_id=directory_id, key_arn=str(key.arn), bundle_id=str(bundle.bundle_id),
