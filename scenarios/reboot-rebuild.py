@@ -83,8 +83,8 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
             "(GenerateDataKeyWithoutPlaintext). The user volume comes from the snapshot: its "
             "data key is re-encrypted for the new volume's context (ReEncrypt), so the "
             "snapshot's blocks stay readable. The old volumes are then deleted and EBS retires "
-            "their grants, as at terminate -- but this is no step 9: the WorkSpace lives on "
-            "under its own grant.")
+            "their grants, as at terminate -- but the WorkSpace lives on under its own grant, so "
+            "this is not the guide's terminate step.")
     result.expect(out, "the rebuild made a new data key for the root volume",
                   rebuild_calls["GenerateDataKeyWithoutPlaintext"] >= 1)
     result.expect(out, "the rebuild re-encrypted the snapshot's data key for the new user volume",

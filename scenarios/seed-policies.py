@@ -118,11 +118,13 @@ def _try(sim: Any, out: Narrator, world: Any, v: Variant, n: int) -> tuple[str, 
         created = sim.as_principal(user.arn).workspaces.create_workspaces(workspaces=[request])
     except AwsError as exc:
         out.refused(str(exc), expected=expected)
+        out.explain_error(exc.code, str(exc))
         return exc.code, user.arn, key.arn
     if created.failed_requests:
         failed = created.failed_requests[0]
         out.refused(f"FailedRequests: {failed.error_code}: {failed.error_message}",
                     expected=expected)
+        out.explain_error(str(failed.error_code), str(failed.error_message))
         return str(failed.error_code), user.arn, key.arn
     ws = created.pending_requests[0].workspace_id
     with out.quiet():

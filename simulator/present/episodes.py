@@ -77,6 +77,12 @@ class Episode:
 
     # -- the one line ----------------------------------------------------------------------
 
+    def _grants(self) -> str:
+        made = [short_id(str(e.detail["grant_id"])) for e in self.events
+                if participant_of(e.actor) == "KMS" and e.action == "CreateGrant"
+                and e.outcome == "ok" and "grant_id" in e.detail]
+        return (_count(len(made), "grant") + (f" ({', '.join(made)})" if made else ""))
+
     def _kms(self, action: str) -> int:
         return sum(1 for e in self.events if participant_of(e.actor) == "KMS"
                    and e.action == action and e.outcome == "ok")
@@ -110,7 +116,7 @@ class Episode:
     def summary(self) -> str:
         """The episode in one line."""
         ws, taught = self.workspace_id, f"as in '{TAUGHT_IN[self.kind]}'"
-        grants, made = self._kms("CreateGrant"), self._kms("GenerateDataKeyWithoutPlaintext")
+        made = self._kms("GenerateDataKeyWithoutPlaintext")
         decrypted, retired = self._kms("Decrypt"), self._kms("RetireGrant")
         steps = f"steps {min(self.steps)}-{max(self.steps)}" if self.steps else "no steps"
         if self.kind == "launch":
@@ -120,7 +126,7 @@ class Episode:
                         f"no data keys -> {self._state()}")
             key = short_id(str(self.start.detail.get("volume_encryption_key", "?")))
             return (f"{ws} for {user} launched under {key} {taught}, {steps}: "
-                    f"{self._volumes()}; {_count(grants, 'grant')}, "
+                    f"{self._volumes()}; {self._grants()}, "
                     f"{_count(made, 'data key')} made, {decrypted} decrypted -> {self._state()}")
         if self.kind == "reboot":
             detached = len(self._ebs("DetachVolume"))
@@ -131,10 +137,11 @@ class Episode:
             return f"{ws} rebooted {taught}: {wiped}{keys} -> {self._state()}"
         if self.kind == "rebuild":
             old = len(self._ebs("DeleteVolume"))
-            return (f"{ws} rebuilt {taught}: new volumes {self._volumes()}; "
-                    f"{_count(made, 'data key')} made, {self._kms('ReEncrypt')} re-encrypted "
-                    f"from the snapshot; {_count(old, 'old volume')} deleted, "
-                    f"{_count(retired, 'grant')} retired -> {self._state()}")
+            return (f"{ws} rebuilt {taught}: new volumes {self._volumes()}, "
+                    f"{self._grants()}; {_count(made, 'data key')} made, "
+                    f"{self._kms('ReEncrypt')} re-encrypted from the snapshot; "
+                    f"{_count(old, 'old volume')} deleted, {_count(retired, 'grant')} "
+                    f"retired -> {self._state()}")
         deleted = (f"{_count(len(self._ebs('DeleteVolume')), 'volume')} and "
                    f"{_count(len(self._ebs('DeleteSnapshot')), 'snapshot')} deleted")
         if not retired and not self.steps:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .lessons import via_text
-from .narrate import Narrator, format_context
+from .narrate import Narrator
 from .participants import participant_of, short_id
 
 __all__ = ["all_grants", "show_audit", "show_grants", "show_policy", "show_volumes"]
@@ -32,9 +32,7 @@ def _constraint_text(out: Narrator, constraints: Mapping[str, Any] | None) -> st
     parts = []
     for kind, pairs in constraints.items():
         word = "equals" if "equals" in kind.lower() else "includes"
-        known = out.known_context(pairs)
-        shown = f"ctx #{known}" if known else "{" + format_context(pairs) + "}"
-        parts.append(f"only when the context {word} {shown}")
+        parts.append(f"only when the context {word} {out.context(pairs)}")
     return "; ".join(parts)
 
 

@@ -84,8 +84,9 @@ _VARIANTS: tuple[tuple[str, str, str, str], ...] = (
      "hold counts as none -- and no grant covers it. IAM policies would count only if the key "
      "policy's account statement let them."),
     ("AccessDeniedException", "no identity-based policy", "identity",
-     "The key policy lets IAM decide for this account (its account statement), but no IAM "
-     "(identity-based) policy of the caller allows the action, and no grant covers the call."),
+     "No IAM (identity-based) policy of the caller allows the action. On a KMS key that is "
+     "the question when the key policy lets IAM decide (its account statement) and no grant "
+     "covers the call."),
 )
 
 #: What a WorkSpace state means for its user, said the first time a WorkSpace enters it.

@@ -243,7 +243,7 @@ class Narrator:
                 self.refused(exc.code if said else str(exc), expected=True)
             else:
                 self.refused(str(exc))
-            self._explain_error(exc.code, message)
+            self.explain_error(exc.code, message)
             return exc
         self.ok("succeeded")
         return value
@@ -355,7 +355,7 @@ class Narrator:
             self._last_failure = _failure_message(event)
             code = error_code_of(event)
             if code:
-                self._explain_error(code, self._last_failure)
+                self.explain_error(code, self._last_failure)
         principal = principal_of(event) if line.kind != "reply" else None
         if principal is not None:
             self.explain_once("as", as_text(principal, line.caller))
@@ -382,7 +382,8 @@ class Narrator:
             self.explain_once(f"order/{step}", ORDER_TEXT[step])
         self._highest_step[ws] = max(highest, step)
 
-    def _explain_error(self, code: str, message: str) -> None:
+    def explain_error(self, code: str, message: str) -> None:
+        """Explain AWS error ``code`` (given its message) unless it was explained already."""
         lesson = error_lesson(code, message)
         if lesson is not None:
             topic, text = lesson
@@ -407,7 +408,7 @@ class Narrator:
         styled = [f"{s.dim(clock)}  {s.step(f'{step:<7}')} {s.actor(f'{who:<20}')} "
                   f"{s.action(action)}"]
         context = context_of(event) if line.kind != "reply" else None
-        extras = _describe_detail(event, line)
+        extras = _describe_detail(event, line, self.known_context)
         new_context = ""
         if context is not None:
             number, new = self._context_number(context)
@@ -464,7 +465,8 @@ def _failure_message(event: TraceEvent) -> str:
     return ""
 
 
-def _describe_detail(event: TraceEvent, line: Line) -> str:
+def _describe_detail(event: TraceEvent, line: Line,
+                     known: Callable[[Mapping[str, Any]], int | None]) -> str:
     detail = event.detail
     if line.kind == "reply":
         return " ".join(f"{n}={_short_value(detail[n])}" for n in detail
@@ -500,6 +502,12 @@ def _describe_detail(event: TraceEvent, line: Line) -> str:
             continue
         if name == "data_encryption_key_id" and isinstance(value, str):
             bits.append(f"data_key_id={value[:8]}")
+            continue
+        if isinstance(value, Mapping) and name in ("constraints", *_SHORT_NAMES):
+            value = {k: (f"ctx #{known(v)}" if isinstance(v, Mapping) and known(v) else v)
+                     for k, v in value.items()}
+        if isinstance(value, Mapping) and known(value):
+            bits.append(f"{_SHORT_NAMES.get(name, name)}=ctx #{known(value)}")
             continue
         bits.append(f"{_SHORT_NAMES.get(name, name)}={_short_value(value)}")
     return " ".join(bits)

@@ -375,10 +375,6 @@ class Conversation:
             return None
         return step
 
-    def terminating(self, workspace_id: str | None) -> bool:
-        """True while ``workspace_id`` is being terminated (between TERMINATING and after)."""
-        return workspace_id in self._terminating
-
 
 def _answers(request: TraceEvent, event: TraceEvent) -> bool:
     """``event`` is KMS's record of the call that ``request`` (the caller's note) announced."""
