@@ -218,30 +218,28 @@ def test_every_rebuild_says_the_same_about_which_data_comes_back(runs: dict[str,
 
 # -- nothing from nowhere ----------------------------------------------------------------------
 
+def _first_mentions(lines: list[str], pattern: str) -> dict[str, str]:
+    """Each id matching ``pattern`` (its first group, else the match) -> its first line."""
+    found: dict[str, str] = {}
+    for line in lines:
+        for match in re.finditer(pattern, line):
+            found.setdefault(match.group(match.lastindex or 0), line)
+    return found
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_every_snapshot_and_volume_is_shown_being_made_first(
+def test_every_snapshot_volume_and_grant_is_shown_being_made_first(
     runs: dict[str, Run], name: str,
 ) -> None:
     lines = runs[name].lines
-    for snap in {s for ln in lines for s in re.findall(r"snap-[0-9a-f]{17}", ln)}:
-        first = lines[_first(lines, snap)]
+    for snap, first in _first_mentions(lines, r"snap-[0-9a-f]{17}").items():
         assert "CreateSnapshot" in first or "snapshot" in first.split(snap)[0], first
-    for vol in {v for ln in lines for v in re.findall(r"vol-[0-9a-f]{17}", ln)} - {
-            MADE_UP_VOLUME}:
-        first = lines[_first(lines, vol)]
-        assert re.search(r"CreateVolume| launched | rebuilt |created", first), first
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_every_grant_is_shown_being_made_or_listed_first(
-    runs: dict[str, Run], name: str,
-) -> None:
-    lines = runs[name].lines
-    for grant in {g for ln in lines for g in re.findall(r"\b([0-9a-f]{8})\.\.\.", ln)}:
-        first = lines[_first(lines, grant + r"\.\.\.")]
-        if re.search(rf"material[ _a-z=]*{grant}", first):
-            continue
-        assert re.search(r"CreateGrant|^   grant | launched | rebuilt ", first), first
+    for vol, first in _first_mentions(lines, r"vol-[0-9a-f]{17}").items():
+        if vol != MADE_UP_VOLUME:
+            assert re.search(r"CreateVolume| launched | rebuilt |created", first), first
+    for grant, first in _first_mentions(lines, r"\b([0-9a-f]{8})\.\.\.").items():
+        if not re.search(rf"material[ _a-z=]*{grant}", first):  # key material, not a grant
+            assert re.search(r"CreateGrant|^   grant | launched | rebuilt ", first), first
 
 
 def test_the_alias_update_is_logged(runs: dict[str, Run]) -> None:
