@@ -230,3 +230,16 @@ def test_bytes_in_a_hand_made_event_are_never_printed() -> None:
     text = "\n".join(out.transcript)
     assert "<redacted 32>" in text
     assert repr(secret) not in text and secret.hex() not in text
+
+
+def test_brief_names_only_known_episode_kinds_and_verbose_overrides_it() -> None:
+    from simulator.errors import ValidationException
+
+    out = Narrator.silent()
+    with pytest.raises(ValidationException, match="unknown episode kinds"):
+        out.brief("launch", "lunch")
+    out.brief("launch")
+    assert out.is_brief("launch") and not out.is_brief("reboot")
+    verbose = Narrator(io.StringIO(), color=False, verbose=True)
+    verbose.brief("launch")
+    assert not verbose.is_brief("launch")

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any, TextIO, TypeVar
 
-from ..errors import AwsError
+from ..errors import AwsError, ValidationException
 from ..redact import redact
 from ..trace import Trace, TraceEvent
 from .episodes import EPISODE_KINDS, Episode, episode_start
@@ -162,7 +162,8 @@ class Narrator:
         """
         unknown = set(kinds) - set(EPISODE_KINDS) - {"cast"}
         if unknown:
-            raise ValueError(f"unknown episode kinds: {sorted(unknown)}")
+            raise ValidationException(f"unknown episode kinds {sorted(unknown)}; expected "
+                                      f"{sorted({*EPISODE_KINDS, 'cast'})}")
         if not self.verbose:
             self._brief.update(kinds)
 
