@@ -118,7 +118,7 @@ def test_a_context_is_printed_in_full_once_and_then_referred_to(
     for line in runs[name].lines:
         if "reversed" in line:  # context-binding shows one context's pairs in another order
             continue
-        for body in re.findall(r"\{([^{}]*aws:ebs:id=[^{}]*)\}", line):
+        for body in re.findall(r"\{([^{}]*aws:[a-z-]+:[a-z-]+=[^{}]*)\}", line):
             pairs = frozenset(body.split(", "))
             assert pairs not in seen, f"printed twice:\n{seen[pairs]}\n{line}"
             seen[pairs] = line

@@ -60,6 +60,9 @@ T = TypeVar("T")
 _SKIP_FIELDS = frozenset({*KEY_FIELDS, *CONTEXT_FIELDS, "to", "service", "callee", "caller",
                           "invoked_by", "phase", "error_code", "error", "error_message",
                           "message", "cause", "via"})
+#: Fields holding an encryption context (or a grant constraint's pairs), shown as ``ctx #n``.
+_CONTEXT_VALUED = frozenset({"encryption_context_subset", "encryption_context_equals",
+                             "source_encryption_context", "destination_encryption_context"})
 #: Fields of KMS's record that belong to its answer (the reply line), not to the request.
 _REPLY_FIELDS = frozenset({"data_key_bytes", "key_material_id"})
 #: A service's routine bookkeeping, shown only with ``verbose``: state changes that went as
@@ -249,14 +252,13 @@ class Narrator:
         self.ok("succeeded")
         return value
 
-    def context(self, context: Mapping[str, Any]) -> str:
-        """``context #n {...}`` the first time a context is shown, ``context #n`` after."""
+    def context(self, context: Mapping[str, Any], *, short: bool = False) -> str:
+        """``context #n {...}`` the first time a context is shown, ``context #n`` after
+        (``ctx #n`` when ``short``)."""
         number, new = self._context_number(context)
-        return f"context #{number} {{{format_context(context)}}}" if new else f"context #{number}"
-
-    def known_context(self, context: Mapping[str, Any]) -> int | None:
-        """The number of ``context`` if it was shown already (``ctx #n``), else None."""
-        return self._contexts.get(frozenset((str(k), str(v)) for k, v in context.items()))
+        if new:
+            return f"context #{number} {{{format_context(context)}}}"
+        return f"ctx #{number}" if short else f"context #{number}"
 
     def table(self, text: str) -> None:
         """A preformatted block (tables), written as is."""
@@ -409,7 +411,7 @@ class Narrator:
         styled = [f"{s.dim(clock)}  {s.step(f'{step:<7}')} {s.actor(f'{who:<20}')} "
                   f"{s.action(action)}"]
         context = context_of(event) if line.kind != "reply" else None
-        extras = _describe_detail(event, line, self.known_context)
+        extras = _describe_detail(event, line, lambda c: self.context(c, short=True))
         new_context = ""
         if context is not None:
             number, new = self._context_number(context)
@@ -467,7 +469,7 @@ def _failure_message(event: TraceEvent) -> str:
 
 
 def _describe_detail(event: TraceEvent, line: Line,
-                     known: Callable[[Mapping[str, Any]], int | None]) -> str:
+                     refer: Callable[[Mapping[str, Any]], str]) -> str:
     detail = event.detail
     if line.kind == "reply":
         return " ".join(f"{n}={_short_value(detail[n])}" for n in detail
@@ -504,11 +506,14 @@ def _describe_detail(event: TraceEvent, line: Line,
         if name == "data_encryption_key_id" and isinstance(value, str):
             bits.append(f"data_key_id={value[:8]}")
             continue
-        if isinstance(value, Mapping) and name in ("constraints", *_SHORT_NAMES):
-            value = {k: (f"ctx #{known(v)}" if isinstance(v, Mapping) and known(v) else v)
-                     for k, v in value.items()}
-        if isinstance(value, Mapping) and known(value):
-            bits.append(f"{_SHORT_NAMES.get(name, name)}=ctx #{known(value)}")
+        if name == "constraints" and isinstance(value, Mapping):
+            inner = ", ".join(f"{_SHORT_NAMES.get(str(k), k)}="
+                              + (refer(v) if isinstance(v, Mapping) else _short_value(v))
+                              for k, v in value.items())
+            bits.append(f"constraints={{{inner}}}")
+            continue
+        if name in _CONTEXT_VALUED and isinstance(value, Mapping):
+            bits.append(f"{_SHORT_NAMES.get(name, name)}={refer(value)}")
             continue
         bits.append(f"{_SHORT_NAMES.get(name, name)}={_short_value(value)}")
     return " ".join(bits)
