@@ -274,13 +274,14 @@ class Narrator:
     def on_event(self, event: TraceEvent) -> None:
         """Trace listener: print the event (unless quiet), or collect it into an episode."""
         self.events_seen += 1
-        lines = self._conversation.read(event)
         if self._muted:
+            self._conversation.skip(event)
             if event.outcome == "ok" and event.action == "CreateSnapshot":
                 self._quiet_snapshots.append(event.target)
             elif event.outcome == "ok" and event.action == "DeleteSnapshot":
                 self._quiet_deleted.add(event.target)
             return
+        lines = self._conversation.read(event)
         episode = self._episode_of(event)
         if episode is not None:
             episode.add(event, lines)

@@ -349,6 +349,11 @@ class Conversation:
                     Line(event, "reply", callee, caller, step)]
         return [Line(event, "call", caller, callee, step)]
 
+    def skip(self, event: TraceEvent) -> None:
+        """Take note of ``event`` without saying it (what a quiet stretch needs, cheaply)."""
+        self._track(event)
+        self._previous, self._announced = event, None
+
     def _track(self, event: TraceEvent) -> None:
         ws, detail = event.workspace_id, event.detail
         if event.action == "CreateWorkspaces" and ws and not (
