@@ -243,3 +243,19 @@ def test_brief_names_only_known_episode_kinds_and_verbose_overrides_it() -> None
     verbose = Narrator(io.StringIO(), color=False, verbose=True)
     verbose.brief("launch")
     assert not verbose.is_brief("launch")
+
+
+def test_a_kms_reply_line_never_prints_bytes_it_was_handed() -> None:
+    from datetime import UTC, datetime
+
+    from simulator.trace import TraceEvent
+
+    out = Narrator.silent()
+    secret = bytes(range(64))
+    out.on_event(TraceEvent(seq=1, time=datetime(2026, 1, 5, tzinfo=UTC), step=6, actor="KMS",
+                            action="Decrypt", target=KEY, workspace_id="ws-abc123def",
+                            detail={"caller": "arn:aws:sts::1:assumed-role/x/ebs",
+                                    "key_material_id": secret, "data_key_bytes": 64}))
+    reply = next(ln for ln in out.transcript if "reply:" in ln)
+    assert "<redacted 64>" in reply
+    assert secret.hex() not in "\n".join(out.transcript)
