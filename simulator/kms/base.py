@@ -1,0 +1,444 @@
+"""What every KMS operation family shares: the API-call context, key resolution,
+authorization, key-state rules and scheduled work."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from ..crypto import BackingKey
+from ..errors import (
+    MESSAGES,
+    AccessDeniedException,
+    AwsError,
+    DisabledException,
+    DryRunOperationException,
+    InvalidArnException,
+    KMSInvalidStateException,
+    MalformedPolicyDocumentException,
+    NotFoundException,
+    TagException,
+    ValidationException,
+)
+from ..iam.evaluator import AuthRequest, authorize_identity, authorize_kms, key_policy_settles
+from ..iam.policy import PolicyDocument, parse_policy
+from ..iam.principals import Caller
+from . import validation as v
+from .grants import CONTEXT_OPERATIONS, Grant, GrantStore
+from .keys import AWS_MANAGED_SERVICES, ENCRYPT_DECRYPT, KeyRecord, Rotation
+from .state import AliasRecord, KmsState
+
+__all__ = ["KmsBase"]
+
+_T = TypeVar("_T")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key/(.+)")
+_ALIAS_ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):(alias/.+)")
+
+
+class _Api:
+    """Audits one API call on exit, successful or not (cheaper than @contextmanager)."""
+
+    __slots__ = ("_read_only", "_shared", "_svc", "additional", "name", "params", "resources",
+                 "response", "trace_detail")
+
+    def __init__(self, svc: KmsBase, name: str, params: dict[str, Any] | None,
+                 read_only: bool) -> None:
+        self._svc = svc
+        self.name = name
+        self.params = params
+        self._read_only = read_only
+        self._shared = False  # whether hook handlers were given ``params``
+        self.resources: list[str] = []
+        self.response: dict[str, Any] | None = None
+        self.trace_detail: dict[str, Any] | None = None
+        self.additional: dict[str, Any] | None = None
+
+    def __enter__(self) -> _Api:
+        # Fault plans and observers hook in here (simulator.hooks); an AWS error raised by a
+        # handler fails this call like any other error, audit record included.
+        hooks = self._svc._s.runtime.hooks
+        event = "before-call.kms." + self.name
+        if event in hooks:  # emitting with no handler would do nothing
+            self._shared = True
+            try:
+                hooks.emit(event, caller=self._svc._caller, params=self.params)
+            except BaseException as err:
+                self.__exit__(type(err), err, err.__traceback__)
+                raise
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        svc = self._svc
+        rt = svc._s.runtime
+        caller = svc._caller
+        name = self.name
+        if ev is None:  # success: the common case, without the error fields
+            ident = svc._identity
+            rt.audit.record(
+                name, user_identity=ident.copy() if ident is not None else svc._user_identity(),
+                request_parameters=self.params,
+                response_elements=self.response, additional_event_data=self.additional,
+                resources=self.resources, read_only=self._read_only,
+                owned=not self._shared)  # params are built per call: no copy unless shared
+            detail = self.trace_detail
+            if detail is not None:
+                if "caller" not in detail:  # the hot operations put the caller in themselves
+                    detail = {"caller": caller.arn, "invoked_by": caller.invoked_by, **detail}
+                rt.trace.record_detail(
+                    "KMS", name, self.resources[0] if self.resources else "-", detail,
+                    outcome="ok", phase="kms." + name)
+            return
+        err = ev if isinstance(ev, AwsError) else None
+        rt.audit.record(
+            name,
+            user_identity=svc._user_identity(),
+            request_parameters=self.params,
+            response_elements=self.response,
+            additional_event_data=self.additional,
+            resources=self.resources,
+            read_only=self._read_only,
+            error_code=err.code if err is not None else "InternalFailure",
+            error_message=err.message if err is not None else None,
+        )
+        if self.trace_detail is not None or err is not None:
+            detail = self.trace_detail or {}
+            if err is not None and err.message:
+                detail = {**detail, "error": err.message}
+            rt.trace.record_detail(
+                "KMS", name, self.resources[0] if self.resources else "-",
+                {"caller": caller.arn, "invoked_by": caller.invoked_by, **detail},
+                outcome=err.code if err is not None else "error", phase="kms." + name)
+
+
+class KmsBase:
+    """The state and helpers the operation-family mixins share (see :mod:`.service`)."""
+
+    def __init__(self, state: KmsState, caller: Caller) -> None:
+        self._s = state
+        self._caller = caller
+        self._identity: dict[str, Any] | None = None
+
+    def _user_identity(self) -> dict[str, Any]:
+        """A fresh ``userIdentity`` for an audit record (a copy of one built once per view)."""
+        ident = self._identity
+        if ident is None:
+            ident = self._identity = self._caller.user_identity()
+        return ident.copy()
+
+    def with_caller(self, caller: Caller) -> Self:
+        """The same KMS, called by ``caller``."""
+        return type(self)(self._s, caller)
+
+    @property
+    def caller(self) -> Caller:
+        return self._caller
+
+    @property
+    def grants(self) -> GrantStore:
+        """The grant store (read access for tests, fault injection and scenarios)."""
+        return self._s.grants
+
+    def _api(self, name: str, params: dict[str, Any] | None, read_only: bool = False) -> _Api:
+        return _Api(self, name, params, read_only)
+
+    def _now(self) -> datetime:
+        return self._s.runtime.clock.now()
+
+    def _key_by_id(self, key_id: str, shown: str) -> KeyRecord:
+        key = self._s.keys.get(key_id)
+        if key is not None:
+            if len(self._s.key_ids_by_ref) < 100_000:
+                self._s.key_ids_by_ref[shown] = key_id
+            return key
+        raise NotFoundException(MESSAGES["key_not_found"].format(arn=self._s.key_arn(key_id))
+                                if _UUID.fullmatch(key_id) else
+                                MESSAGES["invalid_key_id"].format(value=shown))
+
+    def _resolve(self, key_id: object, *, aliases: bool, field: str = "keyId") -> KeyRecord:
+        """Find the key ``key_id`` names, in the forms AWS accepts for this operation (A5)."""
+        if type(key_id) is str:
+            # Hot path: a key ARN or id this KMS has already resolved (they never change
+            # meaning; a deleted key is simply no longer in ``keys``).
+            known = self._s.key_ids_by_ref.get(key_id)
+            if known is not None:
+                key = self._s.keys.get(known)
+                if key is not None:
+                    return key
+        ident = v.check_str(key_id, field, max_len=2048)
+        rt = self._s.runtime
+        if ident.startswith("arn:"):
+            m = _KEY_ARN.fullmatch(ident)
+            if m is not None:
+                region, account, kid = m.groups()
+                if region != rt.region:
+                    raise NotFoundException(MESSAGES["invalid_arn_region"].format(region=region))
+                if account != rt.account_id:
+                    raise NotFoundException(MESSAGES["key_not_found"].format(arn=ident))
+                return self._key_by_id(kid, ident)
+            m = _ALIAS_ARN.fullmatch(ident)
+            if m is not None and aliases:
+                region, account, alias = m.groups()
+                if region != rt.region:
+                    raise NotFoundException(MESSAGES["invalid_arn_region"].format(region=region))
+                if account != rt.account_id:
+                    raise NotFoundException(MESSAGES["alias_not_found"].format(arn=ident))
+                return self._by_alias(alias)
+            if m is None and not ident.startswith("arn:aws"):
+                raise InvalidArnException(f"Invalid arn {ident}")
+            raise NotFoundException(MESSAGES["invalid_key_id"].format(value=ident))
+        if ident.startswith("alias/"):
+            if not aliases:
+                raise NotFoundException(MESSAGES["invalid_key_id"].format(value=ident))
+            return self._by_alias(ident)
+        return self._key_by_id(ident, ident)
+
+    def _by_alias(self, alias: str) -> KeyRecord:
+        rec = self._s.aliases.get(alias)
+        if rec is not None:
+            return self._s.keys[rec.target_key_id]
+        service = alias[len("alias/aws/"):] if alias.startswith("alias/aws/") else None
+        # A predefined AWS alias gets its AWS managed key on first use by the owning service
+        # (or by DescribeKey, handled in describe_key).
+        if service in AWS_MANAGED_SERVICES and self._caller.via_service is not None:
+            return self._aws_managed_key(service)
+        raise NotFoundException(MESSAGES["alias_not_found"].format(arn=self._s.alias_arn(alias)))
+
+    def _aws_managed_key(self, service: str) -> KeyRecord:
+        existing = self._s.aws_managed.get(service)
+        if existing is not None:
+            return self._s.keys[existing]
+        rt = self._s.runtime
+        key_id = rt.ids.key_id()
+        arn = self._s.key_arn(key_id)
+        via = f"{AWS_MANAGED_SERVICES[service]}.{rt.region}.amazonaws.com"
+        text = _aws_managed_policy(rt.account_id, via, service)
+        key = KeyRecord(
+            key_id=key_id, arn=arn, account_id=rt.account_id, creation_date=self._now(),
+            key_spec="SYMMETRIC_DEFAULT", key_usage=ENCRYPT_DECRYPT,
+            description=f"Default key that protects my {service} resources when no other key "
+                        "is defined",
+            key_manager="AWS", origin="AWS_KMS",
+            policy=parse_policy(text, kind="key", account_id=rt.account_id),
+        )
+        self._new_material(key)
+        self._s.keys[key_id] = key
+        self._s.aws_managed[service] = key_id
+        now = self._now()
+        self._s.aliases[f"alias/aws/{service}"] = AliasRecord(f"alias/aws/{service}", key_id, now, now)
+        key.rotation_enabled = True
+        key.rotation_period_in_days = rt.settings.aws_managed_rotation_days
+        self._schedule_rotation(key)
+        rt.trace.record("KMS", "CreateKey", arn, key_manager="AWS", alias=f"alias/aws/{service}",
+                        reason="first use of the AWS managed key")
+        return key
+
+    def _new_material(self, key: KeyRecord) -> str:
+        rt = self._s.runtime
+        material_id = rt.ids.key_material_id()
+        key.materials[material_id] = BackingKey(material_id, rt.entropy.token_bytes(32))
+        key.current_material_id = material_id
+        return material_id
+
+    def _authorize(
+        self,
+        key: KeyRecord,
+        action: str,
+        *,
+        grant_operation: str | None = None,
+        context: Mapping[str, str] | None = None,
+        tokens: tuple[str, ...] = (),
+        extra: Mapping[str, object] | None = None,
+        grant_check: Callable[[Grant], bool] | None = None,
+        caller: Caller | None = None,
+    ) -> None:
+        caller = caller or self._caller
+        if tokens:
+            # After the key is found (a deleted key is NotFound, not a bad token), and whoever
+            # the caller: unknown or malformed tokens are refused even if a policy allows.
+            self._s.grants.resolve_tokens(tokens)
+        # The root has every IAM permission: its identity policies are never consulted.
+        identity = () if caller.type == "Root" else self._s.iam.identity_policies(caller)
+        if key_policy_settles(key.policy, action, key.arn, caller,
+                              identity):
+            # The key policy allows the caller unconditionally and nothing can deny it: the
+            # decision authorize_kms would reach, without building its condition keys.
+            return
+        # kms:CallerAccount and kms:ViaService the evaluator derives from the caller itself.
+        conditions: dict[str, object] = {
+            "kms:GrantIsForAWSResource": caller.via_service is not None,
+            "kms:KeySpec": key.key_spec,
+            "kms:KeyUsage": key.key_usage,
+        }
+        if context is not None or grant_operation in CONTEXT_OPERATIONS:
+            ctx = context or {}
+            for k, val in ctx.items():
+                conditions["kms:EncryptionContext:" + k] = val
+            conditions["kms:EncryptionContextKeys"] = list(ctx)
+        if extra:
+            conditions.update(extra)
+        decision = authorize_kms(
+            AuthRequest(
+                caller=caller, action=action, resource=key.arn, conditions=conditions,
+                grant_operation=grant_operation, encryption_context=context,
+                grant_tokens=tokens, grant_check=grant_check,
+            ),
+            key_policy=key.policy,
+            identity_policies=identity,
+            grants=self._s.grants,
+            key_arn=key.arn,
+        )
+        if not decision.allowed:
+            raise AccessDeniedException(decision.message)
+
+    def _authorize_identity(self, action: str, resource: str = "*") -> None:
+        decision = authorize_identity(
+            AuthRequest(caller=self._caller, action=action, resource=resource,
+                        conditions={"kms:CallerAccount": self._caller.account_id}),
+            identity_policies=self._s.iam.identity_policies(self._caller),
+        )
+        if not decision.allowed:
+            raise AccessDeniedException(decision.message)
+
+    @staticmethod
+    def _require_usable(key: KeyRecord) -> None:
+        """The key-state rule for cryptographic operations and CreateGrant."""
+        if key.key_state == "Enabled":
+            return
+        if key.key_state == "Disabled":
+            raise DisabledException(MESSAGES["key_disabled"].format(arn=key.arn))
+        raise KMSInvalidStateException(MESSAGES["key_pending_deletion"].format(arn=key.arn))
+
+    @staticmethod
+    def _require_not_pending(key: KeyRecord) -> None:
+        if key.key_state == "PendingDeletion":
+            raise KMSInvalidStateException(MESSAGES["key_pending_deletion"].format(arn=key.arn))
+
+    def _require_customer_managed(self, key: KeyRecord, action: str) -> None:
+        # AWS managed keys' policies allow no management actions at all, so policy evaluation
+        # already denies them; this check gives the same AccessDenied for callers (like the
+        # account root) whose own rights would otherwise not be consulted.
+        if key.is_aws_managed:
+            raise AccessDeniedException(
+                MESSAGES["access_denied"].format(
+                    principal=self._caller.arn, action=action, resource=key.arn,
+                    policy_kind="resource-based"))
+
+    @staticmethod
+    def _dry_run(dry_run: object) -> None:
+        if v.check_bool(dry_run, "dryRun"):
+            raise DryRunOperationException(
+                "The request would have succeeded, but the DryRun option is set.")
+
+    def _check_policy(self, policy: object, key_arn: str, bypass: bool) -> PolicyDocument:
+        """The parsed key policy (parse_policy checks its size and syntax) and the lockout check."""
+        text = v.check_str(policy, "policy", max_len=131072)
+        doc = parse_policy(text, kind="key", account_id=self._s.runtime.account_id,
+                           principal_exists=self._s.iam.principal_exists)
+        if not bypass:
+            decision = authorize_kms(
+                AuthRequest(caller=self._caller, action="kms:PutKeyPolicy", resource=key_arn,
+                            conditions={"kms:CallerAccount": self._caller.account_id}),
+                key_policy=doc, identity_policies=self._s.iam.identity_policies(self._caller),
+                grants=None, key_arn=key_arn,
+            )
+            if not decision.allowed:
+                raise MalformedPolicyDocumentException(
+                    "The new key policy will not allow you to update the key policy in the future.")
+        return doc
+
+    @staticmethod
+    def _check_tags(tags: object) -> dict[str, str]:
+        if tags is None:
+            return {}
+        out: dict[str, str] = {}
+        for tag in v.as_list(tags, "tags"):
+            if not isinstance(tag, Mapping) or set(tag) != {"tag_key", "tag_value"}:
+                raise ValidationException(
+                    "Each tag must be a mapping with exactly the keys 'tag_key' and 'tag_value'.")
+            k = v.check_str(tag["tag_key"], "tagKey", max_len=128)
+            val = v.check_str(tag["tag_value"], "tagValue", min_len=0, max_len=256)
+            if k.lower().startswith("aws:"):
+                raise TagException("Tags beginning with aws: are reserved")
+            out[k] = val
+        return out
+
+    def _schedule_rotation(self, key: KeyRecord, *, resume: bool = False) -> None:
+        """(Re)arm automatic rotation; on re-enable an overdue rotation runs at once."""
+        clock = self._s.runtime.clock
+        if key.rotation_call is not None:
+            key.rotation_call.cancel()
+        period = timedelta(days=key.rotation_period_in_days or 365)
+        if not resume or key.next_rotation_date is None:
+            key.next_rotation_date = self._now() + period
+        # Background: yearly rotations must not keep run_until_idle going forever.
+        key.rotation_call = clock.schedule_background(
+            (key.next_rotation_date - self._now()).total_seconds(), f"kms:RotateKey {key.key_id}",
+            lambda: self._auto_rotate(key))
+
+    def _auto_rotate(self, key: KeyRecord) -> None:
+        rt = self._s.runtime
+        key.rotation_call = None
+        if self._s.keys.get(key.key_id) is not key or not key.rotation_enabled:
+            return
+        if key.key_state != "Enabled":
+            return  # KMS does not rotate a disabled key; enable_key resumes the schedule
+        material_id = self._new_material(key)
+        key.rotations.append(Rotation(material_id, self._now(), "AUTOMATIC"))
+        rt.audit.record("RotateKey", user_identity=None, resources=[key.arn],
+                        event_type="AwsServiceEvent", source_ip="AWS Internal",
+                        user_agent="AWS Internal",
+                        additional_event_data={"keyId": key.arn, "rotationType": "AUTOMATIC"})
+        rt.trace.record("KMS", "RotateKey", key.arn, phase="kms.RotateKey",
+                        key_material_id=material_id, rotation_type="AUTOMATIC")
+        key.next_rotation_date = None
+        self._schedule_rotation(key)
+
+    def _admin_key(self, key_id: str, action: str, call: _Api) -> KeyRecord:
+        """The customer managed key a key-administration call acts on, authorized and not
+        pending deletion (EnableKey, DisableKey, ScheduleKeyDeletion, tags, description)."""
+        key = self._resolve(key_id, aliases=False)
+        call.resources.append(key.arn)
+        self._authorize(key, action)
+        self._require_customer_managed(key, action)
+        self._require_not_pending(key)
+        return key
+
+
+def _page(items: Sequence[_T], start: int, limit: int) -> tuple[tuple[_T, ...], bool, str | None]:
+    """One page of a Marker-paged list: the items, whether more follow, the next Marker."""
+    more = start + limit < len(items)
+    return tuple(items[start:start + limit]), more, str(start + limit) if more else None
+
+
+def _aws_managed_policy(account_id: str, via_service: str, service: str) -> str:
+    """The policy AWS puts on ``aws/<service>``: use only through the service, in this account."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Id": f"auto-{service}-1",
+        "Statement": [
+            {
+                "Sid": f"Allow access through {service} for all principals in the account that "
+                       f"are authorized to use {service}",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                           "kms:CreateGrant", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:CallerAccount": account_id,
+                                               "kms:ViaService": via_service}},
+            },
+            {
+                "Sid": "Allow direct access to key metadata to the account",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
+                "Resource": "*",
+            },
+        ],
+    }, indent=2)

@@ -1,0 +1,280 @@
+"""KMS grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import (
+    MESSAGES,
+    AccessDeniedException,
+    AwsError,
+    InvalidGrantIdException,
+    NotFoundException,
+    ValidationException,
+)
+from ..iam.evaluator import AuthRequest, authorize_identity
+from . import validation as v
+from .base import KmsBase, _page
+from .grants import Grant, GrantConstraints, GrantStore
+from .keys import ENCRYPT_DECRYPT
+from .models import (
+    CreateGrantResult,
+    GrantListEntry,
+    ListGrantsResult,
+)
+
+__all__ = ["GRANT_OPERATIONS", "GrantOperations"]
+
+#: Every value of the GrantOperation enum.
+GRANT_OPERATIONS = (
+    "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
+    "ReEncryptTo", "Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey",
+    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac",
+    "DeriveSharedSecret",
+)
+_COMMON_GRANT_OPS = frozenset({"CreateGrant", "RetireGrant", "DescribeKey"})
+_GRANT_OPS_BY_USAGE = {
+    ("SYMMETRIC", ENCRYPT_DECRYPT): frozenset({
+        "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
+        "ReEncryptFrom", "ReEncryptTo", "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext"}),
+    ("ASYMMETRIC", ENCRYPT_DECRYPT): frozenset({
+        "Decrypt", "Encrypt", "ReEncryptFrom", "ReEncryptTo", "GetPublicKey"}),
+    ("ASYMMETRIC", "SIGN_VERIFY"): frozenset({"Sign", "Verify", "GetPublicKey"}),
+    ("ASYMMETRIC", "KEY_AGREEMENT"): frozenset({"DeriveSharedSecret", "GetPublicKey"}),
+    ("HMAC", "GENERATE_VERIFY_MAC"): frozenset({"GenerateMac", "VerifyMac"}),
+}
+_PRINCIPAL = re.compile(r"[\w+=,.@:/-]+")
+_GRANT_NAME = re.compile(r"[a-zA-Z0-9:/_-]+")
+
+
+class GrantOperations(KmsBase):
+    """The operations of this family, as a mixin of :class:`~.service.KeyManagementService`."""
+
+    def _check_constraints(self, constraints: object) -> GrantConstraints | None:
+        if constraints is None:
+            return None
+        if not isinstance(constraints, Mapping):
+            raise ValidationException("constraints must be a mapping with the keys "
+                                      "'encryption_context_subset' and/or "
+                                      "'encryption_context_equals'.")
+        unknown = set(constraints) - {"encryption_context_subset", "encryption_context_equals"}
+        if unknown:
+            raise ValidationException(
+                f"Unknown grant constraint(s) {sorted(map(str, unknown))}; use "
+                "'encryption_context_subset' or 'encryption_context_equals'.")
+        parsed: dict[str, dict[str, str] | None] = {}
+        for name in ("encryption_context_subset", "encryption_context_equals"):
+            ctx = v.check_context(constraints.get(name), "constraints." + name)
+            raw = constraints.get(name)
+            if raw is not None and ctx is None:
+                ctx = {}
+            if ctx is not None:
+                if len(ctx) > 8:
+                    raise ValidationException(
+                        f"1 validation error detected: Value at 'constraints.{name}' failed to "
+                        "satisfy constraint: Member must have at most 8 entries")
+                for val in ctx.values():
+                    if len(val) > 384:
+                        raise ValidationException(MESSAGES["too_long"].format(
+                            field=f"constraints.{name}.value", limit=384))
+            parsed[name] = ctx
+        return GrantConstraints(encryption_context_equals=parsed["encryption_context_equals"],
+                                encryption_context_subset=parsed["encryption_context_subset"])
+
+    def create_grant(
+        self, *, key_id: str, grantee_principal: str, operations: Sequence[str],
+        retiring_principal: str | None = None, constraints: Mapping[str, Any] | None = None,
+        grant_tokens: Sequence[str] | None = None, name: str | None = None,
+        dry_run: bool = False,
+    ) -> CreateGrantResult:
+        """CreateGrant: let ``grantee_principal`` perform ``operations`` with this key."""
+        params: dict[str, Any] = {"keyId": key_id, "granteePrincipal": grantee_principal,
+                                  "operations": operations, "retiringPrincipal": retiring_principal,
+                                  "name": name}
+        if constraints is not None:
+            params["constraints"] = (
+                {(_camel(k) if type(k) is str else k): val for k, val in constraints.items()}
+                if isinstance(constraints, Mapping) else constraints)
+        with self._api("CreateGrant", params) as call:
+            grantee = v.check_str(grantee_principal, "granteePrincipal", max_len=256, pattern=_PRINCIPAL)
+            if grantee.endswith(".amazonaws.com"):
+                raise ValidationException(
+                    f"{grantee} is a service principal; grantees must be accounts, users or roles.")
+            retiring = (None if retiring_principal is None else
+                        v.check_str(retiring_principal, "retiringPrincipal", max_len=256,
+                                    pattern=_PRINCIPAL))
+            ops = v.as_list(operations, "operations")
+            if not ops:
+                raise ValidationException(MESSAGES["too_short"].format(field="operations", limit=1))
+            for op in ops:
+                v.check_enum(op, "operations.member", GRANT_OPERATIONS)
+            ops_t = tuple(dict.fromkeys(ops))
+            cons = self._check_constraints(constraints)
+            grant_name = (None if name is None else
+                          v.check_str(name, "name", max_len=256, pattern=_GRANT_NAME))
+            tokens = v.check_tokens(grant_tokens)
+            key = self._resolve(key_id, aliases=False)
+            call.resources.append(key.arn)
+            family = "SYMMETRIC" if key.is_symmetric else (
+                "HMAC" if key.key_spec.startswith("HMAC") else "ASYMMETRIC")
+            allowed = _GRANT_OPS_BY_USAGE.get((family, key.key_usage), frozenset()) | _COMMON_GRANT_OPS
+            bad = [op for op in ops_t if op not in allowed]
+            if bad:
+                raise ValidationException(
+                    f"Grant operations {bad} are not valid for a {key.key_spec} key with key usage "
+                    f"{key.key_usage}.")
+            if cons is not None and not key.is_symmetric:
+                raise ValidationException(
+                    "Grant constraints are only valid for symmetric encryption KMS keys.")
+            extra: dict[str, object] = {"kms:GrantOperations": list(ops_t),
+                                        "kms:GranteePrincipal": grantee}
+            if retiring is not None:
+                extra["kms:RetiringPrincipal"] = retiring
+            ctx_for_conditions: dict[str, str] | None = None
+            if cons is not None:
+                ctype = ("EncryptionContextEquals" if cons.encryption_context_equals is not None
+                         else "EncryptionContextSubset")
+                extra["kms:GrantConstraintType"] = ctype
+                ctx_for_conditions = dict(cons.encryption_context_equals
+                                          or cons.encryption_context_subset or {})
+            self._authorize(
+                key, "kms:CreateGrant", grant_operation="CreateGrant", tokens=tokens, extra=extra,
+                context=ctx_for_conditions,
+                grant_check=lambda parent: GrantStore.is_narrower(ops_t, cons, parent),
+            )
+            self._require_usable(key)
+            self._dry_run(dry_run)
+            grant, token = self._s.grants.create(
+                key_arn=key.arn, grantee_principal=grantee, operations=ops_t, constraints=cons,
+                retiring_principal=retiring, name=grant_name, created_by=self._caller.arn)
+            call.response = {"grantId": grant.grant_id}
+            call.trace_detail = {"grant_id": grant.grant_id, "grantee": grantee,
+                                 "operations": list(ops_t), "constraints": _constraints_dict(cons),
+                                 "retiring_principal": retiring}
+            return CreateGrantResult(grant.grant_id, token)
+
+    def _grant_entry(self, g: Grant) -> GrantListEntry:
+        return GrantListEntry(
+            key_id=g.key_arn, grant_id=g.grant_id, name=g.name, creation_date=g.creation_date,
+            grantee_principal=g.grantee_principal, retiring_principal=g.retiring_principal,
+            issuing_account=g.issuing_account, operations=g.operations,
+            constraints=_constraints_dict(g.constraints))
+
+    def list_grants(self, *, key_id: str, limit: int | None = None, marker: str | None = None,
+                    grant_id: str | None = None,
+                    grantee_principal: str | None = None) -> ListGrantsResult:
+        """ListGrants on a key (ids, never tokens), filtered by grant id or grantee."""
+        with self._api("ListGrants", {"keyId": key_id, "limit": limit, "marker": marker,
+                                      "grantId": grant_id, "granteePrincipal": grantee_principal},
+                       read_only=True) as call:
+            lim = v.check_limit(limit, high=100) or 50
+            start = v.check_marker(marker)
+            if grant_id is not None:
+                v.check_str(grant_id, "grantId", max_len=128)
+            if grantee_principal is not None:
+                v.check_str(grantee_principal, "granteePrincipal", max_len=256, pattern=_PRINCIPAL)
+            key = self._resolve(key_id, aliases=False)
+            call.resources.append(key.arn)
+            self._authorize(key, "kms:ListGrants")
+            grants = self._s.grants.list(key.arn, grant_id=grant_id,
+                                         grantee_principal=grantee_principal)
+            page, more, marker = _page(grants, start, lim)
+            return ListGrantsResult(tuple(map(self._grant_entry, page)), more, marker)
+
+    def list_retirable_grants(self, *, retiring_principal: str, limit: int | None = None,
+                              marker: str | None = None) -> ListGrantsResult:
+        """ListRetirableGrants: authorised by the caller's IAM policy only."""
+        with self._api("ListRetirableGrants", {"retiringPrincipal": retiring_principal,
+                                               "limit": limit, "marker": marker}, read_only=True):
+            lim = v.check_limit(limit, high=100) or 50
+            start = v.check_marker(marker)
+            principal = v.check_str(retiring_principal, "retiringPrincipal", max_len=256,
+                                    pattern=_PRINCIPAL)
+            self._authorize_identity("kms:ListRetirableGrants")
+            grants = self._s.grants.list_retirable(principal)
+            page, more, marker = _page(grants, start, lim)
+            return ListGrantsResult(tuple(map(self._grant_entry, page)), more, marker)
+
+    def retire_grant(self, *, grant_token: str | None = None, key_id: str | None = None,
+                     grant_id: str | None = None, dry_run: bool = False) -> None:
+        """RetireGrant by token, or by key ARN + grant id, by one of the allowed retirers."""
+        by_token = grant_token is not None
+        params = None if by_token else {"keyId": key_id, "grantId": grant_id}
+        with self._api("RetireGrant", params) as call:
+            if by_token:
+                if key_id is not None or grant_id is not None:
+                    raise ValidationException(
+                        "Specify either a grant token, or a key ARN and a grant ID, not both.")
+                tok = v.check_str(grant_token, "grantToken", max_len=8192)
+                known = self._s.grants.resolve_tokens([tok])
+                if not known or self._s.grants.get(known[0].key_arn, known[0].grant_id) is None:
+                    raise NotFoundException("The grant of this token is already retired or revoked.")
+                grant = known[0]
+            else:
+                if key_id is None or grant_id is None:
+                    raise ValidationException(
+                        "RetireGrant needs a grant token, or both a key ARN and a grant ID.")
+                gid = v.check_str(grant_id, "grantId", max_len=128)
+                key = self._resolve(key_id, aliases=False)
+                found = self._s.grants.get(key.arn, gid)
+                if found is None:
+                    raise _grant_not_found(gid)
+                grant = found
+            call.resources.append(grant.key_arn)
+            call.additional = {"grantId": grant.grant_id}
+            self._check_retirer(grant)
+            self._dry_run(dry_run)
+            self._s.grants.retire(grant)
+            call.trace_detail = {"grant_id": grant.grant_id, "grantee": grant.grantee_principal}
+
+    def _check_retirer(self, grant: Grant) -> None:
+        caller = self._caller
+        arn = caller.arn
+        if grant.retiring_principal == arn:
+            return
+        if grant.grantee_principal == arn and "RetireGrant" in grant.operations:
+            return
+        if caller.is_root and caller.account_id == grant.issuing_account.split(":")[4]:
+            return
+        # (4) delegation: a principal of the issuing account whose IAM policy allows RetireGrant.
+        if caller.account_id == grant.issuing_account.split(":")[4] and not caller.is_root:
+            decision = authorize_identity(
+                AuthRequest(caller=caller, action="kms:RetireGrant", resource=grant.key_arn),
+                identity_policies=self._s.iam.identity_policies(caller))
+            if decision.allowed:
+                return
+        raise AccessDeniedException(MESSAGES["access_denied"].format(
+            principal=arn, action="kms:RetireGrant", resource=grant.key_arn,
+            policy_kind="resource-based"))
+
+    def revoke_grant(self, *, key_id: str, grant_id: str, dry_run: bool = False) -> None:
+        """RevokeGrant: key administrators remove a grant (no token accepted)."""
+        with self._api("RevokeGrant", {"keyId": key_id, "grantId": grant_id}) as call:
+            gid = v.check_str(grant_id, "grantId", max_len=128)
+            key = self._resolve(key_id, aliases=False)
+            call.resources.append(key.arn)
+            self._authorize(key, "kms:RevokeGrant")
+            grant = self._s.grants.get(key.arn, gid)
+            if grant is None:
+                raise _grant_not_found(gid)
+            self._dry_run(dry_run)
+            self._s.grants.revoke(grant)
+            call.trace_detail = {"grant_id": gid, "grantee": grant.grantee_principal}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def _constraints_dict(cons: GrantConstraints | None) -> dict[str, Any] | None:
+    return None if cons is None else dict(cons.to_dict())
+
+
+def _grant_not_found(grant_id: str) -> AwsError:
+    if not re.fullmatch(r"[0-9a-f]{64}", grant_id):
+        return InvalidGrantIdException(f"Invalid grant ID '{grant_id}'")
+    return NotFoundException(f"Grant ID {grant_id} not found")

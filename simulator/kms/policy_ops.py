@@ -1,0 +1,59 @@
+"""KMS key policies: GetKeyPolicy, PutKeyPolicy, ListKeyPolicies."""
+
+from __future__ import annotations
+
+from ..errors import (
+    NotFoundException,
+)
+from . import validation as v
+from .base import KmsBase
+from .models import (
+    KeyPolicyResult,
+    ListKeyPoliciesResult,
+)
+
+__all__ = ["PolicyOperations"]
+
+
+
+class PolicyOperations(KmsBase):
+    """The operations of this family, as a mixin of :class:`~.service.KeyManagementService`."""
+
+    def get_key_policy(self, *, key_id: str, policy_name: str = "default") -> KeyPolicyResult:
+        with self._api("GetKeyPolicy", {"keyId": key_id, "policyName": policy_name},
+                       read_only=True) as call:
+            self._check_policy_name(policy_name)
+            key = self._resolve(key_id, aliases=False)
+            call.resources.append(key.arn)
+            self._authorize(key, "kms:GetKeyPolicy")
+            return KeyPolicyResult(key.policy.text, "default")
+
+    def put_key_policy(self, *, key_id: str, policy: str, policy_name: str = "default",
+                       bypass_policy_lockout_safety_check: bool = False) -> None:
+        """PutKeyPolicy: validated, size-limited, with the lockout safety check."""
+        with self._api("PutKeyPolicy", {"keyId": key_id, "policyName": policy_name,
+                                        "bypassPolicyLockoutSafetyCheck":
+                                            bypass_policy_lockout_safety_check}) as call:
+            self._check_policy_name(policy_name)
+            bypass = v.check_bool(bypass_policy_lockout_safety_check, "bypassPolicyLockoutSafetyCheck")
+            key = self._resolve(key_id, aliases=False)
+            call.resources.append(key.arn)
+            self._authorize(key, "kms:PutKeyPolicy")
+            self._require_customer_managed(key, "kms:PutKeyPolicy")
+            key.policy = self._check_policy(policy, key.arn, bypass)
+            call.trace_detail = {"policy_statements": len(key.policy.statements)}
+
+    def list_key_policies(self, *, key_id: str, limit: int | None = None,
+                          marker: str | None = None) -> ListKeyPoliciesResult:
+        with self._api("ListKeyPolicies", {"keyId": key_id}, read_only=True) as call:
+            v.check_limit(limit)
+            v.check_marker(marker)
+            key = self._resolve(key_id, aliases=False)
+            call.resources.append(key.arn)
+            self._authorize(key, "kms:ListKeyPolicies")
+            return ListKeyPoliciesResult(("default",), False)
+
+    @staticmethod
+    def _check_policy_name(name: object) -> None:
+        if v.check_str(name, "policyName", max_len=128) != "default":
+            raise NotFoundException("No such policy exists")
