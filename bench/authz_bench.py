@@ -23,7 +23,7 @@ from collections.abc import Callable
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from simulator.clock import Clock
-from simulator.iam.evaluator import AuthRequest, authorize_kms
+from simulator.kms.authz import KmsRequest, authorize_kms
 from simulator.iam.policy import default_key_policy, parse_policy
 from simulator.iam.principals import Caller, ebs_identity_arn
 from simulator.kms.grants import GrantConstraints, GrantStore
@@ -32,7 +32,7 @@ from simulator.runtime import Runtime, Settings
 ACCOUNT = "123456789012"
 KEY_ARN = f"arn:aws:kms:us-west-2:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 SID_KEY = "aws:workspaces:sid-directoryid"
-DEFAULT = parse_policy(default_key_policy(ACCOUNT), kind="key", account_id=ACCOUNT)
+DEFAULT = parse_policy(default_key_policy(ACCOUNT), kind="key")
 EBS = Caller(arn=ebs_identity_arn(ACCOUNT), account_id=ACCOUNT, type="AWSService")
 
 
@@ -77,7 +77,7 @@ def decrypt_via_grant(store: GrantStore, ctx: dict[str, str]) -> Callable[[], ob
     conditions: dict[str, object] = {f"kms:EncryptionContext:{k}": v for k, v in ctx.items()}
     conditions["kms:EncryptionContextKeys"] = list(ctx)
     conditions["kms:CallerAccount"] = ACCOUNT
-    req = AuthRequest(caller=EBS, action="kms:Decrypt", resource=KEY_ARN, conditions=conditions,
+    req = KmsRequest(caller=EBS, action="kms:Decrypt", resource=KEY_ARN, conditions=conditions,
                       grant_operation="Decrypt", encryption_context=ctx)
 
     def run() -> object:
@@ -104,10 +104,10 @@ def policy_with(n_statements: int) -> str:
 
 
 def decrypt_via_policy(n_statements: int) -> Callable[[], object]:
-    doc = parse_policy(policy_with(n_statements), kind="key", account_id=ACCOUNT)
+    doc = parse_policy(policy_with(n_statements), kind="key")
     alice = Caller(arn=f"arn:aws:iam::{ACCOUNT}:user/Alice", account_id=ACCOUNT, type="IAMUser",
                    user_name="Alice")
-    req = AuthRequest(caller=alice, action="kms:Decrypt", resource=KEY_ARN,
+    req = KmsRequest(caller=alice, action="kms:Decrypt", resource=KEY_ARN,
                       conditions={"kms:CallerAccount": ACCOUNT,
                                   "kms:EncryptionContext:a": "b"})
 
@@ -121,7 +121,7 @@ def decrypt_via_policy(n_statements: int) -> Callable[[], object]:
 
 
 def root_default() -> Callable[[], object]:
-    req = AuthRequest(caller=Caller.root(ACCOUNT), action="kms:Decrypt", resource=KEY_ARN,
+    req = KmsRequest(caller=Caller.root(ACCOUNT), action="kms:Decrypt", resource=KEY_ARN,
                       conditions={"kms:CallerAccount": ACCOUNT})
 
     def run() -> object:
@@ -137,7 +137,7 @@ def iam_path() -> Callable[[], object]:
     iam = parse_policy('{"Statement":{"Effect":"Allow","Action":["kms:Decrypt","kms:Describe*"],'
                        '"Resource":"arn:aws:kms:*:123456789012:key/*"}}', kind="identity",
                        account_id=ACCOUNT)
-    req = AuthRequest(caller=bob, action="kms:Decrypt", resource=KEY_ARN,
+    req = KmsRequest(caller=bob, action="kms:Decrypt", resource=KEY_ARN,
                       conditions={"kms:CallerAccount": ACCOUNT})
 
     def run() -> object:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from simulator.clock import Clock
-from simulator.iam.evaluator import AuthRequest, Decision, authorize_kms
+from simulator.kms.authz import KmsDecision, KmsRequest, authorize_kms
 from simulator.iam.policy import PolicyDocument, default_key_policy, parse_policy
 from simulator.iam.principals import Caller
 from simulator.iam.service import IdentityAndAccessManagement
@@ -24,15 +24,15 @@ def make_runtime(seed: int = 7, *, propagation: float = 0.0) -> Runtime:
 
 
 def key_policy(text: str, iam: IdentityAndAccessManagement | None = None) -> PolicyDocument:
-    return parse_policy(text, kind="key", account_id=ACCOUNT,
+    return parse_policy(text, kind="key",
                         principal_exists=None if iam is None else iam.principal_exists)
 
 
 def identity_policy(text: str) -> PolicyDocument:
-    return parse_policy(text, kind="identity", account_id=ACCOUNT)
+    return parse_policy(text, kind="identity")
 
 
-DEFAULT_POLICY = parse_policy(default_key_policy(ACCOUNT), kind="key", account_id=ACCOUNT)
+DEFAULT_POLICY = parse_policy(default_key_policy(ACCOUNT), kind="key")
 
 
 def user(name: str, account: str = ACCOUNT) -> Caller:
@@ -44,8 +44,8 @@ def decide(caller: Caller, action: str, *, policy: PolicyDocument = DEFAULT_POLI
            iam: Sequence[PolicyDocument] = (), grants: GrantStore | None = None,
            conditions: Mapping[str, object] | None = None, grant_operation: str | None = None,
            context: Mapping[str, str] | None = None, tokens: tuple[str, ...] = (),
-           resource: str = KEY_ARN) -> Decision:
-    req = AuthRequest(caller=caller, action=action, resource=resource,
+           resource: str = KEY_ARN) -> KmsDecision:
+    req = KmsRequest(caller=caller, action=action, resource=resource,
                       conditions=dict(conditions or {}), grant_operation=grant_operation,
                       encryption_context=context, grant_tokens=tokens)
     return authorize_kms(req, key_policy=policy, identity_policies=iam, grants=grants,

@@ -17,7 +17,7 @@ from authz_support import (
     user,
 )
 
-from simulator.iam.evaluator import AuthRequest, authorize_kms, request_context
+from simulator.kms.authz import KmsRequest, authorize_kms, request_context
 from simulator.iam.principals import Caller
 from simulator.kms.grants import GrantConstraints, GrantStore
 
@@ -283,17 +283,17 @@ def test_condition_keys_in_requests_are_case_insensitive():
 
 def test_request_context_derives_principal_and_via_service_keys():
     caller = ROLE_SESSION.through("ec2", "us-west-2")
-    ctx = request_context(AuthRequest(caller=caller, action="kms:Decrypt", resource=KEY_ARN))
+    ctx = request_context(KmsRequest(caller=caller, action="kms:Decrypt", resource=KEY_ARN))
     assert ctx["aws:principalarn"] == (f"arn:aws:iam::{ACCOUNT}:role/team/Ops",)
     assert ctx["aws:principaltype"] == ("AssumedRole",)
     assert ctx["kms:viaservice"] == ("ec2.us-west-2.amazonaws.com",)
     assert ctx["kms:calleraccount"] == (ACCOUNT,)
-    direct = request_context(AuthRequest(caller=BOB, action="kms:Decrypt", resource=KEY_ARN))
+    direct = request_context(KmsRequest(caller=BOB, action="kms:Decrypt", resource=KEY_ARN))
     assert "kms:viaservice" not in direct and direct["aws:username"] == ("Bob",)
 
 
 def test_request_context_keeps_values_given_by_the_service():
-    ctx = request_context(AuthRequest(caller=BOB, action="kms:Decrypt", resource=KEY_ARN,
+    ctx = request_context(KmsRequest(caller=BOB, action="kms:Decrypt", resource=KEY_ARN,
                                       conditions={"kms:CallerAccount": "999999999999"}))
     assert ctx["kms:calleraccount"] == ("999999999999",)
 
@@ -310,7 +310,7 @@ def test_via_service_condition_allows_only_calls_through_that_service():
 
 def test_root_needs_no_identity_policy_but_an_iam_deny_cannot_bind_it():
     # The root has no identity policies; any passed are ignored for it.
-    req = AuthRequest(caller=ROOT, action="kms:Decrypt", resource=KEY_ARN)
+    req = KmsRequest(caller=ROOT, action="kms:Decrypt", resource=KEY_ARN)
     d = authorize_kms(req, key_policy=DEFAULT_POLICY, identity_policies=[IAM_DENY_DECRYPT],
                       grants=None, key_arn=KEY_ARN)
     assert d.allowed

@@ -20,16 +20,16 @@ ALLOW_ROOT = ('{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:r
 
 
 def key(text, **kw):
-    return parse_policy(text, kind="key", account_id=ACCOUNT, **kw)
+    return parse_policy(text, kind="key", **kw)
 
 
 def ident(text):
-    return parse_policy(text, kind="identity", account_id=ACCOUNT)
+    return parse_policy(text, kind="identity")
 
 
 def malformed(text, match=None, kind="key", **kw):
     with pytest.raises(MalformedPolicyDocumentException, match=match):
-        parse_policy(text, kind=kind, account_id=ACCOUNT, **kw)
+        parse_policy(text, kind=kind, **kw)
 
 
 def test_default_key_policy_is_the_aws_recorded_document():
@@ -283,7 +283,7 @@ def test_set_operator_on_encryption_context_key_is_overly_permissive_in_key_poli
 
 def test_unknown_policy_kind_is_a_validation_error():
     with pytest.raises(ValidationException):
-        parse_policy(statement_policy(ALLOW_ROOT), kind="trust", account_id=ACCOUNT)  # type: ignore[arg-type]
+        parse_policy(statement_policy(ALLOW_ROOT), kind="trust")  # type: ignore[arg-type]
 
 
 def test_deeply_nested_json_is_malformed_not_a_crash():

@@ -3,9 +3,8 @@
 :func:`parse_policy` turns a JSON policy (a KMS key policy or an IAM identity policy) into a
 :class:`PolicyDocument` whose statements carry pre-compiled matchers: actions are lower-cased and
 split into an exact set plus one regex for the wildcard patterns, resources likewise, principals
-into sets, conditions into closures (:mod:`.conditions`). :meth:`PolicyDocument.applicable`
-caches, per (action, resource), the statements that can apply, so that evaluating a request is a
-dict lookup plus a principal and condition check on a handful of statements.
+into sets, conditions into closures (:mod:`.conditions`), so that evaluating a request
+(:mod:`.evaluator`) is a principal and condition check on the statements that apply.
 
 Validation follows what KMS (PutKeyPolicy/CreateKey) and IAM (PutUserPolicy) reject:
 
@@ -63,7 +62,6 @@ _STATEMENT_FIELDS = frozenset({
     "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
     "NotResource", "Condition"})
 _INVALID_PRINCIPALS = "Policy contains a statement with one or more invalid principals."
-_CACHE_LIMIT = 4096
 
 
 def _bad(message: str) -> MalformedPolicyDocumentException:
@@ -352,78 +350,30 @@ def _compile_statement(raw: object, kind: PolicyKind,
 @dataclass(frozen=True)
 class PolicyDocument:
     """A parsed, validated policy. ``text`` is exactly what the caller gave (GetKeyPolicy
-    returns it as is)."""
+    returns it as is).
+
+    A document's value is its kind and text (the statements are compiled from them), so equal
+    documents compare and hash equal whatever object holds them.
+    """
 
     text: str
-    statements: tuple[Statement, ...]
+    statements: tuple[Statement, ...] = field(compare=False)
     kind: PolicyKind = "key"
-    version: str | None = None
-    id: str | None = None
-    _cache: dict[tuple[str, str], tuple[Statement, ...]] = field(
-        default_factory=dict, compare=False, repr=False, hash=False)
-    _caller_cache: dict[tuple[str | None, ...], tuple[tuple[Statement, int], ...]] = field(
-        default_factory=dict, compare=False, repr=False, hash=False)
-    _allows_cache: dict[tuple[str, str, int], tuple[Caller, bool]] = field(
-        default_factory=dict, compare=False, repr=False, hash=False)
+    version: str | None = field(default=None, compare=False)
+    id: str | None = field(default=None, compare=False)
 
     def applicable(self, action: str, resource: str) -> tuple[Statement, ...]:
-        """The statements whose action and resource elements cover this request (cached)."""
-        k = (action, resource)
-        try:
-            return self._cache[k]
-        except KeyError:
-            pass
+        """The statements whose action and resource elements cover this request."""
         low = action.lower()
-        found = tuple(s for s in self.statements
-                      if not s.inert and s._action(low) and s._resource(resource))
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[k] = found
-        return found
-
-    def applicable_to(self, action: str, resource: str,
-                      caller: Caller) -> tuple[tuple[Statement, int], ...]:
-        """The applicable statements whose principal covers ``caller``, each with its
-        :meth:`Statement.principal_match` level (2: the caller itself, 1: its account); cached.
-        """
-        k = (action, resource, caller.arn, caller.account_id, caller.role_arn, caller.type,
-             caller.principal_id)
-        try:
-            return self._caller_cache[k]
-        except KeyError:
-            pass
-        found = tuple((s, m) for s in self.applicable(action, resource)
-                      if (m := s.principal_match(caller)))
-        if len(self._caller_cache) >= _CACHE_LIMIT:
-            self._caller_cache.clear()
-        self._caller_cache[k] = found
-        return found
-
-    def allows_unconditionally(self, action: str, resource: str, caller: Caller) -> bool:
-        """Whether every statement that applies to ``caller`` (see :meth:`applicable_to`) is an
-        ``Allow`` without conditions, and one of them names the caller itself (level 2).
-
-        Then this policy allows the request whatever its condition keys are, and denies nothing.
-        Cached per caller object (held by the cache, so its ``id`` cannot be reused meanwhile).
-        """
-        k = (action, resource, id(caller))
-        hit = self._allows_cache.get(k)
-        if hit is not None and hit[0] is caller:
-            return hit[1]
-        found = self.applicable_to(action, resource, caller)
-        verdict = any(m == 2 for _, m in found) and all(
-            st.effect == "Allow" and not st.conditions for st, _ in found)
-        if len(self._allows_cache) >= _CACHE_LIMIT:
-            self._allows_cache.clear()
-        self._allows_cache[k] = (caller, verdict)
-        return verdict
+        return tuple(s for s in self.statements
+                     if not s.inert and s._action(low) and s._resource(resource))
 
     @property
     def size_bytes(self) -> int:
         return len(self.text.encode("utf-8"))
 
 
-def parse_policy(text: object, *, kind: PolicyKind, account_id: str,
+def parse_policy(text: object, *, kind: PolicyKind,
                  principal_exists: Callable[[str], bool] | None = None) -> PolicyDocument:
     """Validate and compile a policy (see the module docstring for what is rejected, and how).
 

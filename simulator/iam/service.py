@@ -418,7 +418,7 @@ class IdentityAndAccessManagement:
 
     def _parse_identity(self, text: object) -> PolicyDocument:
         try:
-            return parse_policy(text, kind="identity", account_id=self._account)
+            return parse_policy(text, kind="identity")
         except MalformedPolicyDocumentException as exc:
             raise IamMalformedPolicyDocumentException(exc.message) from None
         except ValidationException as exc:  # non-string or empty document: IAM's own code

@@ -24,10 +24,11 @@ from ..errors import (
     TagException,
     ValidationException,
 )
-from ..iam.evaluator import AuthRequest, authorize_identity, authorize_kms, key_policy_settles
+from ..iam.evaluator import AuthRequest
 from ..iam.policy import PolicyDocument, parse_policy
 from ..iam.principals import Caller
 from . import validation as v
+from .authz import KmsRequest, authorize_kms, authorize_kms_identity
 from .grants import CONTEXT_OPERATIONS, Grant, GrantStore
 from .keys import AWS_MANAGED_SERVICES, ENCRYPT_DECRYPT, KeyRecord, Rotation
 from .state import AliasRecord, KmsState
@@ -36,8 +37,8 @@ __all__ = ["KmsBase"]
 
 _T = TypeVar("_T")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key/(.+)")
-_ALIAS_ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):(alias/.+)")
+_KEY_ARN = re.compile(r"arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):key/(.+)")
+_ALIAS_ARN = re.compile(r"arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):(alias/.+)")
 
 
 class _Api:
@@ -88,8 +89,7 @@ class _Api:
                 owned=not self._shared)  # params are built per call: no copy unless shared
             detail = self.trace_detail
             if detail is not None:
-                if "caller" not in detail:  # the hot operations put the caller in themselves
-                    detail = {"caller": caller.arn, "invoked_by": caller.invoked_by, **detail}
+                detail = {"caller": caller.arn, "invoked_by": caller.invoked_by, **detail}
                 rt.trace.record_detail(
                     "KMS", name, self.resources[0] if self.resources else "-", detail,
                     outcome="ok", phase="kms." + name)
@@ -153,50 +153,43 @@ class KmsBase:
     def _key_by_id(self, key_id: str, shown: str) -> KeyRecord:
         key = self._s.keys.get(key_id)
         if key is not None:
-            if len(self._s.key_ids_by_ref) < 100_000:
-                self._s.key_ids_by_ref[shown] = key_id
             return key
         raise NotFoundException(MESSAGES["key_not_found"].format(arn=self._s.key_arn(key_id))
                                 if _UUID.fullmatch(key_id) else
                                 MESSAGES["invalid_key_id"].format(value=shown))
 
     def _resolve(self, key_id: object, *, aliases: bool, field: str = "keyId") -> KeyRecord:
-        """Find the key ``key_id`` names, in the forms AWS accepts for this operation (A5)."""
-        if type(key_id) is str:
-            # Hot path: a key ARN or id this KMS has already resolved (they never change
-            # meaning; a deleted key is simply no longer in ``keys``).
-            known = self._s.key_ids_by_ref.get(key_id)
-            if known is not None:
-                key = self._s.keys.get(known)
-                if key is not None:
-                    return key
+        """Find the key ``key_id`` names, in the forms AWS accepts for this operation: a key id
+        or key ARN, and where ``aliases`` an alias name or alias ARN (AWS KMS API Reference,
+        the ``KeyId`` parameter). An ARN of another partition, Region or account names no key
+        here: NotFound."""
         ident = v.check_str(key_id, field, max_len=2048)
+        if not ident.startswith("arn:"):
+            if ident.startswith("alias/"):
+                if not aliases:
+                    raise NotFoundException(MESSAGES["invalid_key_id"].format(value=ident))
+                return self._by_alias(ident)
+            return self._key_by_id(ident, ident)
         rt = self._s.runtime
-        if ident.startswith("arn:"):
-            m = _KEY_ARN.fullmatch(ident)
-            if m is not None:
-                region, account, kid = m.groups()
-                if region != rt.region:
-                    raise NotFoundException(MESSAGES["invalid_arn_region"].format(region=region))
-                if account != rt.account_id:
-                    raise NotFoundException(MESSAGES["key_not_found"].format(arn=ident))
-                return self._key_by_id(kid, ident)
-            m = _ALIAS_ARN.fullmatch(ident)
-            if m is not None and aliases:
-                region, account, alias = m.groups()
-                if region != rt.region:
-                    raise NotFoundException(MESSAGES["invalid_arn_region"].format(region=region))
-                if account != rt.account_id:
-                    raise NotFoundException(MESSAGES["alias_not_found"].format(arn=ident))
-                return self._by_alias(alias)
-            if m is None and not ident.startswith("arn:aws"):
-                raise InvalidArnException(f"Invalid arn {ident}")
-            raise NotFoundException(MESSAGES["invalid_key_id"].format(value=ident))
-        if ident.startswith("alias/"):
-            if not aliases:
-                raise NotFoundException(MESSAGES["invalid_key_id"].format(value=ident))
-            return self._by_alias(ident)
-        return self._key_by_id(ident, ident)
+        m = _KEY_ARN.fullmatch(ident)
+        if m is not None:
+            partition, region, account, kid = m.groups()
+            if region != rt.region:
+                raise NotFoundException(MESSAGES["invalid_arn_region"].format(region=region))
+            if account != rt.account_id or partition != self._s.partition:
+                raise NotFoundException(MESSAGES["key_not_found"].format(arn=ident))
+            return self._key_by_id(kid, ident)
+        m = _ALIAS_ARN.fullmatch(ident)
+        if m is not None and aliases:
+            partition, region, account, alias = m.groups()
+            if region != rt.region:
+                raise NotFoundException(MESSAGES["invalid_arn_region"].format(region=region))
+            if account != rt.account_id or partition != self._s.partition:
+                raise NotFoundException(MESSAGES["alias_not_found"].format(arn=ident))
+            return self._by_alias(alias)
+        if m is None and not ident.startswith("arn:aws"):
+            raise InvalidArnException(f"Invalid arn {ident}")
+        raise NotFoundException(MESSAGES["invalid_key_id"].format(value=ident))
 
     def _by_alias(self, alias: str) -> KeyRecord:
         rec = self._s.aliases.get(alias)
@@ -224,7 +217,7 @@ class KmsBase:
             description=f"Default key that protects my {service} resources when no other key "
                         "is defined",
             key_manager="AWS", origin="AWS_KMS",
-            policy=parse_policy(text, kind="key", account_id=rt.account_id),
+            policy=parse_policy(text, kind="key"),
         )
         self._new_material(key)
         self._s.keys[key_id] = key
@@ -263,13 +256,7 @@ class KmsBase:
             # the caller: unknown or malformed tokens are refused even if a policy allows.
             self._s.grants.resolve_tokens(tokens)
         # The root has every IAM permission: its identity policies are never consulted.
-        identity = () if caller.type == "Root" else self._s.iam.identity_policies(caller)
-        if key_policy_settles(key.policy, action, key.arn, caller,
-                              identity):
-            # The key policy allows the caller unconditionally and nothing can deny it: the
-            # decision authorize_kms would reach, without building its condition keys.
-            return
-        # kms:CallerAccount and kms:ViaService the evaluator derives from the caller itself.
+        identity = () if caller.is_root else self._s.iam.identity_policies(caller)
         conditions: dict[str, object] = {
             "kms:GrantIsForAWSResource": caller.via_service is not None,
             "kms:KeySpec": key.key_spec,
@@ -283,7 +270,7 @@ class KmsBase:
         if extra:
             conditions.update(extra)
         decision = authorize_kms(
-            AuthRequest(
+            KmsRequest(
                 caller=caller, action=action, resource=key.arn, conditions=conditions,
                 grant_operation=grant_operation, encryption_context=context,
                 grant_tokens=tokens, grant_check=grant_check,
@@ -297,9 +284,8 @@ class KmsBase:
             raise AccessDeniedException(decision.message)
 
     def _authorize_identity(self, action: str, resource: str = "*") -> None:
-        decision = authorize_identity(
-            AuthRequest(caller=self._caller, action=action, resource=resource,
-                        conditions={"kms:CallerAccount": self._caller.account_id}),
+        decision = authorize_kms_identity(
+            AuthRequest(caller=self._caller, action=action, resource=resource),
             identity_policies=self._s.iam.identity_policies(self._caller),
         )
         if not decision.allowed:
@@ -338,12 +324,10 @@ class KmsBase:
     def _check_policy(self, policy: object, key_arn: str, bypass: bool) -> PolicyDocument:
         """The parsed key policy (parse_policy checks its size and syntax) and the lockout check."""
         text = v.check_str(policy, "policy", max_len=131072)
-        doc = parse_policy(text, kind="key", account_id=self._s.runtime.account_id,
-                           principal_exists=self._s.iam.principal_exists)
+        doc = parse_policy(text, kind="key", principal_exists=self._s.iam.principal_exists)
         if not bypass:
             decision = authorize_kms(
-                AuthRequest(caller=self._caller, action="kms:PutKeyPolicy", resource=key_arn,
-                            conditions={"kms:CallerAccount": self._caller.account_id}),
+                AuthRequest(caller=self._caller, action="kms:PutKeyPolicy", resource=key_arn),
                 key_policy=doc, identity_policies=self._s.iam.identity_policies(self._caller),
                 grants=None, key_arn=key_arn,
             )

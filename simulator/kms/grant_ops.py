@@ -14,8 +14,9 @@ from ..errors import (
     NotFoundException,
     ValidationException,
 )
-from ..iam.evaluator import AuthRequest, authorize_identity
+from ..iam.evaluator import AuthRequest
 from . import validation as v
+from .authz import authorize_kms_identity
 from .base import KmsBase, _page
 from .grants import Grant, GrantConstraints, GrantStore
 from .keys import ENCRYPT_DECRYPT
@@ -241,7 +242,7 @@ class GrantOperations(KmsBase):
             return
         # (4) delegation: a principal of the issuing account whose IAM policy allows RetireGrant.
         if caller.account_id == grant.issuing_account.split(":")[4] and not caller.is_root:
-            decision = authorize_identity(
+            decision = authorize_kms_identity(
                 AuthRequest(caller=caller, action="kms:RetireGrant", resource=grant.key_arn),
                 identity_policies=self._s.iam.identity_policies(caller))
             if decision.allowed:

@@ -88,8 +88,7 @@ class KeyOperations(KmsBase):
             self._authorize_identity("kms:CreateKey")
             key_id = rt.ids.key_id()
             arn = self._s.key_arn(key_id)
-            doc = (parse_policy(default_key_policy(rt.account_id), kind="key",
-                                account_id=rt.account_id)
+            doc = (parse_policy(default_key_policy(rt.account_id), kind="key")
                    if policy is None else self._check_policy(policy, arn, bypass))
             key = KeyRecord(
                 key_id=key_id, arn=arn, account_id=rt.account_id, creation_date=self._now(),
@@ -112,9 +111,10 @@ class KeyOperations(KmsBase):
             ident = v.check_str(key_id, "keyId")
             alias = ident if ident.startswith("alias/") else None
             m = _ALIAS_ARN.fullmatch(ident)
-            if (m is not None and m.group(1) == self._s.runtime.region
-                    and m.group(2) == self._s.runtime.account_id):
-                alias = m.group(3)
+            if (m is not None and m.group(1) == self._s.partition
+                    and m.group(2) == self._s.runtime.region
+                    and m.group(3) == self._s.runtime.account_id):
+                alias = m.group(4)
             service = alias[len("alias/aws/"):] if alias and alias.startswith("alias/aws/") else None
             if service in AWS_MANAGED_SERVICES and alias not in self._s.aliases:
                 key = self._aws_managed_key(service)

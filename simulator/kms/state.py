@@ -37,11 +37,15 @@ class KmsState:
         #: service name (``"ebs"``) -> key id of its AWS managed key, once created.
         self.aws_managed: dict[str, str] = {}
         self.grants = GrantStore(runtime)
-        #: key ARN or key id as callers wrote it -> key id (a cache for the hot path)
-        self.key_ids_by_ref: dict[str, str] = {}
+
+    @property
+    def partition(self) -> str:
+        """The ARN partition of this simulation's Region (``aws``: only commercial Regions
+        are simulated)."""
+        return "aws"
 
     def key_arn(self, key_id: str) -> str:
-        return f"arn:aws:kms:{self.runtime.region}:{self.runtime.account_id}:key/{key_id}"
+        return f"arn:{self.partition}:kms:{self.runtime.region}:{self.runtime.account_id}:key/{key_id}"
 
     def alias_arn(self, alias_name: str) -> str:
-        return f"arn:aws:kms:{self.runtime.region}:{self.runtime.account_id}:{alias_name}"
+        return f"arn:{self.partition}:kms:{self.runtime.region}:{self.runtime.account_id}:{alias_name}"
