@@ -23,9 +23,9 @@ from collections.abc import Callable
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from simulator.clock import Clock
-from simulator.kms.authz import KmsRequest, authorize_kms
 from simulator.iam.policy import default_key_policy, parse_policy
 from simulator.iam.principals import Caller, ebs_identity_arn
+from simulator.kms.authz import KmsRequest, authorize_kms
 from simulator.kms.grants import GrantConstraints, GrantStore
 from simulator.runtime import Runtime, Settings
 

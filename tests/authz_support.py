@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from simulator.clock import Clock
-from simulator.kms.authz import KmsDecision, KmsRequest, authorize_kms
 from simulator.iam.policy import PolicyDocument, default_key_policy, parse_policy
 from simulator.iam.principals import Caller
 from simulator.iam.service import IdentityAndAccessManagement
+from simulator.kms.authz import KmsDecision, KmsRequest, authorize_kms
 from simulator.kms.grants import GrantStore
 from simulator.runtime import Runtime, Settings
 

@@ -15,8 +15,8 @@ from authz_support import ACCOUNT, KEY_ARN, OTHER_ACCOUNT, ROOT, make_runtime, u
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.kms.authz import KmsRequest, authorize_kms
 from simulator.iam.policy import parse_policy
+from simulator.kms.authz import KmsRequest, authorize_kms
 from simulator.kms.grants import GrantConstraints, GrantStore
 
 CALLERS = {

@@ -17,8 +17,8 @@ from authz_support import (
     user,
 )
 
-from simulator.kms.authz import KmsRequest, authorize_kms, request_context
 from simulator.iam.principals import Caller
+from simulator.kms.authz import KmsRequest, authorize_kms, request_context
 from simulator.kms.grants import GrantConstraints, GrantStore
 
 BOB = user("Bob")

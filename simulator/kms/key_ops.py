@@ -262,6 +262,10 @@ class KeyOperations(KmsBase):
             key = self._alias_target(target_key_id)
             call.resources.append(key.arn)
             current = self._s.keys[rec.target_key_id]
+            # AWS KMS API Reference, UpdateAlias: kms:UpdateAlias on the alias (IAM policy), on
+            # the current target key and on the new target key (key policies).
+            self._authorize_identity("kms:UpdateAlias", self._s.alias_arn(name))
+            self._authorize(current, "kms:UpdateAlias")
             self._authorize(key, "kms:UpdateAlias")
             self._require_not_pending(key)
             if (current.is_symmetric, current.key_usage) != (key.is_symmetric, key.key_usage) or (
