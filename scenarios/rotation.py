@@ -13,6 +13,7 @@ enabled until every WorkSpace has been recreated under the new key.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from simulator.present import Narrator, ScenarioResult
@@ -83,6 +84,11 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     out.section("Part 2: manual rotation to a new key")
     new_key = sim.kms.create_key(description="WorkSpaces volumes, 2026",
                                  policy=sim.kms.get_key_policy(key_id=world.key_id).policy)
+    # UpdateAlias needs kms:UpdateAlias on the alias itself too, which only IAM grants.
+    alias_arn = f"arn:aws:kms:{sim.region}:{sim.account_id}:{world.alias_name}"
+    sim.iam.put_user_policy(user_name="Alice", policy_name="AliasAdmin", policy_document=json.dumps(
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "kms:UpdateAlias", "Resource": alias_arn}]}))
     kms.update_alias(alias_name=world.alias_name, target_key_id=new_key.key_id)
     out.say(f"The account root (the security team) makes a new key with the same policy, and "
             f"Alice points {world.alias_name} at it; CloudTrail has the alias update:")

@@ -18,6 +18,7 @@ from ..errors import (
     DisabledException,
     DryRunOperationException,
     InvalidArnException,
+    InvalidMarkerException,
     KMSInvalidStateException,
     MalformedPolicyDocumentException,
     NotFoundException,
@@ -33,7 +34,7 @@ from .grants import CONTEXT_OPERATIONS, Grant, GrantStore
 from .keys import AWS_MANAGED_SERVICES, ENCRYPT_DECRYPT, KeyRecord, Rotation
 from .state import AliasRecord, KmsState
 
-__all__ = ["KmsBase"]
+__all__ = ["KmsBase", "check_marker"]
 
 _T = TypeVar("_T")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -392,6 +393,28 @@ class KmsBase:
         self._require_customer_managed(key, action)
         self._require_not_pending(key)
         return key
+
+
+_MARKER_CHARS = re.compile(r"[\u0020-\u00ff]*")
+_OUR_MARKER = re.compile(r"[0-9]{1,19}")
+
+
+def check_marker(value: object, *, ours: bool = True) -> int:
+    """The offset a ``Marker`` stands for (0 when absent).
+
+    The model's ``MarkerType`` (1-1024 characters of U+0020-U+00FF) is checked first
+    (ValidationException); then, where ``ours``, the value must be a marker this KMS returned
+    (a decimal offset; otherwise AWS's InvalidMarkerException). ``ours=False`` for an
+    operation whose model lists no InvalidMarkerException (ListKeyPolicies: one page only).
+    """
+    if value is None:
+        return 0
+    text = v.check_str(value, "marker", max_len=1024, pattern=_MARKER_CHARS)
+    if not ours:
+        return 0
+    if not _OUR_MARKER.fullmatch(text):
+        raise InvalidMarkerException("The marker is not valid for this request.")
+    return int(text)
 
 
 def _page(items: Sequence[_T], start: int, limit: int) -> tuple[tuple[_T, ...], bool, str | None]:

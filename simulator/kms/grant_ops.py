@@ -17,7 +17,7 @@ from ..errors import (
 from ..iam.evaluator import AuthRequest
 from . import validation as v
 from .authz import authorize_kms_identity
-from .base import KmsBase, _page
+from .base import KmsBase, _page, check_marker
 from .grants import Grant, GrantConstraints, GrantStore
 from .keys import ENCRYPT_DECRYPT
 from .models import (
@@ -172,7 +172,7 @@ class GrantOperations(KmsBase):
                                       "grantId": grant_id, "granteePrincipal": grantee_principal},
                        read_only=True) as call:
             lim = v.check_limit(limit, high=100) or 50
-            start = v.check_marker(marker)
+            start = check_marker(marker)
             if grant_id is not None:
                 v.check_str(grant_id, "grantId", max_len=128)
             if grantee_principal is not None:
@@ -191,7 +191,7 @@ class GrantOperations(KmsBase):
         with self._api("ListRetirableGrants", {"retiringPrincipal": retiring_principal,
                                                "limit": limit, "marker": marker}, read_only=True):
             lim = v.check_limit(limit, high=100) or 50
-            start = v.check_marker(marker)
+            start = check_marker(marker)
             principal = v.check_str(retiring_principal, "retiringPrincipal", max_len=256,
                                     pattern=_PRINCIPAL)
             self._authorize_identity("kms:ListRetirableGrants")

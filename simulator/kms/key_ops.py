@@ -19,7 +19,7 @@ from ..errors import (
 )
 from ..iam.policy import default_key_policy, parse_policy
 from . import validation as v
-from .base import _ALIAS_ARN, KmsBase, _page
+from .base import _ALIAS_ARN, KmsBase, _page, check_marker
 from .keys import AWS_MANAGED_SERVICES, ENCRYPT_DECRYPT, KEY_SPECS, KeyRecord
 from .models import (
     AliasListEntry,
@@ -128,7 +128,7 @@ class KeyOperations(KmsBase):
         """ListKeys, in creation order, with Marker paging."""
         with self._api("ListKeys", {"limit": limit, "marker": marker}, read_only=True):
             lim = v.check_limit(limit) or 100
-            start = v.check_marker(marker)
+            start = check_marker(marker)
             self._authorize_identity("kms:ListKeys")
             page, more, marker = _page(list(self._s.keys.values()), start, lim)
             return ListKeysResult(tuple(KeyListEntry(k.key_id, k.arn) for k in page), more, marker)
@@ -293,7 +293,7 @@ class KeyOperations(KmsBase):
         with self._api("ListAliases", {"keyId": key_id, "limit": limit, "marker": marker},
                        read_only=True):
             lim = v.check_limit(limit) or 50
-            start = v.check_marker(marker)
+            start = check_marker(marker)
             target = self._resolve(key_id, aliases=False) if key_id is not None else None
             self._authorize_identity("kms:ListAliases")
             entries = []

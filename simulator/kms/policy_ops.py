@@ -6,7 +6,7 @@ from ..errors import (
     NotFoundException,
 )
 from . import validation as v
-from .base import KmsBase
+from .base import KmsBase, check_marker
 from .models import (
     KeyPolicyResult,
     ListKeyPoliciesResult,
@@ -47,7 +47,7 @@ class PolicyOperations(KmsBase):
                           marker: str | None = None) -> ListKeyPoliciesResult:
         with self._api("ListKeyPolicies", {"keyId": key_id}, read_only=True) as call:
             v.check_limit(limit)
-            v.check_marker(marker)
+            check_marker(marker, ours=False)
             key = self._resolve(key_id, aliases=False)
             call.resources.append(key.arn)
             self._authorize(key, "kms:ListKeyPolicies")

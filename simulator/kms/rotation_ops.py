@@ -11,7 +11,7 @@ from ..errors import (
     UnsupportedOperationException,
 )
 from . import validation as v
-from .base import KmsBase, _Api, _page
+from .base import KmsBase, _Api, _page, check_marker
 from .keys import KeyRecord, Rotation
 from .models import (
     KeyRotationStatus,
@@ -101,7 +101,7 @@ class RotationOperations(KmsBase):
         with self._api("ListKeyRotations", {"keyId": key_id, "limit": limit, "marker": marker},
                        read_only=True) as call:
             lim = v.check_limit(limit) or 100
-            start = v.check_marker(marker)
+            start = check_marker(marker)
             key = self._resolve(key_id, aliases=False)
             call.resources.append(key.arn)
             self._authorize(key, "kms:ListKeyRotations")

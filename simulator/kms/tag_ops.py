@@ -8,7 +8,7 @@ from ..errors import (
     LimitExceededException,
 )
 from . import validation as v
-from .base import KmsBase, _page
+from .base import KmsBase, _page, check_marker
 from .models import (
     ListResourceTagsResult,
 )
@@ -41,7 +41,7 @@ class TagOperations(KmsBase):
         with self._api("ListResourceTags", {"keyId": key_id, "limit": limit, "marker": marker},
                        read_only=True) as call:
             lim = v.check_limit(limit, high=50) or 50
-            start = v.check_marker(marker)
+            start = check_marker(marker)
             key = self._resolve(key_id, aliases=False)
             call.resources.append(key.arn)
             self._authorize(key, "kms:ListResourceTags")
