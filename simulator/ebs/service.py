@@ -39,7 +39,7 @@ from ..errors import (
     VolumeInUse,
 )
 from ..iam.principals import Caller, ebs_identity_arn
-from ..kms.service import KeyManagementService
+from ..runtime import Runtime
 from .models import (
     Attachment,
     DescribeSnapshotsResult,
@@ -52,6 +52,7 @@ from .models import (
     VolumeAttachment,
     VolumeRecord,
 )
+from .seams import KmsForEbs
 from .state import EbsState
 from .store import (
     BLOCK_SIZE,
@@ -203,13 +204,13 @@ class _TamperNamer:
 class ElasticBlockStore:
     """EBS for one account and Region, as seen by one caller (a view: see docs/architecture.md)."""
 
-    def __init__(self, state: EbsState, kms: KeyManagementService, caller: Caller) -> None:
+    def __init__(self, state: EbsState, kms: KmsForEbs, caller: Caller) -> None:
         self._state = state
         self._kms = kms
         self._caller = caller
         # KMS views made on first use and kept: one caller object per view, not one per call.
-        self._kms_ec2: KeyManagementService | None = None
-        self._kms_ebs: KeyManagementService | None = None
+        self._kms_ec2: KmsForEbs | None = None
+        self._kms_ebs: KmsForEbs | None = None
 
     def with_caller(self, caller: Caller) -> ElasticBlockStore:
         """The same EBS, called by ``caller``."""
@@ -222,10 +223,10 @@ class ElasticBlockStore:
     # --- plumbing ------------------------------------------------------------------------
 
     @property
-    def _rt(self) -> Any:
+    def _rt(self) -> Runtime:
         return self._state.runtime
 
-    def _kms_via_ec2(self) -> KeyManagementService:
+    def _kms_via_ec2(self) -> KmsForEbs:
         """KMS as the caller, through EC2 (``kms:ViaService`` = ec2, GrantIsForAWSResource)."""
         kms = self._kms_ec2
         if kms is None:
@@ -233,7 +234,7 @@ class ElasticBlockStore:
                 self._caller.through("ec2", self._rt.region))
         return kms
 
-    def _kms_as_ebs(self) -> KeyManagementService:
+    def _kms_as_ebs(self) -> KmsForEbs:
         kms = self._kms_ebs
         if kms is None:
             kms = self._kms_ebs = self._kms.with_caller(_ebs_caller(self._rt.account_id))
@@ -326,7 +327,7 @@ class ElasticBlockStore:
             return GcmCodec(GcmVolumeCipher(data_key), binding, self._rt.entropy.token_bytes)
         return XtsCodec(XtsVolumeCipher(data_key))
 
-    def _decrypt_key(self, kms: KeyManagementService, blob: bytes, context: dict[str, str],
+    def _decrypt_key(self, kms: KmsForEbs, blob: bytes, context: dict[str, str],
                      tokens: Sequence[str]) -> bytearray:
         result = self._retrying(lambda: kms.decrypt(
             ciphertext_blob=blob, encryption_context=context, grant_tokens=list(tokens) or None))
@@ -496,7 +497,7 @@ class ElasticBlockStore:
             rec.store = self._reencrypt(snap, rec, kms, tokens, size_bytes)
 
     def _reencrypt(self, snap: SnapshotRecord, dest: VolumeRecord | SnapshotRecord,
-                   kms: KeyManagementService, tokens: tuple[str, ...],
+                   kms: KmsForEbs, tokens: tuple[str, ...],
                    size_bytes: int) -> BlockStore:
         assert snap.store is not None and dest.encrypted_data_key is not None
         binding = dest.volume_id if isinstance(dest, VolumeRecord) else dest.snapshot_id
@@ -528,7 +529,7 @@ class ElasticBlockStore:
                 if key is not None:
                     wipe(key)
 
-    def _grant(self, rec: VolumeRecord, kms: KeyManagementService,
+    def _grant(self, rec: VolumeRecord, kms: KmsForEbs,
                tokens: tuple[str, ...]) -> None:
         assert rec.kms_key_arn is not None
         arn = rec.kms_key_arn

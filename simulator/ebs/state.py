@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..runtime import Runtime
 from .models import SnapshotRecord, VolumeRecord
 from .store import ChunkPool
 
@@ -13,7 +12,7 @@ __all__ = ["EbsState"]
 class EbsState:
     """Volumes, snapshots and the Region's encryption-by-default settings."""
 
-    def __init__(self, runtime: Any) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.volumes: dict[str, VolumeRecord] = {}
         self.snapshots: dict[str, SnapshotRecord] = {}

@@ -44,11 +44,10 @@ from .model import (
     SetGrantPropagation,
     expand_operation,
 )
+from .seams import KmsForFaults, WorkSpacesForFaults
 
 if TYPE_CHECKING:
     from ..ebs.service import ElasticBlockStore
-    from ..kms.service import KeyManagementService
-    from ..workspaces.service import WorkSpacesService
 
 __all__ = ["ActiveFault", "FaultInjector", "FaultRecord"]
 
@@ -118,9 +117,9 @@ class _Firing:
 class FaultInjector:
     """Injects :class:`Fault` objects into one simulation (``sim.faults``)."""
 
-    def __init__(self, runtime: Runtime, kms: KeyManagementService,
+    def __init__(self, runtime: Runtime, kms: KmsForFaults,
                  ebs: ElasticBlockStore | None = None,
-                 workspaces: WorkSpacesService | None = None) -> None:
+                 workspaces: WorkSpacesForFaults | None = None) -> None:
         self._rt = runtime
         self._kms = kms
         self._ebs = ebs
