@@ -3,7 +3,7 @@
 A deliberately small IAM: what KMS authorisation and the WorkSpaces flow need. Users and roles
 live in the simulation's one account; each may hold inline identity policies, which are parsed
 (and compiled) once when put, so :meth:`IdentityAndAccessManagement.identity_policies` — called on
-every KMS request — is a cached dict lookup.
+every KMS request — is a lookup of the caller's user or role.
 
 Callers: :meth:`~IdentityAndAccessManagement.caller_for` maps an ARN to a
 :class:`~simulator.iam.principals.Caller`. A **role ARN acts as an assumed-role session**
@@ -158,7 +158,6 @@ class IdentityAndAccessManagement:
         self._account = runtime.account_id
         self._users: dict[str, _Principal] = {}  # lower-cased name -> user
         self._roles: dict[str, _Principal] = {}
-        self._cache: dict[str, tuple[PolicyDocument, ...]] = {}
         self._service_policies = {
             ebs_identity_arn(self._account): (self._parse_identity(_SERVICE_POLICIES["ebs"]),),
             workspaces_identity_arn(self._account): (
@@ -198,7 +197,6 @@ class IdentityAndAccessManagement:
         if p.policies:
             raise DeleteConflictException("Cannot delete entity, must delete policies first.")
         del self._users[user_name.lower()]
-        self._cache.clear()
 
     def put_user_policy(self, *, user_name: str, policy_name: str, policy_document: str) -> None:
         """PutUserPolicy: add or replace an inline policy (validated and compiled now)."""
@@ -215,7 +213,6 @@ class IdentityAndAccessManagement:
         p = self._user(user_name)
         self._policy(p, policy_name, "user", user_name)
         del p.policies[policy_name]
-        self._cache.clear()
 
     def list_user_policies(self, *, user_name: str) -> ListPolicyNamesResult:
         return ListPolicyNamesResult(policy_names=list(self._user(user_name).policies))
@@ -248,7 +245,6 @@ class IdentityAndAccessManagement:
         if p.policies:
             raise DeleteConflictException("Cannot delete entity, must delete policies first.")
         del self._roles[role_name.lower()]
-        self._cache.clear()
 
     def put_role_policy(self, *, role_name: str, policy_name: str, policy_document: str) -> None:
         _check_name(policy_name, "policyName", _POLICY_NAME_RE, 128)
@@ -264,7 +260,6 @@ class IdentityAndAccessManagement:
         p = self._role(role_name)
         self._policy(p, policy_name, "role", role_name)
         del p.policies[policy_name]
-        self._cache.clear()
 
     def list_role_policies(self, *, role_name: str) -> ListPolicyNamesResult:
         return ListPolicyNamesResult(policy_names=list(self._role(role_name).policies))
@@ -319,17 +314,13 @@ class IdentityAndAccessManagement:
             principal_id=f"{role.role_id}:{session}", role_arn=role.arn)
 
     def identity_policies(self, caller: Caller) -> Sequence[PolicyDocument]:
-        """The identity policies of a caller (cached; called on every KMS request).
+        """The identity policies of a caller (asked on every KMS request by a non-root caller).
 
         The root has none (it needs none); a session has its role's; unknown callers have none.
         """
         if not isinstance(caller, Caller):
             raise ValidationException("identity_policies takes a Caller (see sim.iam.caller_for)")
         arn = caller.arn
-        try:
-            return self._cache[arn]
-        except KeyError:
-            pass
         docs: tuple[PolicyDocument, ...] = ()
         if arn in self._service_policies:
             docs = self._service_policies[arn]
@@ -341,7 +332,6 @@ class IdentityAndAccessManagement:
             p = self._role_of(caller)
             if p is not None:
                 docs = tuple(p.policies.values())
-        self._cache[arn] = docs
         return docs
 
     def _role_of(self, caller: Caller) -> _Principal | None:
@@ -433,7 +423,6 @@ class IdentityAndAccessManagement:
             raise IamLimitExceededException(
                 f"Maximum policy size of {limit} bytes exceeded for {kind} {owner}")
         p.policies[policy_name] = doc
-        self._cache.clear()
 
     def _check_path(self, path: object) -> str:
         if not isinstance(path, str) or not 1 <= len(path) <= 512 or not _PATH_RE.match(path):

@@ -43,9 +43,10 @@ _ALIAS_ARN = re.compile(r"arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):(alias/.+)"
 
 
 class _Api:
-    """Audits one API call on exit, successful or not (cheaper than @contextmanager)."""
+    """The context of one KMS API call: runs the ``before-call`` hooks on entry, and on exit,
+    successful or not, writes the audit record and the trace event."""
 
-    __slots__ = ("_read_only", "_shared", "_svc", "additional", "name", "params", "resources",
+    __slots__ = ("_read_only", "_svc", "additional", "name", "params", "resources",
                  "response", "trace_detail")
 
     def __init__(self, svc: KmsBase, name: str, params: dict[str, Any] | None,
@@ -54,7 +55,6 @@ class _Api:
         self.name = name
         self.params = params
         self._read_only = read_only
-        self._shared = False  # whether hook handlers were given ``params``
         self.resources: list[str] = []
         self.response: dict[str, Any] | None = None
         self.trace_detail: dict[str, Any] | None = None
@@ -63,15 +63,12 @@ class _Api:
     def __enter__(self) -> _Api:
         # Fault plans and observers hook in here (simulator.hooks); an AWS error raised by a
         # handler fails this call like any other error, audit record included.
-        hooks = self._svc._s.runtime.hooks
-        event = "before-call.kms." + self.name
-        if event in hooks:  # emitting with no handler would do nothing
-            self._shared = True
-            try:
-                hooks.emit(event, caller=self._svc._caller, params=self.params)
-            except BaseException as err:
-                self.__exit__(type(err), err, err.__traceback__)
-                raise
+        try:
+            self._svc._s.runtime.hooks.emit("before-call.kms." + self.name,
+                                            caller=self._svc._caller, params=self.params)
+        except BaseException as err:
+            self.__exit__(type(err), err, err.__traceback__)
+            raise
         return self
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
@@ -86,8 +83,7 @@ class _Api:
                 name, user_identity=ident.copy() if ident is not None else svc._user_identity(),
                 request_parameters=self.params,
                 response_elements=self.response, additional_event_data=self.additional,
-                resources=self.resources, read_only=self._read_only,
-                owned=not self._shared)  # params are built per call: no copy unless shared
+                resources=self.resources, read_only=self._read_only)
             detail = self.trace_detail
             if detail is not None:
                 detail = {"caller": caller.arn, "invoked_by": caller.invoked_by, **detail}

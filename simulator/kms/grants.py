@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from itertools import chain, combinations
 from math import comb
 from types import MappingProxyType
@@ -63,6 +64,10 @@ _V = TypeVar("_V", tuple[str, ...], str)
 
 Pairs = frozenset[tuple[str, str]]
 _EMPTY: Pairs = frozenset()
+
+
+def _same_value(value: _V) -> _V:
+    return value
 
 
 def _pairs(context: Mapping[str, str] | None) -> Pairs:
@@ -292,16 +297,9 @@ class GrantStore:
         #: retired or revoked grants still inside the propagation window, per key
         self._ending: dict[str, dict[str, _Entry]] = {}
         #: One object per distinct operations tuple and issuing account, shared by the grants
-        #: (a fleet's grants repeat a few of each; bounded, dropped when full).
-        self._values: dict[object, object] = {}
-
-    def _shared(self, value: _V) -> _V:
-        known = self._values.get(value)
-        if known is None:
-            if len(self._values) >= _SHARED_VALUES:
-                self._values.clear()
-            known = self._values[value] = value
-        return known  # type: ignore[return-value]
+        #: (a fleet's grants repeat a few of each): an lru_cache of the identity function
+        #: returns the first equal value it saw.
+        self._shared: Callable[[_V], _V] = lru_cache(maxsize=_SHARED_VALUES)(_same_value)
 
     # --- creating ---------------------------------------------------------------------------
 
