@@ -26,8 +26,6 @@ from .models import (
     EncryptResult,
     GenerateRandomResult,
     ReEncryptResult,
-    new_data_key,
-    new_decrypt_result,
 )
 
 __all__ = ["CryptoOperations"]
@@ -159,7 +157,7 @@ class CryptoOperations(KmsBase):
         key, data_key, blob, _ = self._generate(
             "GenerateDataKey", key_id, encryption_context, number_of_bytes, key_spec,
             grant_tokens, dry_run)
-        return new_data_key(blob, data_key, key.arn, key.current_material_id or "")
+        return DataKey(blob, data_key, key.arn, key.current_material_id or "")
 
     def generate_data_key_without_plaintext(
         self, *, key_id: str, encryption_context: Mapping[str, str] | None = None,
@@ -194,7 +192,7 @@ class CryptoOperations(KmsBase):
             self._dry_run(dry_run)
             plaintext = self._decrypt_with(key, material_id, blob, ctx)
             call.trace_detail = {"encryption_context": ctx or {}, "key_material_id": material_id}
-            return new_decrypt_result(plaintext, key.arn, "SYMMETRIC_DEFAULT", material_id)
+            return DecryptResult(plaintext, key.arn, "SYMMETRIC_DEFAULT", material_id)
 
     def re_encrypt(
         self, *, ciphertext_blob: bytes, destination_key_id: str,

@@ -32,12 +32,7 @@ __all__ = [
     "RotationsListEntry",
     "ScheduleKeyDeletionResult",
     "Tag",
-    "new_data_key",
-    "new_decrypt_result",
 ]
-
-_new = object.__new__
-
 
 @dataclass(frozen=True)
 class KeyMetadata:
@@ -75,20 +70,6 @@ class DataKey:
     key_material_id: str
 
 
-def new_data_key(ciphertext_blob: bytes, plaintext: SecretBytes, key_id: str,
-                 key_material_id: str) -> DataKey:
-    """``DataKey(...)`` at half the cost: a frozen dataclass's ``__init__`` sets each field
-    through ``object.__setattr__``; this fills the instance dict directly (one per call of
-    GenerateDataKey, the hot path). The result is an ordinary ``DataKey``."""
-    obj: DataKey = _new(DataKey)
-    d = obj.__dict__
-    d["ciphertext_blob"] = ciphertext_blob
-    d["plaintext"] = plaintext
-    d["key_id"] = key_id
-    d["key_material_id"] = key_material_id
-    return obj
-
-
 @dataclass(frozen=True)
 class EncryptedDataKey:
     """GenerateDataKeyWithoutPlaintext: only the encrypted copy of the data key."""
@@ -111,18 +92,6 @@ class DecryptResult:
     key_id: str
     encryption_algorithm: str
     key_material_id: str
-
-
-def new_decrypt_result(plaintext: SecretBytes, key_id: str, encryption_algorithm: str,
-                       key_material_id: str) -> DecryptResult:
-    """``DecryptResult(...)``, built as :func:`new_data_key` builds a ``DataKey``."""
-    obj: DecryptResult = _new(DecryptResult)
-    d = obj.__dict__
-    d["plaintext"] = plaintext
-    d["key_id"] = key_id
-    d["encryption_algorithm"] = encryption_algorithm
-    d["key_material_id"] = key_material_id
-    return obj
 
 
 @dataclass(frozen=True)
