@@ -135,8 +135,7 @@ def iam_path() -> Callable[[], object]:
     bob = Caller(arn=f"arn:aws:iam::{ACCOUNT}:user/Bob", account_id=ACCOUNT, type="IAMUser",
                  user_name="Bob")
     iam = parse_policy('{"Statement":{"Effect":"Allow","Action":["kms:Decrypt","kms:Describe*"],'
-                       '"Resource":"arn:aws:kms:*:123456789012:key/*"}}', kind="identity",
-                       account_id=ACCOUNT)
+                       '"Resource":"arn:aws:kms:*:123456789012:key/*"}}', kind="identity")
     req = KmsRequest(caller=bob, action="kms:Decrypt", resource=KEY_ARN,
                       conditions={"kms:CallerAccount": ACCOUNT})
 
