@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from ..clock import ScheduledCall
 from ..crypto import BackingKey
+from ..iam.policy import PolicyDocument
 from .models import KeyMetadata, Tag
-
-if TYPE_CHECKING:  # iam imports kms' models; a runtime import here would be a cycle
-    from ..iam.policy import PolicyDocument
 
 __all__ = [
     "AWS_MANAGED_SERVICES",

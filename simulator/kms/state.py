@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from ..runtime import Runtime
 from .grants import GrantStore
 from .keys import KeyRecord
-
-if TYPE_CHECKING:
-    from ..iam.service import IdentityAndAccessManagement
+from .seams import IamForKms
 
 __all__ = ["AliasRecord", "KmsState"]
 
@@ -27,7 +24,7 @@ class AliasRecord:
 class KmsState:
     """Everything KMS knows in one account and Region; shared by all views of the service."""
 
-    def __init__(self, runtime: Runtime, iam: IdentityAndAccessManagement) -> None:
+    def __init__(self, runtime: Runtime, iam: IamForKms) -> None:
         self.runtime = runtime
         self.iam = iam
         self.keys: dict[str, KeyRecord] = {}
