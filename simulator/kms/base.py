@@ -78,9 +78,8 @@ class _Api:
         caller = svc._caller
         name = self.name
         if ev is None:  # success: the common case, without the error fields
-            ident = svc._identity
             rt.audit.record(
-                name, user_identity=ident.copy() if ident is not None else svc._user_identity(),
+                name, user_identity=svc._user_identity(),
                 request_parameters=self.params,
                 response_elements=self.response, additional_event_data=self.additional,
                 resources=self.resources, read_only=self._read_only)
