@@ -11,7 +11,7 @@ Baselines measured in the same run:
 The audit trail is cleared every 10,000 records (as a long-running user would bound it; its
 records are still built on every call), and the trace is on.
 
-Bars (issue 2): a pair costs at most 25x the bare wrap+unwrap, and is at least 50x faster than
+Bars (issue 20): a pair costs at most 40x the bare wrap+unwrap, and is at least 20x faster than
 moto's pair. Exit status 1 if a bar is missed.
 
     python bench/kms_bench.py [--pairs N]
@@ -128,16 +128,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  without the boundary   : {unbounded:12,.0f} pairs/s  ({1e6 / unbounded:7.2f} us/pair)  "
           f"[lock + wrapper add {1e6 / ours - 1e6 / unbounded:+.2f} us, {unbounded / ours - 1:+.1%}]")
     cost = bare / ours
-    ok = cost <= 25
-    print(f"  cost vs bare           : {cost:6.1f}x   (bar: <= 25x) {'OK' if ok else 'MISSED'}")
+    ok = cost <= 40
+    print(f"  cost vs bare           : {cost:6.1f}x   (bar: <= 40x) {'OK' if ok else 'MISSED'}")
     if moto is None:
         print("moto not importable: install the 'bench' extra to compare (pip install -e '.[bench]')")
     else:
         moto_rate = rates["moto"]
         speedup = ours / moto_rate
         print(f"moto GDK+Decrypt (boto3) : {moto_rate:12,.0f} pairs/s  ({1e6 / moto_rate:7.2f} us/pair)")
-        moto_ok = speedup >= 50
-        print(f"  speed-up vs moto       : {speedup:6.1f}x   (bar: >= 50x) {'OK' if moto_ok else 'MISSED'}")
+        moto_ok = speedup >= 20
+        print(f"  speed-up vs moto       : {speedup:6.1f}x   (bar: >= 20x) {'OK' if moto_ok else 'MISSED'}")
         ok = ok and moto_ok
     return 0 if ok else 1
 
