@@ -26,11 +26,13 @@ __all__ = [
     "Ec2Error",
     "EntityAlreadyExistsException",
     "EntityDoesNotExistException",
+    "ExpiredImportTokenException",
     "IamError",
     "IamLimitExceededException",
     "IamMalformedPolicyDocumentException",
     "IamValidationError",
     "IncorrectKeyException",
+    "IncorrectKeyMaterialException",
     "IncorrectState",
     "InvalidAliasNameException",
     "InvalidArnException",
@@ -39,6 +41,7 @@ __all__ = [
     "InvalidCiphertextException",
     "InvalidGrantIdException",
     "InvalidGrantTokenException",
+    "InvalidImportTokenException",
     "InvalidKeyUsageException",
     "InvalidMarkerException",
     "InvalidParameterCombination",
@@ -50,6 +53,8 @@ __all__ = [
     "InvalidSnapshotNotFound",
     "InvalidVolumeNotFound",
     "KMSInternalException",
+    "KMSInvalidMacException",
+    "KMSInvalidSignatureException",
     "KMSInvalidStateException",
     "KeyUnavailableException",
     "LimitExceededException",
@@ -187,6 +192,26 @@ class KMSInternalException(_Kms):
 
 class KMSInvalidStateException(_Kms):
     code = "KMSInvalidStateException"
+
+
+class KMSInvalidMacException(_Kms):
+    code = "KMSInvalidMacException"
+
+
+class KMSInvalidSignatureException(_Kms):
+    code = "KMSInvalidSignatureException"
+
+
+class ExpiredImportTokenException(_Kms):
+    code = "ExpiredImportTokenException"
+
+
+class IncorrectKeyMaterialException(_Kms):
+    code = "IncorrectKeyMaterialException"
+
+
+class InvalidImportTokenException(_Kms):
+    code = "InvalidImportTokenException"
 
 
 class LimitExceededException(_Kms):
@@ -399,6 +424,8 @@ def error_for_code(code: str) -> type[AwsError]:
 MESSAGES: dict[str, str] = {
     "key_disabled": "{arn} is disabled.",
     "key_pending_deletion": "{arn} is pending deletion.",
+    "key_pending_import": "{arn} is pending import.",
+    "origin_not_valid": "{arn} origin is {origin} which is not valid for this operation.",
     "key_not_pending_deletion": "{arn} is not pending deletion",
     "key_not_found": "Key '{arn}' does not exist",
     "invalid_key_id": "Invalid keyId '{value}'",

@@ -13,7 +13,6 @@ from simulator.errors import (
     KMSInvalidStateException,
     NotFoundException,
     TagException,
-    UnsupportedOperationException,
     ValidationException,
 )
 from tests.conftest import kms_fingerprint
@@ -60,7 +59,8 @@ def test_data_keys_from_asymmetric_encryption_key_are_invalid_key_usage(sim: Sim
     key = sim.kms.create_key(key_spec="RSA_2048", key_usage="ENCRYPT_DECRYPT")
     with pytest.raises(InvalidKeyUsageException, match="RSA_2048"):
         sim.kms.generate_data_key_without_plaintext(key_id=key.arn, number_of_bytes=64)
-    with pytest.raises(UnsupportedOperationException, match="asymmetric"):
+    # RSA encryption needs an explicit RSAES_OAEP algorithm (the default is SYMMETRIC_DEFAULT).
+    with pytest.raises(InvalidKeyUsageException, match="SYMMETRIC_DEFAULT"):
         sim.kms.encrypt(key_id=key.arn, plaintext=b"x")
 
 

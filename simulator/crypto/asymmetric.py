@@ -19,6 +19,7 @@ is checked with the library's verifier before it is returned.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -117,25 +118,51 @@ def _xor(a: bytes, b: bytes) -> bytes:
 
 
 class AsymmetricKey:
-    """One asymmetric KMS key's private key (RSA or EC); its ``repr`` shows only the spec."""
+    """One asymmetric KMS key's private key (RSA or EC); its ``repr`` shows only the spec.
 
-    __slots__ = ("_numbers", "_private", "key_spec")
+    A key made with ``lazy=True`` generates its private key on first use, from a stream of its
+    own, so creating an RSA key that is never used costs nothing and a seeded run still gets
+    the same key whenever it is first used.
+    """
 
-    def __init__(self, key_spec: str, private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    __slots__ = ("_factory", "_key", "_numbers", "key_spec")
+
+    def __init__(self, key_spec: str,
+                 private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = None, *,
+                 factory: Callable[[], rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey] | None = None,
                  ) -> None:
+        if (private_key is None) == (factory is None):
+            raise ValueError("give a private key or a factory")
         self.key_spec = key_spec
-        self._private = private_key
+        self._key = private_key
+        self._factory = factory
         self._numbers: _Rsa | None = None
 
     def __repr__(self) -> str:
         return f"AsymmetricKey(key_spec={self.key_spec!r}, private_key=<redacted>)"
 
+    @property
+    def _private(self) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+        key = self._key
+        if key is None:
+            assert self._factory is not None
+            key = self._key = self._factory()
+            self._factory = None
+        return key
+
     @classmethod
-    def generate(cls, key_spec: str, source: RandomSource) -> AsymmetricKey:
-        """A new key of ``key_spec`` (RSA_* or ECC_*), seeded when ``source`` is."""
-        if key_spec in RSA_BITS:
-            return cls(key_spec, rsa_private_key(key_spec, source))
-        return cls(key_spec, ec_private_key(key_spec, source))
+    def generate(cls, key_spec: str, source: RandomSource, *, lazy: bool = False) -> AsymmetricKey:
+        """A new key of ``key_spec`` (RSA_* or ECC_*), seeded when ``source`` is.
+
+        ``lazy``: generate on first use; ``source`` must then be the key's own stream (nothing
+        else may draw from it in between).
+        """
+        def make() -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+            if key_spec in RSA_BITS:
+                return rsa_private_key(key_spec, source)
+            return ec_private_key(key_spec, source)
+
+        return cls(key_spec, factory=make) if lazy else cls(key_spec, make())
 
     @classmethod
     def from_pkcs8(cls, key_spec: str, der: bytes) -> AsymmetricKey:

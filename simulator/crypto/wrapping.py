@@ -12,12 +12,14 @@ As the AWS KMS Developer Guide ("Wrap key material") describes them:
 
 from __future__ import annotations
 
+import hashlib
+
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap_with_padding
 
 from .asymmetric import AsymmetricKey, CryptoInputError
 from .secret import SecretBytes
 
-__all__ = ["WRAPPING_ALGORITHMS", "unwrap_key_material"]
+__all__ = ["WRAPPING_ALGORITHMS", "material_fingerprint", "unwrap_key_material"]
 
 #: KMS wrapping algorithm -> the RSA-OAEP algorithm that encrypts the material or the AES key.
 WRAPPING_ALGORITHMS = {
@@ -43,3 +45,13 @@ def unwrap_key_material(wrapping_key: AsymmetricKey, algorithm: str, encrypted: 
         return SecretBytes(aes_key_unwrap_with_padding(aes_key, bytes(encrypted[k:])))
     except InvalidUnwrap:
         raise CryptoInputError("the key material does not unwrap") from None
+
+
+def material_fingerprint(material: bytes) -> bytes:
+    """A one-way digest that tells whether a re-import brings the same material (SHA-256).
+
+    KMS keeps it after the material itself is gone (expired or deleted), so it can refuse
+    different material; for an asymmetric key pass the public key, which one private key
+    determines whatever its encoding.
+    """
+    return hashlib.sha256(b"envelope-sim imported material\x00" + bytes(material)).digest()

@@ -294,7 +294,15 @@ class KmsBase:
             return
         if key.key_state == "Disabled":
             raise DisabledException(MESSAGES["key_disabled"].format(arn=key.arn))
+        if key.key_state == "PendingImport":
+            raise KMSInvalidStateException(MESSAGES["key_pending_import"].format(arn=key.arn))
         raise KMSInvalidStateException(MESSAGES["key_pending_deletion"].format(arn=key.arn))
+
+    @staticmethod
+    def _require_material(key: KeyRecord) -> None:
+        """EnableKey and DisableKey need a key with material (not one pending import)."""
+        if key.key_state == "PendingImport":
+            raise KMSInvalidStateException(MESSAGES["key_pending_import"].format(arn=key.arn))
 
     @staticmethod
     def _require_not_pending(key: KeyRecord) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..crypto import BlobError, SecretBytes, open_blob, seal
+from ..crypto import BlobError, CryptoInputError, SecretBytes, open_blob, seal
+from ..crypto.asymmetric import ENCRYPTION_ALGORITHMS, max_plaintext
 from ..crypto.envelope import header_ids
 from ..errors import (
     MESSAGES,
@@ -13,7 +14,6 @@ from ..errors import (
     InvalidCiphertextException,
     InvalidKeyUsageException,
     NotFoundException,
-    UnsupportedOperationException,
     ValidationException,
 )
 from . import validation as v
@@ -41,21 +41,54 @@ class CryptoOperations(KmsBase):
         if key.key_usage != ENCRYPT_DECRYPT:
             raise InvalidKeyUsageException(
                 MESSAGES["key_usage"].format(arn=key.arn, usage=key.key_usage, operation=operation))
-        if not key.is_symmetric:
-            raise UnsupportedOperationException(
-                f"{key.arn} is an asymmetric {key.key_spec} key: envelope-sim does not perform "
-                "asymmetric cryptography (RSA key generation cannot be seeded, so it would "
-                "break replayable runs)."
-            )
 
-    def _check_algorithm(self, key: KeyRecord, algorithm: object) -> None:
-        if algorithm is None:
-            return
-        v.check_enum(algorithm, "encryptionAlgorithm", _ALGORITHMS)
-        if key.is_symmetric and algorithm != "SYMMETRIC_DEFAULT":
-            raise InvalidKeyUsageException(
-                f"{key.arn} key usage is {key.key_usage} which is not valid for the "
-                f"encryption algorithm {algorithm}.")
+    @staticmethod
+    def _algorithm(algorithm: object, field: str = "encryptionAlgorithm") -> str:
+        """The EncryptionAlgorithm asked for (SYMMETRIC_DEFAULT when omitted)."""
+        return v.check_enum("SYMMETRIC_DEFAULT" if algorithm is None else algorithm, field,
+                            _ALGORITHMS)
+
+    @staticmethod
+    def _check_algorithm(key: KeyRecord, algorithm: str) -> str:
+        """``algorithm`` if ``key`` supports it: SYMMETRIC_DEFAULT for symmetric keys, an RSAES_OAEP
+        algorithm (always given explicitly) for RSA keys."""
+        if algorithm == "SYMMETRIC_DEFAULT" if key.is_symmetric else algorithm in ENCRYPTION_ALGORITHMS:
+            return algorithm
+        supported = "SYMMETRIC_DEFAULT" if key.is_symmetric else ", ".join(ENCRYPTION_ALGORITHMS)
+        raise InvalidKeyUsageException(
+            f"{key.arn} key spec {key.key_spec} is not valid for the encryption algorithm "
+            f"{algorithm}; it supports {supported}.")
+
+    def _encrypt_any(self, key: KeyRecord, algorithm: str, plaintext: bytes,
+                     context: Mapping[str, str] | None) -> bytes:
+        """A symmetric blob, or an RSA-OAEP ciphertext (AWS's plaintext limits apply)."""
+        if key.is_symmetric:
+            return self._seal(key, plaintext, context)
+        if context:
+            raise ValidationException(
+                f"{key.arn} is an asymmetric KMS key: asymmetric encryption takes no "
+                "encryption context.")
+        limit = max_plaintext(key.key_spec, algorithm)
+        if len(plaintext) > limit:
+            raise ValidationException(
+                f"Algorithm {algorithm} and key spec {key.key_spec} cannot encrypt data larger "
+                f"than {limit} bytes.")
+        assert key.asymmetric is not None  # an enabled RSA key has its private key
+        return key.asymmetric.encrypt(algorithm, plaintext, source=self._s.runtime.entropy)
+
+    def _decrypt_any(self, key: KeyRecord, material_id: str, algorithm: str, blob: bytes,
+                     context: Mapping[str, str] | None) -> SecretBytes:
+        if key.is_symmetric:
+            return self._decrypt_with(key, material_id, blob, context)
+        if context:
+            raise ValidationException(
+                f"{key.arn} is an asymmetric KMS key: asymmetric decryption takes no "
+                "encryption context.")
+        assert key.asymmetric is not None
+        try:
+            return key.asymmetric.decrypt(algorithm, blob)
+        except CryptoInputError:
+            raise InvalidCiphertextException("") from None
 
     def _seal(self, key: KeyRecord, plaintext: bytes, context: Mapping[str, str] | None) -> bytes:
         return seal(key.current_material, key.key_id, plaintext, context,
@@ -63,6 +96,9 @@ class CryptoOperations(KmsBase):
 
     def _open(self, blob: bytes, expected: KeyRecord | None) -> tuple[KeyRecord, str]:
         """The key a blob names (checked against ``expected``), without decrypting yet."""
+        if expected is not None and not expected.is_symmetric:
+            # RSA ciphertext carries no header: the caller names the key (AWS requires KeyId).
+            return expected, expected.current_material_id or ""
         try:
             key_id, material_id = header_ids(blob)
         except BlobError:
@@ -99,16 +135,20 @@ class CryptoOperations(KmsBase):
             data = v.check_plaintext(plaintext)
             ctx = v.check_context(encryption_context)
             tokens = v.check_tokens(grant_tokens)
+            algorithm = self._algorithm(encryption_algorithm)
             key = self._resolve(key_id, aliases=True)
             call.resources.append(key.arn)
-            self._authorize(key, "kms:Encrypt", grant_operation="Encrypt", context=ctx, tokens=tokens)
+            self._authorize(key, "kms:Encrypt", grant_operation="Encrypt", context=ctx, tokens=tokens,
+                            extra={"kms:EncryptionAlgorithm": algorithm})
             self._require_usable(key)
-            self._check_algorithm(key, encryption_algorithm)
             self._require_encrypt_usage(key, "Encrypt")
+            self._check_algorithm(key, algorithm)
             self._dry_run(dry_run)
-            blob = self._seal(key, data, ctx)
+            blob = self._encrypt_any(key, algorithm, data, ctx)
             call.trace_detail = {"encryption_context": ctx or {}, "bytes": len(data)}
-            return EncryptResult(blob, key.arn, "SYMMETRIC_DEFAULT")
+            if not key.is_symmetric:
+                call.trace_detail["encryption_algorithm"] = algorithm
+            return EncryptResult(blob, key.arn, algorithm)
 
     def _data_key_size(self, key_spec: object, number_of_bytes: object) -> int:
         if (key_spec is None) == (number_of_bytes is None):
@@ -183,16 +223,21 @@ class CryptoOperations(KmsBase):
             blob = v.check_blob(ciphertext_blob)
             ctx = v.check_context(encryption_context, copy=False)  # read during the call only
             tokens = v.check_tokens(grant_tokens)
+            algorithm = self._algorithm(encryption_algorithm)
             expected = self._resolve(key_id, aliases=True) if key_id is not None else None
             key, material_id = self._open(blob, expected)
             call.resources.append(key.arn)
-            self._authorize(key, "kms:Decrypt", grant_operation="Decrypt", context=ctx, tokens=tokens)
+            self._authorize(key, "kms:Decrypt", grant_operation="Decrypt", context=ctx, tokens=tokens,
+                            extra={"kms:EncryptionAlgorithm": algorithm})
             self._require_usable(key)
-            self._check_algorithm(key, encryption_algorithm)
+            self._require_encrypt_usage(key, "Decrypt")
+            self._check_algorithm(key, algorithm)
             self._dry_run(dry_run)
-            plaintext = self._decrypt_with(key, material_id, blob, ctx)
+            plaintext = self._decrypt_any(key, material_id, algorithm, blob, ctx)
             call.trace_detail = {"encryption_context": ctx or {}, "key_material_id": material_id}
-            return DecryptResult(plaintext, key.arn, "SYMMETRIC_DEFAULT", material_id)
+            if not key.is_symmetric:
+                call.trace_detail["encryption_algorithm"] = algorithm
+            return DecryptResult(plaintext, key.arn, algorithm, material_id)
 
     def re_encrypt(
         self, *, ciphertext_blob: bytes, destination_key_id: str,
@@ -218,28 +263,34 @@ class CryptoOperations(KmsBase):
             src_ctx = v.check_context(source_encryption_context, "sourceEncryptionContext")
             dst_ctx = v.check_context(destination_encryption_context, "destinationEncryptionContext")
             tokens = v.check_tokens(grant_tokens)
+            src_alg = self._algorithm(source_encryption_algorithm, "sourceEncryptionAlgorithm")
+            dst_alg = self._algorithm(destination_encryption_algorithm,
+                                      "destinationEncryptionAlgorithm")
             expected = (self._resolve(source_key_id, aliases=True, field="sourceKeyId")
                         if source_key_id is not None else None)
             dest = self._resolve(destination_key_id, aliases=True, field="destinationKeyId")
             src, material_id = self._open(blob, expected)
             call.resources.extend(dict.fromkeys([src.arn, dest.arn]))
             self._authorize(src, "kms:ReEncryptFrom", grant_operation="ReEncryptFrom",
-                            context=src_ctx, tokens=tokens)
+                            context=src_ctx, tokens=tokens,
+                            extra={"kms:EncryptionAlgorithm": src_alg})
             self._authorize(dest, "kms:ReEncryptTo", grant_operation="ReEncryptTo",
-                            context=dst_ctx, tokens=tokens)
+                            context=dst_ctx, tokens=tokens,
+                            extra={"kms:EncryptionAlgorithm": dst_alg})
             self._require_usable(src)
             self._require_usable(dest)
-            self._check_algorithm(src, source_encryption_algorithm)
-            self._check_algorithm(dest, destination_encryption_algorithm)
+            self._require_encrypt_usage(src, "ReEncrypt")
             self._require_encrypt_usage(dest, "ReEncrypt")
+            self._check_algorithm(src, src_alg)
+            self._check_algorithm(dest, dst_alg)
             self._dry_run(dry_run)
-            plaintext = self._decrypt_with(src, material_id, blob, src_ctx)
-            new_blob = self._seal(dest, plaintext, dst_ctx)
+            plaintext = self._decrypt_any(src, material_id, src_alg, blob, src_ctx)
+            new_blob = self._encrypt_any(dest, dst_alg, plaintext, dst_ctx)
             call.trace_detail = {"source_encryption_context": src_ctx or {},
                                  "destination_encryption_context": dst_ctx or {},
                                  "destination_key": dest.arn}
-            return ReEncryptResult(new_blob, src.arn, dest.arn, "SYMMETRIC_DEFAULT",
-                                   "SYMMETRIC_DEFAULT", material_id, dest.current_material_id or "")
+            return ReEncryptResult(new_blob, src.arn, dest.arn, src_alg, dst_alg, material_id,
+                                   dest.current_material_id or "")
 
     def generate_random(self, *, number_of_bytes: int) -> GenerateRandomResult:
         """GenerateRandom: random bytes from the simulation's entropy (1-1024)."""

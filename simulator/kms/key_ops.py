@@ -20,7 +20,8 @@ from ..errors import (
 from ..iam.policy import default_key_policy, parse_policy
 from . import validation as v
 from .base import _ALIAS_ARN, KmsBase, _page, check_marker
-from .keys import AWS_MANAGED_SERVICES, ENCRYPT_DECRYPT, KEY_SPECS, KeyRecord
+from .key_material import check_creatable, generate_material
+from .keys import AWS_MANAGED_SERVICES, ENCRYPT_DECRYPT, KEY_SPECS, ImportedMaterial, KeyRecord
 from .models import (
     AliasListEntry,
     KeyListEntry,
@@ -77,9 +78,7 @@ class KeyOperations(KmsBase):
                     raise ValidationException(
                         f"KeyUsage {usage} is not compatible with KeySpec {spec}.")
             v.check_enum(origin, "origin", ("AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"))
-            if origin != "AWS_KMS":
-                raise UnsupportedOperationException(
-                    f"Origin {origin} is not supported by envelope-sim; use AWS_KMS.")
+            check_creatable(spec, origin)
             if v.check_bool(multi_region, "multiRegion"):
                 raise UnsupportedOperationException(
                     "Multi-Region keys are not supported by envelope-sim.")
@@ -95,12 +94,18 @@ class KeyOperations(KmsBase):
                 key_spec=spec, key_usage=usage, description=description,
                 key_manager="CUSTOMER", origin=origin, policy=doc, tags=tag_map,
             )
-            if spec == "SYMMETRIC_DEFAULT":
+            if origin == "EXTERNAL":
+                key.key_state = "PendingImport"
+                key.imported = ImportedMaterial()
+            elif spec == "SYMMETRIC_DEFAULT":
                 self._new_material(key)
+            else:
+                generate_material(key, rt.entropy)
             self._s.keys[key_id] = key
             call.resources.append(arn)
             call.response = {"keyMetadata": {"keyId": key_id, "arn": arn, "keySpec": spec,
-                                             "keyUsage": usage, "keyState": "Enabled"}}
+                                             "keyUsage": usage, "keyState": key.key_state,
+                                             "origin": origin}}
             call.trace_detail = {"key_spec": spec, "description": description}
             return key.metadata()
 
@@ -137,6 +142,7 @@ class KeyOperations(KmsBase):
         """EnableKey (a no-op on an enabled key)."""
         with self._api("EnableKey", {"keyId": key_id}) as call:
             key = self._admin_key(key_id, "kms:EnableKey", call)
+            self._require_material(key)
             was = key.key_state
             key.key_state = "Enabled"
             if was != "Enabled" and key.rotation_enabled:
@@ -147,6 +153,7 @@ class KeyOperations(KmsBase):
         """DisableKey: cryptographic use stops at once; attached EBS volumes keep working."""
         with self._api("DisableKey", {"keyId": key_id}) as call:
             key = self._admin_key(key_id, "kms:DisableKey", call)
+            self._require_material(key)
             was = key.key_state
             key.key_state = "Disabled"
             call.trace_detail = {"from_state": was, "to_state": "Disabled"}

@@ -6,14 +6,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..clock import ScheduledCall
-from ..crypto import BackingKey
+from ..crypto import AsymmetricKey, BackingKey, HmacKey
+from ..crypto.asymmetric import signing_algorithms_for
 from ..iam.policy import PolicyDocument
 from .models import KeyMetadata, Tag
 
 __all__ = [
     "AWS_MANAGED_SERVICES",
     "ENCRYPT_DECRYPT",
+    "GENERATE_VERIFY_MAC",
+    "KEY_AGREEMENT",
     "KEY_SPECS",
+    "SIGN_VERIFY",
+    "ImportParameters",
+    "ImportedMaterial",
     "KeyRecord",
     "Rotation",
     "usages_for_spec",
@@ -80,6 +86,32 @@ class Rotation:
 
 
 @dataclass
+class ImportParameters:
+    """One GetParametersForImport answer: the wrapping key and token ImportKeyMaterial expects."""
+
+    import_token: bytes = field(repr=False)
+    wrapping_algorithm: str
+    wrapping_key_spec: str
+    wrapping_key: AsymmetricKey = field(repr=False)
+    valid_to: datetime
+
+
+@dataclass
+class ImportedMaterial:
+    """An EXTERNAL key's import state. ``fingerprint`` identifies the first material imported
+    (a re-import must bring the same bytes); the material itself lives in the key's usual
+    fields while the key has it."""
+
+    parameters: ImportParameters | None = None
+    fingerprint: bytes | None = field(default=None, repr=False)
+    material_id: str | None = None
+    expiration_model: str | None = None
+    valid_to: datetime | None = None
+    description: str | None = None
+    expiry_call: ScheduledCall | None = field(default=None, repr=False)
+
+
+@dataclass
 class KeyRecord:
     """A KMS key's whole state. Mutable; only the KMS service changes it."""
 
@@ -106,6 +138,15 @@ class KeyRecord:
     rotation_call: ScheduledCall | None = field(default=None, repr=False)
     rotations: list[Rotation] = field(default_factory=list)
     on_demand_rotations: int = 0
+    #: The private key of an asymmetric key, the material of an HMAC key (None until imported).
+    asymmetric: AsymmetricKey | None = field(default=None, repr=False)
+    hmac: HmacKey | None = field(default=None, repr=False)
+    #: Origin EXTERNAL: the import in progress, and what the last import set.
+    imported: ImportedMaterial | None = field(default=None, repr=False)
+
+    @property
+    def is_hmac(self) -> bool:
+        return self.key_spec.startswith("HMAC")
 
     @property
     def is_aws_managed(self) -> bool:
@@ -129,18 +170,7 @@ class KeyRecord:
         else:
             enc = ()
         mac = (f"HMAC_SHA_{spec.split('_')[1]}",) if self.key_usage == GENERATE_VERIFY_MAC else ()
-        sign: tuple[str, ...] = ()
-        if self.key_usage == SIGN_VERIFY:
-            if spec.startswith("RSA"):
-                sign = ("RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512",
-                        "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384",
-                        "RSASSA_PKCS1_V1_5_SHA_512")
-            elif spec.startswith("ML_DSA"):
-                sign = ("ML_DSA_SHAKE_256",)
-            elif spec == "ECC_NIST_EDWARDS25519":
-                sign = ("ED25519_SHA_512",)
-            else:
-                sign = ("ECDSA_SHA_256",)
+        sign = signing_algorithms_for(spec) if self.key_usage == SIGN_VERIFY else ()
         agree = ("ECDH",) if self.key_usage == KEY_AGREEMENT else ()
         return KeyMetadata(
             aws_account_id=self.account_id,
@@ -165,6 +195,8 @@ class KeyRecord:
                 self.pending_window_in_days if self.key_state == "PendingDeletion" else None
             ),
             current_key_material_id=self.current_material_id,
+            expiration_model=self.imported.expiration_model if self.imported else None,
+            valid_to=self.imported.valid_to if self.imported else None,
         )
 
     def tag_list(self) -> tuple[Tag, ...]:

@@ -58,6 +58,8 @@ class KeyMetadata:
     deletion_date: datetime | None = None
     pending_deletion_window_in_days: int | None = None
     current_key_material_id: str | None = None
+    expiration_model: str | None = None
+    valid_to: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,11 @@ authorization and key-state rules):
 - :mod:`.grant_ops` - grants;
 - :mod:`.policy_ops` - key policies;
 - :mod:`.rotation_ops` - rotation;
-- :mod:`.tag_ops` - tags.
+- :mod:`.tag_ops` - tags;
+- :mod:`.asymmetric_ops` - Sign, Verify, GetPublicKey, DeriveSharedSecret, GenerateDataKeyPair*;
+- :mod:`.mac_ops` - GenerateMac, VerifyMac;
+- :mod:`.import_ops` - GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial;
+- :mod:`.unsupported_ops` - the operations out of scope (custom key stores, multi-Region).
 
 ``KeyManagementService`` is the one class composing them; a new family is one more module and
 one more base here. Mixins (not delegation) keep every operation a method of the one service
@@ -27,17 +31,22 @@ as ValidationException), applied here once, covers every family.
 from __future__ import annotations
 
 from ..boundary import operation_boundary
+from .asymmetric_ops import AsymmetricOperations
 from .crypto_ops import CryptoOperations
 from .grant_ops import GRANT_OPERATIONS, GrantOperations
+from .import_ops import ImportOperations
 from .key_ops import KeyOperations
+from .mac_ops import MacOperations
 from .policy_ops import PolicyOperations
 from .rotation_ops import RotationOperations
 from .tag_ops import TagOperations
+from .unsupported_ops import OutOfScopeOperations
 
 __all__ = ["GRANT_OPERATIONS", "KeyManagementService"]
 
 
 @operation_boundary(lambda kms: kms._s.runtime.lock)
 class KeyManagementService(KeyOperations, CryptoOperations, GrantOperations, PolicyOperations,
-                           RotationOperations, TagOperations):
+                           RotationOperations, TagOperations, AsymmetricOperations, MacOperations,
+                           ImportOperations, OutOfScopeOperations):
     """AWS KMS for one account and Region, as seen by one caller."""

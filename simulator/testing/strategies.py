@@ -49,6 +49,7 @@ from ..faults import (
     Trigger,
 )
 from ..iam.policy import default_key_policy
+from ..kms.key_material import UNSUPPORTED_KEY_SPECS
 from ..kms.keys import KEY_SPECS
 
 __all__ = [
@@ -122,11 +123,12 @@ def encryption_contexts(
 
 
 def key_specs(*, envelope_only: bool = False) -> st.SearchStrategy[str]:
-    """CreateKey ``key_spec`` values, shrinking toward ``"SYMMETRIC_DEFAULT"``.
+    """CreateKey ``key_spec`` values envelope-sim creates, shrinking toward ``"SYMMETRIC_DEFAULT"``.
 
     ``envelope_only=True`` keeps the specs that can encrypt data keys (symmetric only).
     """
-    specs = ["SYMMETRIC_DEFAULT"] if envelope_only else list(KEY_SPECS)
+    specs = ["SYMMETRIC_DEFAULT"] if envelope_only else [
+        spec for spec in KEY_SPECS if spec not in UNSUPPORTED_KEY_SPECS]
     return st.sampled_from(specs)
 
 

@@ -1,0 +1,71 @@
+"""KMS HMAC operations: GenerateMac and VerifyMac."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..crypto.mac import MAC_ALGORITHMS, mac_algorithm_for
+from ..errors import MESSAGES, InvalidKeyUsageException, KMSInvalidMacException
+from . import validation as v
+from .asymmetric_models import GenerateMacResult, VerifyMacResult
+from .base import KmsBase
+from .keys import GENERATE_VERIFY_MAC, KeyRecord
+
+__all__ = ["MacOperations"]
+
+
+class MacOperations(KmsBase):
+    """The operations of this family, as a mixin of :class:`~.service.KeyManagementService`."""
+
+    def _mac_key(self, name: str, key_id: object, algorithm: str,
+                 tokens: tuple[str, ...], resources: list[str]) -> KeyRecord:
+        key = self._resolve(key_id, aliases=True)
+        resources.append(key.arn)
+        self._authorize(key, "kms:" + name, grant_operation=name, tokens=tokens,
+                        extra={"kms:MacAlgorithm": algorithm, "kms:KeyOrigin": key.origin})
+        self._require_usable(key)
+        if key.key_usage != GENERATE_VERIFY_MAC:
+            raise InvalidKeyUsageException(MESSAGES["key_usage"].format(
+                arn=key.arn, usage=key.key_usage, operation=name))
+        if algorithm != mac_algorithm_for(key.key_spec):
+            raise InvalidKeyUsageException(
+                f"{key.arn} key spec {key.key_spec} does not support the MAC algorithm "
+                f"{algorithm}; it supports {mac_algorithm_for(key.key_spec)}.")
+        return key
+
+    def generate_mac(self, *, key_id: str, message: bytes, mac_algorithm: str,
+                     grant_tokens: Sequence[str] | None = None,
+                     dry_run: bool = False) -> GenerateMacResult:
+        """GenerateMac: the HMAC of a message (up to 4096 bytes) under an HMAC key."""
+        with self._api("GenerateMac", {"keyId": key_id, "macAlgorithm": mac_algorithm},
+                       read_only=True) as call:
+            msg = v.check_plaintext(message, "message")
+            algorithm = v.check_enum(mac_algorithm, "macAlgorithm", tuple(MAC_ALGORITHMS))
+            tokens = v.check_tokens(grant_tokens)
+            key = self._mac_key("GenerateMac", key_id, algorithm, tokens, call.resources)
+            self._dry_run(dry_run)
+            assert key.hmac is not None  # an enabled HMAC key has its material
+            mac = key.hmac.generate_mac(algorithm, msg)
+            call.additional = {"keySpec": key.key_spec}
+            call.trace_detail = {"mac_algorithm": algorithm, "key_spec": key.key_spec}
+            return GenerateMacResult(mac, algorithm, key.arn)
+
+    def verify_mac(self, *, key_id: str, message: bytes, mac_algorithm: str, mac: bytes,
+                   grant_tokens: Sequence[str] | None = None,
+                   dry_run: bool = False) -> VerifyMacResult:
+        """VerifyMac; a MAC that does not verify is KMSInvalidMacException."""
+        with self._api("VerifyMac", {"keyId": key_id, "macAlgorithm": mac_algorithm},
+                       read_only=True) as call:
+            msg = v.check_plaintext(message, "message")
+            algorithm = v.check_enum(mac_algorithm, "macAlgorithm", tuple(MAC_ALGORITHMS))
+            tag = v.check_blob(mac, "mac")
+            tokens = v.check_tokens(grant_tokens)
+            key = self._mac_key("VerifyMac", key_id, algorithm, tokens, call.resources)
+            self._dry_run(dry_run)
+            assert key.hmac is not None
+            call.additional = {"keySpec": key.key_spec}
+            call.trace_detail = {"mac_algorithm": algorithm, "key_spec": key.key_spec}
+            if not key.hmac.verify_mac(algorithm, msg, tag):
+                raise KMSInvalidMacException(
+                    "The MAC does not verify for this message, key and MAC algorithm.")
+            return VerifyMacResult(key.arn, True, algorithm)
