@@ -7,8 +7,7 @@ from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from simulator import Simulation
 from simulator.errors import (
@@ -21,6 +20,7 @@ from simulator.errors import (
     ValidationException,
 )
 from tests.conftest import kms_fingerprint
+from tests.test_crypto_wrapping import _client_wrap as _wrap
 
 
 @pytest.fixture
@@ -29,18 +29,6 @@ def sim() -> Simulation:
     costs a few hundred milliseconds (tests/test_crypto_keygen.py covers it); these tests are
     about the import rules."""
     return Simulation()
-
-
-def _wrap(public_der: bytes, algorithm: str, material: bytes) -> bytes:
-    """The client's half of the procedure (AWS KMS Developer Guide, "Encrypt key material")."""
-    public = serialization.load_der_public_key(public_der)
-    assert isinstance(public, rsa.RSAPublicKey)
-    h = hashes.SHA1() if algorithm.endswith("SHA_1") else hashes.SHA256()
-    oaep = padding.OAEP(mgf=padding.MGF1(h), algorithm=h, label=None)
-    if algorithm.startswith("RSAES"):
-        return public.encrypt(material, oaep)
-    aes = os.urandom(32)
-    return public.encrypt(aes, oaep) + aes_key_wrap_with_padding(aes, material)
 
 
 def _import(sim: Simulation, key_id: str, material: bytes, algorithm: str = "RSAES_OAEP_SHA_256",
@@ -227,3 +215,18 @@ def test_the_audit_shows_parameters_never_material(sim: Simulation) -> None:
     assert gp["requestParameters"]["wrappingAlgorithm"] == "RSA_AES_KEY_WRAP_SHA_256"
     text = sim.audit.to_jsonl() + sim.trace.to_json()
     assert material.hex() not in text
+
+
+def test_rotation_and_signing_refuse_keys_without_kms_material(sim: Simulation) -> None:
+    key = sim.kms.create_key(origin="EXTERNAL").arn
+    for call in (sim.kms.enable_key_rotation, sim.kms.rotate_key_on_demand):
+        with pytest.raises(UnsupportedOperationException, match="origin is EXTERNAL"):
+            call(key_id=key)
+    _import(sim, key, os.urandom(32), expiration_model="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    with pytest.raises(UnsupportedOperationException, match="origin is EXTERNAL"):
+        sim.kms.rotate_key_on_demand(key_id=key)
+    signer = sim.kms.create_key(origin="EXTERNAL", key_spec="ECC_NIST_P256", key_usage="SIGN_VERIFY").arn
+    with pytest.raises(KMSInvalidStateException, match="pending import"):
+        sim.kms.sign(key_id=signer, message=b"m", signing_algorithm="ECDSA_SHA_256")
+    with pytest.raises(KMSInvalidStateException, match="pending import"):
+        sim.kms.get_public_key(key_id=signer)

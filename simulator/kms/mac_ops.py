@@ -17,8 +17,16 @@ __all__ = ["MacOperations"]
 class MacOperations(KmsBase):
     """The operations of this family, as a mixin of :class:`~.service.KeyManagementService`."""
 
-    def _mac_key(self, name: str, key_id: object, algorithm: str,
-                 tokens: tuple[str, ...], resources: list[str]) -> KeyRecord:
+    def _mac_call(self, name: str, resources: list[str], key_id: object, message: object,
+                  mac_algorithm: object, mac: object, grant_tokens: object, dry_run: object,
+                  ) -> tuple[KeyRecord, bytes, str]:
+        """Validation, key, authorization, state, usage and algorithm for GenerateMac and
+        VerifyMac (``mac`` is checked for VerifyMac only)."""
+        msg = v.check_plaintext(message, "message")
+        algorithm = v.check_enum(mac_algorithm, "macAlgorithm", tuple(MAC_ALGORITHMS))
+        if name == "VerifyMac":
+            v.check_blob(mac, "mac")
+        tokens = v.check_tokens(grant_tokens)
         key = self._resolve(key_id, aliases=True)
         resources.append(key.arn)
         self._authorize(key, "kms:" + name, grant_operation=name, tokens=tokens,
@@ -31,7 +39,8 @@ class MacOperations(KmsBase):
             raise InvalidKeyUsageException(
                 f"{key.arn} key spec {key.key_spec} does not support the MAC algorithm "
                 f"{algorithm}; it supports {mac_algorithm_for(key.key_spec)}.")
-        return key
+        self._dry_run(dry_run)
+        return key, msg, algorithm
 
     def generate_mac(self, *, key_id: str, message: bytes, mac_algorithm: str,
                      grant_tokens: Sequence[str] | None = None,
@@ -39,11 +48,8 @@ class MacOperations(KmsBase):
         """GenerateMac: the HMAC of a message (up to 4096 bytes) under an HMAC key."""
         with self._api("GenerateMac", {"keyId": key_id, "macAlgorithm": mac_algorithm},
                        read_only=True) as call:
-            msg = v.check_plaintext(message, "message")
-            algorithm = v.check_enum(mac_algorithm, "macAlgorithm", tuple(MAC_ALGORITHMS))
-            tokens = v.check_tokens(grant_tokens)
-            key = self._mac_key("GenerateMac", key_id, algorithm, tokens, call.resources)
-            self._dry_run(dry_run)
+            key, msg, algorithm = self._mac_call("GenerateMac", call.resources, key_id, message,
+                                                 mac_algorithm, None, grant_tokens, dry_run)
             assert key.hmac is not None  # an enabled HMAC key has its material
             mac = key.hmac.generate_mac(algorithm, msg)
             call.additional = {"keySpec": key.key_spec}
@@ -56,16 +62,12 @@ class MacOperations(KmsBase):
         """VerifyMac; a MAC that does not verify is KMSInvalidMacException."""
         with self._api("VerifyMac", {"keyId": key_id, "macAlgorithm": mac_algorithm},
                        read_only=True) as call:
-            msg = v.check_plaintext(message, "message")
-            algorithm = v.check_enum(mac_algorithm, "macAlgorithm", tuple(MAC_ALGORITHMS))
-            tag = v.check_blob(mac, "mac")
-            tokens = v.check_tokens(grant_tokens)
-            key = self._mac_key("VerifyMac", key_id, algorithm, tokens, call.resources)
-            self._dry_run(dry_run)
+            key, msg, algorithm = self._mac_call("VerifyMac", call.resources, key_id, message,
+                                                 mac_algorithm, mac, grant_tokens, dry_run)
             assert key.hmac is not None
             call.additional = {"keySpec": key.key_spec}
             call.trace_detail = {"mac_algorithm": algorithm, "key_spec": key.key_spec}
-            if not key.hmac.verify_mac(algorithm, msg, tag):
+            if not key.hmac.verify_mac(algorithm, msg, v.check_blob(mac, "mac")):
                 raise KMSInvalidMacException(
                     "The MAC does not verify for this message, key and MAC algorithm.")
             return VerifyMacResult(key.arn, True, algorithm)

@@ -32,6 +32,9 @@ class RotationOperations(KmsBase):
         call.resources.append(key.arn)
         self._authorize(key, action)
         self._require_customer_managed(key, action)
+        if key.origin != "AWS_KMS":  # KMS cannot make new material for imported keys
+            raise UnsupportedOperationException(
+                MESSAGES["origin_not_valid"].format(arn=key.arn, origin=key.origin))
         self._require_usable(key)
         if not key.is_symmetric:
             raise UnsupportedOperationException(
