@@ -199,3 +199,13 @@ def test_a_failed_call_raises_only_aws_errors() -> None:
     with pytest.raises(InvalidSignature):  # the library agrees it is not a signature
         _client_verify(sim.kms.get_public_key(key_id=key.arn).public_key, "ECDSA_SHA_256", b"m",
                        b"\x30\x02\x00\x00")
+
+
+def test_a_deleted_key_drops_its_private_key(sim: Simulation) -> None:
+    key = sim.kms.create_key(key_spec="ECC_NIST_P256", key_usage="SIGN_VERIFY")
+    sim.kms.schedule_key_deletion(key_id=key.arn, pending_window_in_days=7)
+    record = sim._kms_state.keys[key.key_id]
+    sim.advance(seconds=7 * 86400)
+    assert record.asymmetric is None and key.key_id not in sim._kms_state.keys
+    with pytest.raises(NotFoundException):
+        sim.kms.sign(key_id=key.arn, message=b"m", signing_algorithm="ECDSA_SHA_256")

@@ -209,6 +209,7 @@ class KeyOperations(KmsBase):
         if key.rotation_call is not None:
             key.rotation_call.cancel()
         key.materials.clear()
+        key.asymmetric = key.hmac = None
         rt.audit.record("DeleteKey", user_identity=None, resources=[key.arn],
                         event_type="AwsServiceEvent", source_ip="AWS Internal",
                         user_agent="AWS Internal",
