@@ -16,6 +16,7 @@ from simulator.errors import (
     InvalidCiphertextException,
     InvalidImportTokenException,
     KMSInvalidStateException,
+    NotFoundException,
     UnsupportedOperationException,
     ValidationException,
 )
@@ -230,3 +231,18 @@ def test_rotation_and_signing_refuse_keys_without_kms_material(sim: Simulation) 
         sim.kms.sign(key_id=signer, message=b"m", signing_algorithm="ECDSA_SHA_256")
     with pytest.raises(KMSInvalidStateException, match="pending import"):
         sim.kms.get_public_key(key_id=signer)
+
+
+def test_expiry_during_pending_deletion_keeps_the_deletion_and_cancel_returns_to_pending_import(
+        sim: Simulation) -> None:
+    key = sim.kms.create_key(origin="EXTERNAL").arn
+    _import(sim, key, os.urandom(32), valid_to=sim.clock.now() + timedelta(days=1))
+    sim.kms.schedule_key_deletion(key_id=key, pending_window_in_days=7)
+    sim.advance(seconds=2 * 86400)  # the material expires while the key waits for deletion
+    assert sim.kms.describe_key(key_id=key).key_state == "PendingDeletion"
+    assert sim.kms.cancel_key_deletion(key_id=key) == key
+    assert sim.kms.describe_key(key_id=key).key_state == "PendingImport"
+    sim.kms.schedule_key_deletion(key_id=key, pending_window_in_days=7)
+    sim.advance(seconds=8 * 86400)
+    with pytest.raises(NotFoundException):
+        sim.kms.describe_key(key_id=key)

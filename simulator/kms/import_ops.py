@@ -257,7 +257,8 @@ class ImportOperations(KmsBase):
             imported.expiry_call.cancel()
             imported.expiry_call = None
         imported.expiration_model = imported.valid_to = None
-        key.key_state = "PendingImport"
+        if key.key_state != "PendingDeletion":  # the deletion still runs when its day comes
+            key.key_state = "PendingImport"
 
     def _expire_material(self, key: KeyRecord) -> None:
         """ValidTo came: KMS deletes the material (a service event, as CloudTrail logs it)."""

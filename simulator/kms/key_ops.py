@@ -180,7 +180,8 @@ class KeyOperations(KmsBase):
             return ScheduleKeyDeletionResult(key.arn, when, "PendingDeletion", days)
 
     def cancel_key_deletion(self, *, key_id: str) -> str:
-        """CancelKeyDeletion: the key goes back to Disabled (not Enabled). Returns the key ARN."""
+        """CancelKeyDeletion: the key goes back to Disabled (not Enabled), or to PendingImport if it
+        has no key material. Returns the key ARN."""
         with self._api("CancelKeyDeletion", {"keyId": key_id}) as call:
             key = self._resolve(key_id, aliases=False)
             call.resources.append(key.arn)
@@ -190,10 +191,12 @@ class KeyOperations(KmsBase):
                     MESSAGES["key_not_pending_deletion"].format(arn=key.arn))
             if key.deletion_call is not None:
                 key.deletion_call.cancel()
-            key.key_state = "Disabled"
+            # A key of imported material that has none (never imported, expired or deleted)
+            # goes back to PendingImport, as in AWS.
+            key.key_state = "Disabled" if key.has_material else "PendingImport"
             key.deletion_date = key.pending_window_in_days = key.deletion_call = None
             call.response = {"keyId": key.arn}
-            call.trace_detail = {"to_state": "Disabled"}
+            call.trace_detail = {"to_state": key.key_state}
             return key.arn
 
     def _delete_key(self, key: KeyRecord) -> None:

@@ -149,6 +149,11 @@ class KeyRecord:
         return self.key_spec.startswith("HMAC")
 
     @property
+    def has_material(self) -> bool:
+        """Whether the key can be used once enabled (an EXTERNAL key may have none)."""
+        return bool(self.materials) or self.asymmetric is not None or self.hmac is not None
+
+    @property
     def is_aws_managed(self) -> bool:
         return self.key_manager == "AWS"
 
