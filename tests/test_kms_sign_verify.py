@@ -9,6 +9,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator import Simulation
 from simulator.errors import (
@@ -209,3 +211,35 @@ def test_a_deleted_key_drops_its_private_key(sim: Simulation) -> None:
     assert record.asymmetric is None and key.key_id not in sim._kms_state.keys
     with pytest.raises(NotFoundException):
         sim.kms.sign(key_id=key.arn, message=b"m", signing_algorithm="ECDSA_SHA_256")
+
+
+_SHARED: dict[str, tuple[Simulation, str]] = {}
+
+
+def _signer(spec: str) -> tuple[Simulation, str]:
+    """One simulation and key per spec for the property below (RSA keys take time to find)."""
+    if spec not in _SHARED:
+        sim = Simulation(seed=9)
+        _SHARED[spec] = (sim, sim.kms.create_key(key_spec=spec, key_usage="SIGN_VERIFY").arn)
+    return _SHARED[spec]
+
+
+@settings(max_examples=30, deadline=None)
+@given(message=st.binary(min_size=1, max_size=4096), bit=st.integers(min_value=0),
+       target=st.sampled_from(["message", "signature"]),
+       case=st.sampled_from([("ECC_NIST_P256", "ECDSA_SHA_256"), ("RSA_2048", "RSASSA_PSS_SHA_256"),
+                             ("RSA_2048", "RSASSA_PKCS1_V1_5_SHA_512")]))
+def test_kms_signatures_verify_outside_and_fail_after_any_single_bit_flip(
+        message: bytes, bit: int, target: str, case: tuple[str, str]) -> None:
+    spec, algorithm = case
+    sim, key = _signer(spec)
+    sig = sim.kms.sign(key_id=key, message=message, signing_algorithm=algorithm).signature
+    public = sim.kms.get_public_key(key_id=key).public_key
+    _client_verify(public, algorithm, message, sig)
+    flipped = bytearray(message if target == "message" else sig)
+    flipped[(bit // 8) % len(flipped)] ^= 1 << (bit % 8)
+    msg, bad = (bytes(flipped), sig) if target == "message" else (message, bytes(flipped))
+    with pytest.raises(KMSInvalidSignatureException):
+        sim.kms.verify(key_id=key, message=msg, signature=bad, signing_algorithm=algorithm)
+    with pytest.raises(InvalidSignature):
+        _client_verify(public, algorithm, msg, bad)
