@@ -6,9 +6,6 @@ import hashlib
 
 import pytest
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,22 +22,7 @@ from simulator.errors import (
     ValidationException,
 )
 from tests.conftest import kms_fingerprint
-
-_H = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
-
-
-def _client_verify(public_der: bytes, algorithm: str, message: bytes, signature: bytes,
-                   digest: bool = False) -> None:
-    public = serialization.load_der_public_key(public_der)
-    h = _H[algorithm.rsplit("_", 1)[1]]()
-    chosen = Prehashed(h) if digest else h
-    if isinstance(public, ec.EllipticCurvePublicKey):
-        public.verify(signature, message, ec.ECDSA(chosen))
-    else:
-        assert isinstance(public, rsa.RSAPublicKey)
-        pad = (padding.PKCS1v15() if "PKCS1" in algorithm else
-               padding.PSS(mgf=padding.MGF1(h), salt_length=padding.PSS.DIGEST_LENGTH))
-        public.verify(signature, message, pad, chosen)
+from tests.test_crypto_asymmetric import _outside_verify as _client_verify
 
 
 @pytest.mark.parametrize("spec", ["RSA_2048", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521",
