@@ -105,3 +105,18 @@ def test_audit_shows_the_pair_spec_never_the_private_key(sim: Simulation) -> Non
     text = sim.audit.to_jsonl() + sim.trace.to_json()
     der = bytes(pair.private_key_plaintext)
     assert der.hex() not in text and der[-32:].hex() not in text
+
+
+def test_seeded_pairs_and_rsa_ciphertexts_replay_byte_for_byte() -> None:
+    def run() -> tuple[bytes, ...]:
+        sim = Simulation(seed=21)
+        kek = sim.kms.create_key().arn
+        pair = sim.kms.generate_data_key_pair(key_id=kek, key_pair_spec="RSA_2048")
+        rsa_key = sim.kms.create_key(key_spec="RSA_2048", key_usage="ENCRYPT_DECRYPT").arn
+        blob = sim.kms.encrypt(key_id=rsa_key, plaintext=b"p", encryption_algorithm="RSAES_OAEP_SHA_256")
+        mac_key = sim.kms.create_key(key_spec="HMAC_384", key_usage="GENERATE_VERIFY_MAC").arn
+        mac = sim.kms.generate_mac(key_id=mac_key, message=b"m", mac_algorithm="HMAC_SHA_384").mac
+        return (bytes(pair.private_key_plaintext), pair.private_key_ciphertext_blob, blob.ciphertext_blob, mac,
+                sim.audit.to_jsonl().encode(), sim.trace.to_json().encode())
+
+    assert run() == run()
