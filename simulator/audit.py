@@ -18,6 +18,7 @@ The JSON-lines sink renders with ``structlog.processors.JSONRenderer``.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from datetime import datetime
 from pathlib import Path
@@ -44,7 +45,7 @@ class AuditTrail:
         self._ids = ids
         self._account_id = account_id
         self._region = region
-        self._records: list[dict[str, Any]] = []
+        self._records: deque[dict[str, Any]] = deque()
         self._files: list[IO[str]] = []
         self._sinks: list[Callable[[dict[str, Any]], None]] = [self._records.append]
         self._user_processors: list[Processor] = []
@@ -195,6 +196,13 @@ class AuditTrail:
         """Call ``sink`` with every finished record; returns a function that unsubscribes."""
         self._sinks.append(sink)
         return lambda: self._sinks.remove(sink)
+
+    def keep_last(self, limit: int | None) -> None:
+        """Keep only the ``limit`` most recent records in memory (``None``: all), so a
+        long-running server does not grow without bound; sinks still see every record."""
+        old = self._records
+        self._records = deque(old, maxlen=limit)
+        self._sinks[self._sinks.index(old.append)] = self._records.append
 
     def write_jsonl(self, path: str | Path) -> None:
         """Also append every record from now on to ``path`` as JSON lines (closed by ``close``)."""

@@ -31,6 +31,7 @@ from .present.scenario import (
     not_found_message,
 )
 from .present.style import Style, want_color
+from .wire.options import add_serve_parser
 
 __all__ = ["build_parser", "main", "run_scenario_cli", "run_script"]
 
@@ -178,6 +179,7 @@ def _build(
     # handler(args, stdout, stderr) -> exit status, which main() calls.
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run_parsers = _add_scenario_command(commands, scenarios, selected)
+    add_serve_parser(commands, _Formatter)
     return parser, run_parsers
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["DEFAULT_EPOCH", "Clock", "ScheduledCall"]
+__all__ = ["DEFAULT_EPOCH", "Clock", "ScheduledCall", "WallClockPacer"]
 
 #: Where virtual time starts unless ``Simulation(start_time=...)`` says otherwise.
 DEFAULT_EPOCH = datetime(2026, 1, 5, 9, 0, 0, tzinfo=UTC)
@@ -172,3 +172,31 @@ class Clock:
     def _drop_cancelled(self) -> None:
         while self._queue and self._queue[0].cancelled:
             heapq.heappop(self._queue)
+
+
+class WallClockPacer:
+    """Virtual time that follows the wall clock times ``speed`` (``serve --clock realtime``).
+
+    The wall clock is read here and nowhere else: :meth:`owed` says how many virtual seconds
+    have fallen due since the last call, and the owner advances the simulation by that much, so
+    scheduled work (provisioning, reboots, grant propagation) runs as it falls due.
+    """
+
+    def __init__(self, speed: float = 1.0, monotonic: Callable[[], float] | None = None) -> None:
+        if not speed > 0:
+            raise ValueError("speed must be a positive number")
+        import time
+
+        self.speed = float(speed)
+        self._monotonic = monotonic or time.monotonic
+        self._start = self._monotonic()
+        self._paid = 0.0
+
+    def owed(self) -> float:
+        """Virtual seconds due since the previous call (0 or more); marks them as paid."""
+        due = (self._monotonic() - self._start) * self.speed
+        owed = due - self._paid
+        if owed <= 0:
+            return 0.0
+        self._paid = due
+        return owed

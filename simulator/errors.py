@@ -31,9 +31,11 @@ __all__ = [
     "IamLimitExceededException",
     "IamMalformedPolicyDocumentException",
     "IamValidationError",
+    "IncompleteSignatureException",
     "IncorrectKeyException",
     "IncorrectKeyMaterialException",
     "IncorrectState",
+    "InternalFailure",
     "InvalidAliasNameException",
     "InvalidArnException",
     "InvalidAttachmentNotFound",
@@ -50,6 +52,7 @@ __all__ = [
     "InvalidParameterValue",
     "InvalidParameterValuesException",
     "InvalidResourceStateException",
+    "InvalidSignatureException",
     "InvalidSnapshotNotFound",
     "InvalidVolumeNotFound",
     "KMSInternalException",
@@ -59,6 +62,7 @@ __all__ = [
     "KeyUnavailableException",
     "LimitExceededException",
     "MalformedPolicyDocumentException",
+    "MissingAuthenticationTokenException",
     "MissingParameter",
     "NoSuchEntityException",
     "NotFoundException",
@@ -68,8 +72,11 @@ __all__ = [
     "ResourceLimitExceededException",
     "ResourceNotFoundException",
     "ResourceUnavailableException",
+    "SerializationException",
     "TagException",
     "ThrottlingException",
+    "UnknownOperationException",
+    "UnrecognizedClientException",
     "UnsupportedOperationException",
     "ValidationException",
     "VolumeInUse",
@@ -395,6 +402,53 @@ class InvalidParameterException(_DirectoryService):
     """Directory Service: a parameter is malformed or out of range."""
 
     code = "InvalidParameterException"
+
+
+# --- the wire (any service reached through simulator.wire) ------------------------------------
+
+
+class InternalFailure(AwsError):
+    """The simulator failed in a way no AWS rule explains (a bug); never a user's mistake."""
+
+    code = "InternalFailure"
+    http_status = 500
+
+
+class SerializationException(AwsError):
+    """The request body is not what the protocol expects (malformed JSON, a wrong type)."""
+
+    code = "SerializationException"
+
+
+class UnknownOperationException(AwsError):
+    """The request names no operation of the service (``X-Amz-Target``), or one the simulator
+    does not implement."""
+
+    code = "UnknownOperationException"
+
+
+class MissingAuthenticationTokenException(AwsError):
+    """The request carries no SigV4 ``Authorization`` header."""
+
+    code = "MissingAuthenticationTokenException"
+
+
+class IncompleteSignatureException(AwsError):
+    """The ``Authorization`` header is not a well-formed SigV4 header."""
+
+    code = "IncompleteSignatureException"
+
+
+class InvalidSignatureException(AwsError):
+    """The SigV4 signature does not match the issued secret, or the scope is wrong."""
+
+    code = "InvalidSignatureException"
+
+
+class UnrecognizedClientException(AwsError):
+    """The access key id is not (or no longer) an active key of this simulation."""
+
+    code = "UnrecognizedClientException"
 
 
 def _all_errors() -> dict[str, type[AwsError]]:

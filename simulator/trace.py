@@ -8,6 +8,7 @@ what they did, to what, and a detail mapping. Details pass through the redaction
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -63,7 +64,8 @@ class Trace:
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
-        self._events: list[TraceEvent] = []
+        self._events: deque[TraceEvent] = deque()
+        self._count = 0  # events recorded (the next seq), also once older ones are dropped
         self._listeners: list[Listener] = []
         self.enabled = True
         # Scopes let an orchestrator (WorkSpaces) tag the events of the services it drives with
@@ -148,13 +150,14 @@ class Trace:
             scoped_ws, scoped_step = self._resolve(phase)
             workspace_id = workspace_id if workspace_id is not None else scoped_ws
             step = step if step is not None else scoped_step
-        events = self._events
+        seq = self._count + 1
         # tuple.__new__ directly: the named tuple's generated __new__ is a Python function.
         event: TraceEvent = _new_tuple(TraceEvent, (
-            len(events) + 1, self._clock.now(), step, actor, action, target, workspace_id,
+            seq, self._clock.now(), step, actor, action, target, workspace_id,
             outcome, redact_owned(detail)))
         if self.enabled:
-            events.append(event)
+            self._count = seq
+            self._events.append(event)
         for listener in self._listeners:
             listener(event)
         return event
@@ -182,6 +185,12 @@ class Trace:
     def clear(self) -> None:
         """Forget recorded events (listeners stay)."""
         self._events.clear()
+        self._count = 0
+
+    def keep_last(self, limit: int | None) -> None:
+        """Keep only the ``limit`` most recent events in memory (``None``: all), so a
+        long-running server does not grow without bound; listeners still see every event."""
+        self._events = deque(self._events, maxlen=limit)
 
     def to_json(self, workspace_id: str | None = None) -> str:
         """The trace as a JSON array, stable byte for byte for a seeded run."""

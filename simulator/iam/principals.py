@@ -56,6 +56,8 @@ class Caller:
     #: For an assumed-role session: the IAM role's ARN (with its path), which is what a policy's
     #: ``Principal`` and ``aws:PrincipalArn`` name. ``None`` for other callers.
     role_arn: str | None = None
+    #: The access key a signed request used (CloudTrail's ``userIdentity.accessKeyId``).
+    access_key_id: str | None = None
 
     @property
     def is_root(self) -> bool:
@@ -84,6 +86,8 @@ class Caller:
             "arn": self.arn,
             "accountId": self.account_id,
         }
+        if self.access_key_id is not None:
+            ident["accessKeyId"] = self.access_key_id
         if self.user_name is not None:
             ident["userName"] = self.user_name
         if self.invoked_by is not None:

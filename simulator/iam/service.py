@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..boundary import operation_boundary
@@ -41,7 +41,11 @@ from .principals import Caller, ebs_identity_arn, root_arn, workspaces_identity_
 
 __all__ = [
     "DEFAULT_SESSION_NAME",
+    "AccessKey",
+    "AccessKeyCredentials",
+    "AccessKeyMetadata",
     "IdentityAndAccessManagement",
+    "ListAccessKeysResult",
     "ListPolicyNamesResult",
     "ListRolesResult",
     "ListUsersResult",
@@ -62,6 +66,11 @@ _POLICY_NAME_RE = re.compile(r"^[\w+=,.@-]{1,128}\Z", re.ASCII)
 _SESSION_RE = re.compile(r"^[\w+=,.@-]{2,64}\Z", re.ASCII)
 _PATH_RE = re.compile(r"^(/|/[\u0021-\u007e]+/)\Z")
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_ACCESS_KEY_ID_RE = re.compile(r"^[\w]{16,128}\Z", re.ASCII)
+#: IAM quota: access keys per user.
+ACCESS_KEYS_PER_USER = 2
+_ACCESS_KEY_STATUSES = ("Active", "Inactive")
 _PRINCIPAL_ARN_RE = re.compile(r"^arn:aws:(iam|sts)::(\d{12}):(.+)\Z")
 
 _SERVICE_POLICIES = {
@@ -105,6 +114,45 @@ class RolePolicy:
 
 
 @dataclass(frozen=True)
+class AccessKey:
+    """CreateAccessKey: the key id and its secret (shown once, as IAM shows it; never in repr)."""
+
+    user_name: str
+    access_key_id: str
+    status: str
+    secret_access_key: str = field(repr=False)
+    create_date: datetime
+
+
+@dataclass(frozen=True)
+class AccessKeyMetadata:
+    user_name: str
+    access_key_id: str
+    status: str
+    create_date: datetime
+
+
+@dataclass(frozen=True)
+class ListAccessKeysResult:
+    access_key_metadata: list[AccessKeyMetadata]
+    is_truncated: bool = False
+
+
+@dataclass(frozen=True)
+class AccessKeyCredentials:
+    """What a request signer needs to know about an access key id (not an AWS API result).
+
+    ``status`` is ``"Active"``, ``"Inactive"`` or ``"Deleted"`` (a key this simulation issued
+    and has since deleted, which must never act as anyone again).
+    """
+
+    access_key_id: str
+    user_arn: str
+    status: str
+    secret_access_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class ListUsersResult:
     users: list[User]
 
@@ -127,6 +175,22 @@ class _Principal:
     def __init__(self, entity: User | Role) -> None:
         self.entity = entity
         self.policies: dict[str, PolicyDocument] = {}
+
+
+class _AccessKeyRecord:
+    __slots__ = ("access_key_id", "create_date", "secret", "status", "user_arn", "user_name")
+
+    def __init__(self, user_arn: str, user_name: str, access_key_id: str, secret: str,
+                 create_date: datetime) -> None:
+        self.user_arn = user_arn
+        self.user_name = user_name
+        self.access_key_id = access_key_id
+        self.secret = secret
+        self.status = "Active"
+        self.create_date = create_date
+
+    def __repr__(self) -> str:  # the secret never shows
+        return f"_AccessKeyRecord({self.access_key_id!r}, {self.user_arn!r}, {self.status!r})"
 
 
 def _check_name(value: object, field: str, pattern: re.Pattern[str], limit: int) -> str:
@@ -158,6 +222,8 @@ class IdentityAndAccessManagement:
         self._account = runtime.account_id
         self._users: dict[str, _Principal] = {}  # lower-cased name -> user
         self._roles: dict[str, _Principal] = {}
+        self._access_keys: dict[str, _AccessKeyRecord] = {}  # access key id -> record
+        self._deleted_keys: set[str] = set()
         self._service_policies = {
             ebs_identity_arn(self._account): (self._parse_identity(_SERVICE_POLICIES["ebs"]),),
             workspaces_identity_arn(self._account): (
@@ -192,10 +258,13 @@ class IdentityAndAccessManagement:
                                       if isinstance(p.entity, User)])
 
     def delete_user(self, *, user_name: str) -> None:
-        """DeleteUser; refused (DeleteConflict) while the user still has inline policies."""
+        """DeleteUser; refused (DeleteConflict) while the user still has inline policies or
+        access keys."""
         p = self._user(user_name)
         if p.policies:
             raise DeleteConflictException("Cannot delete entity, must delete policies first.")
+        if self._keys_of(p):
+            raise DeleteConflictException("Cannot delete entity, must delete access keys first.")
         del self._users[user_name.lower()]
 
     def put_user_policy(self, *, user_name: str, policy_name: str, policy_document: str) -> None:
@@ -216,6 +285,77 @@ class IdentityAndAccessManagement:
 
     def list_user_policies(self, *, user_name: str) -> ListPolicyNamesResult:
         return ListPolicyNamesResult(policy_names=list(self._user(user_name).policies))
+
+    # --- access keys ------------------------------------------------------------------------
+
+    def create_access_key(self, *, user_name: str) -> AccessKey:
+        """CreateAccessKey: ``AKIA`` + 16 characters and a 40-character secret, both drawn
+        from the simulation's entropy (a seeded run issues the same keys). At most two per user
+        (IAM's quota: LimitExceeded)."""
+        p = self._user(user_name)
+        if len(self._keys_of(p)) >= ACCESS_KEYS_PER_USER:
+            raise IamLimitExceededException(
+                f"Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}")
+        key_id = "AKIA" + self._rt.entropy.choice_string(_ID_ALPHABET, 16)
+        while key_id in self._access_keys or key_id in self._deleted_keys:
+            key_id = "AKIA" + self._rt.entropy.choice_string(_ID_ALPHABET, 16)
+        secret = self._rt.entropy.choice_string(_SECRET_ALPHABET, 40)
+        user = p.entity
+        record = _AccessKeyRecord(user.arn, user.user_name if isinstance(user, User) else "",
+                                  key_id, secret, self._rt.clock.now())
+        self._access_keys[key_id] = record
+        return AccessKey(user_name=record.user_name, access_key_id=key_id, status=record.status,
+                         secret_access_key=secret, create_date=record.create_date)
+
+    def list_access_keys(self, *, user_name: str) -> ListAccessKeysResult:
+        """ListAccessKeys: the user's keys (ids, status, dates; never the secrets)."""
+        return ListAccessKeysResult(access_key_metadata=[
+            AccessKeyMetadata(r.user_name, r.access_key_id, r.status, r.create_date)
+            for r in self._keys_of(self._user(user_name))])
+
+    def update_access_key(self, *, user_name: str, access_key_id: str, status: str) -> None:
+        """UpdateAccessKey: ``Inactive`` stops the key signing requests; ``Active`` again."""
+        if status not in _ACCESS_KEY_STATUSES:
+            raise IamValidationError(
+                f"1 validation error detected: Value '{status}' at 'status' failed to satisfy "
+                "constraint: Member must satisfy enum value set: [Active, Inactive]")
+        self._access_key(user_name, access_key_id).status = status
+
+    def delete_access_key(self, *, user_name: str, access_key_id: str) -> None:
+        """DeleteAccessKey: the key id never signs a request again."""
+        record = self._access_key(user_name, access_key_id)
+        del self._access_keys[record.access_key_id]
+        self._deleted_keys.add(record.access_key_id)
+
+    def credentials_for(self, access_key_id: object) -> AccessKeyCredentials | None:
+        """The user and secret behind an access key id this simulation issued, or None.
+
+        For request signing (:mod:`simulator.wire`), not an AWS API: the secret is what a
+        SigV4 signature is checked against.
+        """
+        if not isinstance(access_key_id, str):
+            return None
+        record = self._access_keys.get(access_key_id)
+        if record is not None:
+            return AccessKeyCredentials(access_key_id, record.user_arn, record.status,
+                                        record.secret)
+        if access_key_id in self._deleted_keys:
+            return AccessKeyCredentials(access_key_id, "", "Deleted", "")
+        return None
+
+    def _keys_of(self, p: _Principal) -> list[_AccessKeyRecord]:
+        return [r for r in self._access_keys.values() if r.user_arn == p.entity.arn]
+
+    def _access_key(self, user_name: str, access_key_id: object) -> _AccessKeyRecord:
+        p = self._user(user_name)
+        if not isinstance(access_key_id, str) or not _ACCESS_KEY_ID_RE.match(access_key_id):
+            raise IamValidationError(
+                "1 validation error detected: Value at 'accessKeyId' failed to satisfy "
+                r"constraint: Member must satisfy regular expression pattern: [\w]+")
+        record = self._access_keys.get(access_key_id)
+        if record is None or record.user_arn != p.entity.arn:
+            raise NoSuchEntityException(f"The Access Key with id {access_key_id} cannot be found.")
+        return record
 
     # --- roles ------------------------------------------------------------------------------
 

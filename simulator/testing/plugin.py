@@ -2,8 +2,9 @@
 
 ``sim`` (unseeded), ``seeded_sim`` (seed 0), ``audit_capture`` (attached by itself to the test's
 ``sim``, ``seeded_sim`` or ``workspaces_world``), ``workspaces_world`` (a seeded simulation with
-a directory, a user and a key) and ``fault_records`` (a function: what injected faults did in a
-simulation). For property tests draw simulations from
+a directory, a user and a key), ``fault_records`` (a function: what injected faults did in a
+simulation) and ``aws`` (a simulation with boto3 routed to it in process, see
+:func:`simulator.wire.mock_aws`). For property tests draw simulations from
 :func:`simulator.testing.strategies.simulations` instead: a function-scoped fixture is shared by
 every example of a ``@given`` test (hypothesis refuses it), while the strategy gives each example
 its own simulation with a seed hypothesis controls.
@@ -16,7 +17,8 @@ from typing import Any
 
 import pytest
 
-__all__ = ["AuditCapture", "CaptureNotAttached", "audit_capture", "fault_records", "seeded_sim", "sim",
+__all__ = ["AuditCapture", "CaptureNotAttached", "audit_capture", "aws", "fault_records",
+           "seeded_sim", "sim",
            "workspaces_world"]
 
 
@@ -123,3 +125,13 @@ def fault_records() -> Any:
                 for r in simulation.faults.records()]
 
     return lines
+
+
+@pytest.fixture
+def aws() -> Iterator[Any]:
+    """A fresh simulation with every boto3/botocore client created in the test routed to it
+    in process (``mock_aws``): KMS, WorkSpaces and Directory Service, no network."""
+    from simulator.wire import mock_aws
+
+    with mock_aws() as simulation:
+        yield simulation

@@ -44,6 +44,11 @@ _SHORT_NAME = re.compile(r'^[^\\/:*?"<>|.]+[^\\/:*?"<>|]*$')
 # not ending with a dot.
 _SAM_ACCOUNT_NAME = re.compile(r"^[\w\-.]*[\w\-]$")
 _SIZES = ("Small", "Large")
+# ds model Password: 8-64 characters from three of: lower case, upper case, digits, symbols
+# (and always a lower-case letter, as the model's pattern requires).
+_PASSWORD = re.compile(
+    r"(?=^.{8,64}$)((?=.*\d)(?=.*[A-Z])(?=.*[a-z])|(?=.*\d)(?=.*[^A-Za-z0-9\s])(?=.*[a-z])|"
+    r"(?=.*[^A-Za-z0-9\s])(?=.*[A-Z])(?=.*[a-z])|(?=.*\d)(?=.*[A-Z])(?=.*[^A-Za-z0-9\s]))^.*")
 #: The first RID a new Simple AD hands to a user (the built-in accounts take the ones before).
 FIRST_RID = 1104
 
@@ -141,10 +146,20 @@ class DirectoryService:
 
     def create_directory(
         self, *, name: str, short_name: str | None = None, description: str | None = None,
-        size: str = "Small",
+        size: str = "Small", password: str | None = None,
     ) -> Directory:
-        """Create a Simple AD directory (active at once) with a fresh domain SID."""
+        """Create a Simple AD directory (active at once) with a fresh domain SID.
+
+        ``password`` (the directory administrator's, which the AWS API requires) is checked
+        against AWS's rules and then forgotten: no simulated call signs in with it.
+        """
         _require_str("name", name)
+        if password is not None:
+            _require_str("password", password)
+            if not _PASSWORD.match(password):
+                raise InvalidParameterException(
+                    "Invalid directory administrator password: 8 to 64 characters with three "
+                    "of lower case letters, upper case letters, digits and symbols.")
         if not 1 <= len(name) <= 255 or not _DIRECTORY_NAME.match(name):
             raise InvalidParameterException(
                 f"Invalid directory name '{name}': use a fully qualified domain name such as "

@@ -1,0 +1,115 @@
+"""Who signed a request: SigV4 ``Authorization`` headers -> a caller of the simulation.
+
+An access key the simulation issued (``sim.iam.create_access_key``) acts as its user, and the
+signature is recomputed with the issued secret by botocore's own SigV4 signer. Any other access
+key id acts as the account root (so ``test``/``test`` credentials work as with other local
+emulators) unless credentials are strict. The signature's date is not compared with the clock:
+virtual time and the client's wall clock differ by design.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass, replace
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from ..errors import (
+    IncompleteSignatureException,
+    InvalidSignatureException,
+    MissingAuthenticationTokenException,
+    UnrecognizedClientException,
+)
+from ..iam.principals import Caller
+from ..iam.service import IdentityAndAccessManagement
+from .protocols import WireRequest
+
+__all__ = ["Signature", "authenticate", "parse_authorization", "signature_matches"]
+
+_AUTHORIZATION = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/,\s]{1,128})/(?P<date>\d{8})/(?P<region>[a-z0-9-]{1,64})/"
+    r"(?P<service>[a-z0-9-]{1,64})/aws4_request,\s*SignedHeaders=(?P<headers>[a-z0-9;-]{1,1024}),\s*"
+    r"Signature=(?P<signature>[0-9a-f]{64})\Z")
+
+_INVALID_TOKEN = "The security token included in the request is invalid."
+_BAD_SIGNATURE = ("The request signature we calculated does not match the signature you provided. "
+                  "Check your AWS Secret Access Key and signing method. Consult the service "
+                  "documentation for details.")
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The parts of a SigV4 ``Authorization`` header."""
+
+    access_key_id: str
+    date: str
+    region: str
+    service: str
+    signed_headers: tuple[str, ...]
+    signature: str
+
+
+def parse_authorization(request: WireRequest) -> Signature:
+    """The request's SigV4 signature (``MissingAuthenticationTokenException`` without one,
+    ``IncompleteSignatureException`` for a malformed one)."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise MissingAuthenticationTokenException("Missing Authentication Token")
+    match = _AUTHORIZATION.match(header.strip())
+    if match is None:
+        raise IncompleteSignatureException(
+            "The Authorization header is not a well-formed AWS Signature Version 4 header "
+            "(AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...).")
+    if not request.headers.get("x-amz-date"):
+        raise IncompleteSignatureException("The request has no X-Amz-Date header.")
+    return Signature(match["key"], match["date"], match["region"], match["service"],
+                     tuple(match["headers"].split(";")), match["signature"])
+
+
+def signature_matches(request: WireRequest, signature: Signature, secret: str) -> bool:
+    """Whether ``signature`` is what botocore's SigV4 signer computes for this request with
+    ``secret`` (over the headers the client said it signed)."""
+    headers = {}
+    for name in signature.signed_headers:
+        value = request.headers.get(name)
+        if value is None and name != "host":
+            return False
+        if value is not None:
+            headers[name] = value
+    aws_request = AWSRequest(method=request.method, url=request.url, headers=headers,
+                             data=request.body)
+    amz_date = request.headers.get("x-amz-date", "")
+    aws_request.context["timestamp"] = amz_date
+    if amz_date[:8] != signature.date:
+        return False
+    signer = SigV4Auth(Credentials(signature.access_key_id, secret), signature.service,
+                       signature.region)
+    canonical = signer.canonical_request(aws_request)
+    expected: str = signer.signature(signer.string_to_sign(aws_request, canonical), aws_request)
+    return hmac.compare_digest(expected, signature.signature)
+
+
+def authenticate(request: WireRequest, *, iam: IdentityAndAccessManagement, region: str,
+                 signing_name: str, strict: bool) -> Caller:
+    """The caller behind a signed request, or the AWS error refusing it."""
+    signature = parse_authorization(request)
+    if signature.region != region:
+        raise InvalidSignatureException(
+            f"Credential should be scoped to a valid region: this envelope-sim endpoint "
+            f"simulates {region}, the request was signed for {signature.region}.")
+    if signature.service != signing_name:
+        raise InvalidSignatureException(
+            f"Credential should be scoped to correct service: '{signing_name}'.")
+    issued = iam.credentials_for(signature.access_key_id)
+    if issued is None:
+        if strict:
+            raise UnrecognizedClientException(_INVALID_TOKEN)
+        return replace(Caller.root(iam.account_id), access_key_id=signature.access_key_id)
+    if issued.status != "Active":
+        raise UnrecognizedClientException(_INVALID_TOKEN)
+    if not signature_matches(request, signature, issued.secret_access_key):
+        raise InvalidSignatureException(_BAD_SIGNATURE)
+    return replace(iam.caller_for(issued.user_arn), access_key_id=signature.access_key_id)

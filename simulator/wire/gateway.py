@@ -1,0 +1,222 @@
+"""One request in, one response out: routing, credentials, the codec and the service call.
+
+Both faces use it: :func:`~simulator.wire.mock.mock_aws` hands it the request botocore signed,
+the HTTP server the request that arrived. The gateway maps names and shapes and calls the
+service method; every rule stays in the service, which raises the AWS error the client sees.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import botocore.session
+from botocore import xform_name
+from botocore.model import OperationModel, ServiceModel
+
+from ..clock import WallClockPacer
+from ..errors import (
+    AwsError,
+    InternalFailure,
+    UnknownOperationException,
+    ValidationException,
+    error_for_code,
+)
+from ..iam.principals import Caller
+from .credentials import authenticate
+from .protocols import JsonProtocol, WireProtocol, WireRequest, WireResponse
+
+if TYPE_CHECKING:
+    from ..simulation import Simulation
+
+__all__ = ["SERVICES", "Catalog", "Gateway", "ServiceSpec", "catalog"]
+
+_log = logging.getLogger("simulator.wire")
+
+#: Services reachable over the wire: botocore's service name -> the Simulation attribute.
+SERVICES = {"kms": "kms", "workspaces": "workspaces", "ds": "directory"}
+
+#: The error a service's model uses for "not supported", in order of preference.
+_UNSUPPORTED_CODES = ("UnsupportedOperationException", "OperationNotSupportedException")
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One service on the wire: its botocore model, protocol and simulation attribute."""
+
+    name: str
+    attribute: str
+    model: ServiceModel
+    protocol: WireProtocol
+    unsupported_code: str
+
+    @property
+    def signing_name(self) -> str:
+        return str(self.model.signing_name)
+
+
+class Catalog:
+    """The services the wire serves, found by ``X-Amz-Target`` prefix or signing name."""
+
+    def __init__(self) -> None:
+        session = botocore.session.get_session()
+        json_protocol = JsonProtocol()
+        self.specs: dict[str, ServiceSpec] = {}
+        self._by_target: dict[str, ServiceSpec] = {}
+        self._by_signing: dict[str, ServiceSpec] = {}
+        for name, attribute in SERVICES.items():
+            model = session.get_service_model(name)
+            errors = {shape.name for shape in model.error_shapes}
+            code = next((c for c in _UNSUPPORTED_CODES if c in errors), "ValidationException")
+            # WorkSpaces and Directory Service list CBOR first; botocore sends them JSON.
+            spec = ServiceSpec(name, attribute, model, json_protocol, code)
+            self.specs[name] = spec
+            self._by_target[model.metadata["targetPrefix"]] = spec
+            self._by_signing[spec.signing_name] = spec
+
+    def route(self, request: WireRequest) -> ServiceSpec:
+        """The service a request is for (``UnknownOperationException`` if none)."""
+        target = request.headers.get("x-amz-target")
+        if target is not None:
+            spec = self._by_target.get(target.partition(".")[0])
+            if spec is not None:
+                return spec
+            raise UnknownOperationException(
+                f"No service of this endpoint answers X-Amz-Target '{target[:100]}'; "
+                f"served: {', '.join(sorted(self.specs))}.")
+        scope = request.headers.get("authorization", "").split("/")
+        if len(scope) > 3 and scope[3] in self._by_signing:
+            return self._by_signing[scope[3]]
+        raise UnknownOperationException(
+            "The request names no operation (no X-Amz-Target header); "
+            f"served: {', '.join(sorted(self.specs))}.")
+
+
+@functools.cache
+def catalog() -> Catalog:
+    """The process's catalog (botocore's models are read once; they never change)."""
+    return Catalog()
+
+
+@dataclass(frozen=True)
+class _Method:
+    call: Callable[..., Any]
+    accepted: frozenset[str]
+    required: frozenset[str]
+
+
+class Gateway:
+    """Serves wire requests from one simulation (``gateway.sim`` may be replaced, e.g. on reset).
+
+    Not thread-safe, like the simulation: callers serialize requests (the HTTP server runs
+    them on one event loop).
+    """
+
+    def __init__(self, sim: Simulation, *, strict_credentials: bool = False,
+                 clock: str = "manual", speed: float = 1.0) -> None:
+        if clock not in ("manual", "realtime"):
+            raise ValidationException("clock must be 'manual' or 'realtime'")
+        self.catalog = catalog()
+        self.strict_credentials = strict_credentials
+        self.clock = clock
+        self.speed = speed
+        self._requests = 0
+        self.sim = sim
+
+    @property
+    def sim(self) -> Simulation:
+        return self._sim
+
+    @sim.setter
+    def sim(self, sim: Simulation) -> None:
+        self._sim = sim
+        self._views: dict[Caller, dict[str, Any]] = {}
+        self._pacer = WallClockPacer(self.speed) if self.clock == "realtime" else None
+
+    def tick(self) -> None:
+        """In realtime mode, run the simulation up to the wall clock (times the speed)."""
+        if self._pacer is not None:
+            owed = self._pacer.owed()
+            if owed > 0:
+                self._sim.advance(owed)
+
+    def next_request_id(self) -> str:
+        """A UUID-shaped request id from a counter (drawing entropy would change seeded runs)."""
+        self._requests += 1
+        n = self._requests
+        return f"{n >> 32 & 0xFFFFFFFF:08x}-0000-4000-8000-{n & 0xFFFFFFFFFFFF:012x}"
+
+    def handle(self, request: WireRequest) -> WireResponse:
+        """Answer one request; never raises (every failure is an AWS-shaped error)."""
+        request_id = self.next_request_id()
+        protocol: WireProtocol = self.catalog.specs["kms"].protocol
+        try:
+            spec = self.catalog.route(request)
+            protocol = spec.protocol
+            self.tick()
+            sim = self._sim
+            caller = authenticate(request, iam=sim.iam, region=sim.region,
+                                  signing_name=spec.signing_name, strict=self.strict_credentials)
+            operation = protocol.operation(spec.model, request)
+            params = protocol.decode(operation, request)
+            method = self._method(spec, caller, operation)
+            unsupported = set(params) - method.accepted
+            if unsupported:
+                names = sorted(n for n in operation.input_shape.members
+                               if xform_name(n) in unsupported)
+                raise error_for_code(spec.unsupported_code)(
+                    f"envelope-sim does not support {', '.join(names)} in "
+                    f"{spec.model.service_id} {operation.name} yet.")
+            missing = method.required - set(params)
+            if missing:
+                names = sorted(n for n in operation.input_shape.members if xform_name(n) in missing)
+                raise ValidationException(
+                    f"{len(names)} validation error(s) detected: "
+                    + "; ".join(f"Value null at '{n[0].lower() + n[1:]}' failed to satisfy "
+                                "constraint: Member must not be null" for n in names))
+            result = method.call(**params)
+            return protocol.encode(operation, result, request_id)
+        except AwsError as err:
+            return protocol.error(err, request_id)
+        except Exception as exc:  # a simulator bug: answer like AWS, log one line (no body)
+            _log.error("envelope-sim failed on a request (%s: %s)", type(exc).__name__, exc)
+            _log.debug("failure detail", exc_info=True)
+            return protocol.error(InternalFailure(
+                f"envelope-sim failed on this request ({type(exc).__name__}); please report it."),
+                request_id)
+
+    def _method(self, spec: ServiceSpec, caller: Caller, operation: OperationModel) -> _Method:
+        views = self._views.get(caller)
+        if views is None:
+            if len(self._views) >= 256:
+                self._views.clear()
+            views = self._views[caller] = {}
+        service = views.get(spec.attribute)
+        if service is None:
+            service = views[spec.attribute] = getattr(self._sim, spec.attribute).with_caller(caller)
+        return _bind(spec, service, operation.name)
+
+
+def _bind(spec: ServiceSpec, service: Any, operation: str) -> _Method:
+    signature = _parameters(service.__class__, operation)
+    if signature is None:
+        raise error_for_code(spec.unsupported_code)(
+            f"envelope-sim does not implement {spec.model.service_id} {operation} yet.")
+    return _Method(getattr(service, xform_name(operation)), *signature)
+
+
+@functools.cache
+def _parameters(cls: Any, operation: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The keyword parameters of the method implementing ``operation`` (all, and those without
+    a default), or None if the service has no such method."""
+    function = getattr(cls, xform_name(operation), None)
+    if function is None or not callable(function) or xform_name(operation).startswith("_"):
+        return None
+    parameters = [p for p in inspect.signature(function).parameters.values()
+                  if p.kind is p.KEYWORD_ONLY]
+    return (frozenset(p.name for p in parameters),
+            frozenset(p.name for p in parameters if p.default is p.empty))

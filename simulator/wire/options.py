@@ -1,0 +1,107 @@
+"""The ``envelope-sim serve`` command line (imports nothing heavy until the server starts)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any, TextIO
+
+__all__ = ["ADMIN_HELP", "add_serve_parser", "run_serve"]
+
+ADMIN_HELP = """\
+admin API (JSON; under /_envelope-sim/):
+  GET    health                  status, Region, account, seed, clock mode, virtual time
+  POST   reset    {"seed": N}    a fresh simulation with the same settings (seed optional)
+  POST   advance  {"seconds": S} run scheduled work due in the next S virtual seconds
+  GET    audit?event_name=NAME   the CloudTrail-shaped audit records, as JSON lines
+  GET    trace?workspace_id=ID   the step-by-step trace, as a JSON array
+  POST   faults   {...}          inject a fault or a fault plan (the fault model's JSON)
+  DELETE faults                  remove every injected fault
+  POST   directory-users {"DirectoryId": "d-...", "UserName": "jdoe"}
+                                 create a directory user (no JSON-protocol AWS call does)
+  POST   iam/<Operation> {...}   an IAM call as the account root, parameters and result shaped
+                                 by botocore's IAM model (CreateUser, CreateAccessKey,
+                                 PutUserPolicy, ...) until IAM itself is served
+"""
+
+_EPILOG = """\
+credentials: any access key id acts as the account root (test/test works) unless
+  --strict-credentials; keys issued by IAM CreateAccessKey act as their user and their SigV4
+  signature is checked with the issued secret.
+clock: realtime (default) moves virtual time with the wall clock times --speed, so polling
+  clients see PENDING turn AVAILABLE; manual moves it only through POST /_envelope-sim/advance.
+calls are served one at a time (the simulation is not thread-safe); request and response
+  bodies are never logged (they carry plaintext data keys).
+
+{admin}
+examples:
+  envelope-sim serve --seed 7
+  envelope-sim serve --port 4600 --clock realtime --speed 60
+  aws --endpoint-url http://127.0.0.1:4599 --region us-west-2 kms create-key
+"""
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+def _records(text: str) -> int | None:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 (keep all) or more")
+    return value or None
+
+
+def add_serve_parser(commands: Any, formatter_class: type[argparse.HelpFormatter]) -> None:
+    """Add ``serve`` to the ``envelope-sim`` subcommands."""
+    serve = commands.add_parser(
+        "serve", help="serve KMS, WorkSpaces and Directory Service over HTTP for real clients",
+        description="Serve one simulation at one HTTP endpoint for boto3, the aws-cli, the AWS "
+                    "Encryption SDK or any SDK (KMS, WorkSpaces, Directory Service; JSON "
+                    "protocol). Stops cleanly on Ctrl-C or SIGTERM.",
+        epilog=_EPILOG.format(admin=ADMIN_HELP), formatter_class=formatter_class)
+    serve.set_defaults(handler=run_serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    serve.add_argument("--port", type=int, default=4599, help="port (default %(default)s)")
+    serve.add_argument("--seed", type=int, default=None,
+                       help="seed the simulation: the same calls give the same ids and blobs")
+    serve.add_argument("--clock", choices=("realtime", "manual"), default="realtime",
+                       help="how virtual time moves (default %(default)s)")
+    serve.add_argument("--speed", type=_positive, default=1.0,
+                       help="realtime clock: virtual seconds per wall-clock second (default 1)")
+    serve.add_argument("--strict-credentials", action="store_true",
+                       help="refuse access keys the simulation did not issue")
+    serve.add_argument("--audit-log", metavar="FILE", default=None,
+                       help="append every CloudTrail-shaped audit record to FILE (JSON lines)")
+    serve.add_argument("--max-records", type=_records, default=100_000, metavar="N",
+                       help="audit records and trace events kept in memory, newest first "
+                            "(0: all; default %(default)s)")
+
+
+def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """Run ``envelope-sim serve`` until stopped; the exit status."""
+    try:
+        from .server import ServeConfig, serve
+    except ImportError as exc:  # botocore or uvicorn missing
+        stderr.write(f"envelope-sim serve needs the server extra "
+                     f"(pip install 'envelope-sim[server]'): {exc}\n")
+        return 2
+    config = ServeConfig(host=args.host, port=args.port, seed=args.seed, clock=args.clock,
+                         speed=args.speed, strict_credentials=args.strict_credentials,
+                         audit_log=args.audit_log, max_records=args.max_records)
+
+    def announce(text: str) -> None:
+        stdout.write(text + "\n")
+        stdout.flush()
+
+    serve(config, announce)
+    return 0

@@ -1,0 +1,159 @@
+"""AWS wire protocols: how an operation, its parameters, its result and its errors travel.
+
+A protocol turns a :class:`WireRequest` into an operation and keyword arguments, and a result or
+an :class:`~simulator.errors.AwsError` into a :class:`WireResponse`. The shapes themselves are
+walked by :class:`~simulator.wire.shapes.ShapeCodec`; a protocol only says how scalars and
+envelopes look. This module has the JSON protocol (KMS, WorkSpaces, Directory Service); the query
+protocols (IAM, STS, EC2) plug in beside it with the same four methods.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from botocore.model import OperationModel, ServiceModel
+
+from ..errors import AwsError, SerializationException, UnknownOperationException
+from .shapes import ShapeCodec, conversion_error
+
+__all__ = ["JsonProtocol", "WireProtocol", "WireRequest", "WireResponse"]
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    """One HTTP request as it arrived: header names lower-cased, the body as bytes.
+
+    ``url`` is the URL the client signed (scheme, host and path), which SigV4 checks.
+    """
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+    path: str = "/"
+    query: str = ""
+
+
+@dataclass
+class WireResponse:
+    """What goes back: status, headers and body."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class WireProtocol(Protocol):
+    """One AWS protocol (``json`` here; ``query`` and ``ec2`` later)."""
+
+    name: str
+
+    def operation(self, model: ServiceModel, request: WireRequest) -> OperationModel:
+        """The operation the request names (``UnknownOperationException`` otherwise)."""
+        ...
+
+    def decode(self, operation: OperationModel, request: WireRequest) -> dict[str, Any]:
+        """The request's members as the service method's snake_case keyword arguments."""
+        ...
+
+    def encode(self, operation: OperationModel, result: Any, request_id: str) -> WireResponse:
+        """A successful result, serialized through the operation's output shape."""
+        ...
+
+    def error(self, error: AwsError, request_id: str) -> WireResponse:
+        """An error in the protocol's shape, with AWS's HTTP status."""
+        ...
+
+
+class _JsonScalars:
+    """JSON protocol scalars: blobs are base64 text, timestamps epoch seconds."""
+
+    @staticmethod
+    def blob_in(value: object, where: str) -> bytes:
+        if type(value) is not str:
+            raise conversion_error(where, "base64-encoded bytes", value)
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise SerializationException(f"The value at '{where}' is not valid base64.") from None
+
+    @staticmethod
+    def blob_out(value: bytes) -> str:
+        return base64.b64encode(value).decode("ascii")
+
+    @staticmethod
+    def timestamp_in(value: object, where: str) -> datetime:
+        if type(value) in (int, float):
+            try:
+                return datetime.fromtimestamp(value, UTC)  # type: ignore[arg-type]
+            except (OverflowError, OSError, ValueError):
+                pass
+        raise conversion_error(where, "a timestamp in epoch seconds", value)
+
+    @staticmethod
+    def timestamp_out(value: datetime) -> float:
+        return value.timestamp()
+
+
+_JSON_TYPES = ("application/x-amz-json-1.1", "application/x-amz-json-1.0")
+
+
+class JsonProtocol:
+    """AWS's JSON 1.0/1.1 protocol: ``X-Amz-Target: <prefix>.<Operation>``, a JSON object body,
+    errors as ``{"__type": code, "message": text}``."""
+
+    name = "json"
+
+    def __init__(self) -> None:
+        self.shapes = ShapeCodec(_JsonScalars())
+
+    def operation(self, model: ServiceModel, request: WireRequest) -> OperationModel:
+        target = request.headers.get("x-amz-target", "")
+        _, _, name = target.partition(".")
+        if name not in model.operation_names:
+            raise UnknownOperationException(
+                f"{model.service_name} has no operation named by X-Amz-Target '{target[:100]}'.")
+        return model.operation_model(name)
+
+    def decode(self, operation: OperationModel, request: WireRequest) -> dict[str, Any]:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in _JSON_TYPES:
+            raise SerializationException(
+                f"Content-Type '{content_type[:100]}' is not supported: send "
+                "application/x-amz-json-1.1.")
+        body = request.body or b"{}"
+        try:
+            document = json.loads(body.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise SerializationException("The request body is not UTF-8.") from None
+        except (ValueError, RecursionError):
+            raise SerializationException("The request body is not valid JSON.") from None
+        shape = operation.input_shape
+        if shape is None:
+            if document not in ({}, None):
+                raise SerializationException(f"{operation.name} takes no parameters.")
+            return {}
+        if type(document) is not dict:
+            raise SerializationException("The request body must be a JSON object.")
+        params: dict[str, Any] = self.shapes.decoder(shape)(document, "")
+        return params
+
+    def encode(self, operation: OperationModel, result: Any, request_id: str) -> WireResponse:
+        output = self.shapes.output(operation.output_shape, result)
+        return WireResponse(200, json.dumps(output, separators=(",", ":")).encode(),
+                            self._headers(request_id))
+
+    def error(self, error: AwsError, request_id: str) -> WireResponse:
+        body = {"__type": error.code, "message": error.message}
+        return WireResponse(error.http_status, json.dumps(body).encode(),
+                            self._headers(request_id))
+
+    @staticmethod
+    def _headers(request_id: str) -> dict[str, str]:
+        return {"content-type": "application/x-amz-json-1.1", "x-amzn-requestid": request_id}

@@ -1,0 +1,284 @@
+"""``envelope-sim serve``: one HTTP endpoint for KMS, WorkSpaces and Directory Service.
+
+An ASGI application served by uvicorn (HTTP/1.1 through h11). Requests are answered on the one
+event loop, one at a time: the simulation is not thread-safe and never sees two calls at once.
+Requests route by ``X-Amz-Target`` (and the SigV4 credential scope); ``/_envelope-sim/`` is the
+admin API (:data:`ADMIN_HELP`). Bodies are never logged: they carry plaintext data keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from ..errors import AwsError, SerializationException, UnknownOperationException, ValidationException
+from .gateway import Gateway
+from .options import ADMIN_HELP
+from .protocols import WireRequest, WireResponse
+from .shapes import ShapeCodec
+
+if TYPE_CHECKING:
+    from ..simulation import Simulation
+
+__all__ = ["ADMIN_HELP", "MAX_BODY_BYTES", "ServeConfig", "WireServer", "serve"]
+
+_log = logging.getLogger("simulator.wire")
+
+#: Larger bodies are refused before they are read in full (KMS's largest input is 4 KiB of
+#: plaintext; WorkSpaces and Directory Service calls are small).
+MAX_BODY_BYTES = 1 << 20
+#: The prefix of the admin API.
+ADMIN = "/_envelope-sim/"
+
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class ServeConfig:
+    """What ``envelope-sim serve`` was asked for (``reset`` keeps it, maybe with a new seed)."""
+
+    host: str = "127.0.0.1"
+    port: int = 4599
+    seed: int | None = None
+    clock: str = "realtime"
+    speed: float = 1.0
+    strict_credentials: bool = False
+    audit_log: str | None = None
+    #: In-memory audit records and trace events kept (the newest); None keeps all.
+    max_records: int | None = 100_000
+
+    def simulation(self) -> Simulation:
+        from ..simulation import Simulation
+
+        sim = Simulation(seed=self.seed)
+        sim.audit.keep_last(self.max_records)
+        sim.trace.keep_last(self.max_records)
+        if self.audit_log:
+            sim.audit.write_jsonl(self.audit_log)
+        return sim
+
+
+class WireServer:
+    """The ASGI application: the AWS endpoint and the admin API over one :class:`Gateway`."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.gateway = Gateway(config.simulation(), strict_credentials=config.strict_credentials,
+                               clock=config.clock, speed=config.speed)
+        self._iam_codec: ShapeCodec | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        body, too_large = await _read_body(receive)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        path = scope["path"]
+        query = scope.get("query_string", b"").decode("latin-1")
+        if path.startswith(ADMIN):
+            response = self.admin(scope["method"], path[len(ADMIN):], query, body, too_large)
+        else:
+            raw = scope.get("raw_path") or path.encode()
+            url = f"http://{headers.get('host', '')}{raw.decode('latin-1')}"
+            if query:
+                url += "?" + query
+            request = WireRequest(scope["method"], url, headers, body, path, query)
+            if too_large:
+                response = self.gateway.catalog.specs["kms"].protocol.error(SerializationException(
+                    f"The request body exceeds {MAX_BODY_BYTES} bytes."),
+                    self.gateway.next_request_id())
+            else:
+                response = self.gateway.handle(request)
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": [(k.encode(), v.encode()) for k, v in response.headers.items()]})
+        await send({"type": "http.response.body", "body": response.body})
+
+    # -- the admin API ----------------------------------------------------------------------
+
+    def admin(self, method: str, route: str, query: str, body: bytes, too_large: bool) -> WireResponse:
+        """Answer one admin request (errors are AWS-shaped JSON too)."""
+        try:
+            if too_large:
+                raise SerializationException(f"The request body exceeds {MAX_BODY_BYTES} bytes.")
+            self.gateway.tick()
+            params = {k: v[-1] for k, v in parse_qs(query).items()}
+            result = self._admin(method, route, params, body)
+            if isinstance(result, WireResponse):
+                return result
+            return _json(200, result)
+        except AwsError as err:
+            return _json(err.http_status, {"__type": err.code, "message": err.message})
+        except Exception as exc:  # a simulator bug: one line, no body, no traceback
+            _log.error("admin request failed (%s: %s)", type(exc).__name__, exc)
+            return _json(500, {"__type": "InternalFailure",
+                               "message": f"envelope-sim failed ({type(exc).__name__})"})
+
+    def _admin(self, method: str, route: str, params: dict[str, str], body: bytes) -> Any:
+        sim = self.gateway.sim
+        if (method, route) == ("GET", "health"):
+            return self._health()
+        if (method, route) == ("POST", "reset"):
+            seed = _document(body).get("seed", self.config.seed)
+            if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+                raise ValidationException("seed must be an integer or null")
+            self.config.seed = seed
+            sim.audit.close()
+            self.gateway.sim = self.config.simulation()
+            return self._health()
+        if (method, route) == ("POST", "advance"):
+            seconds: Any = _document(body).get("seconds")
+            ran = sim.advance(seconds)  # the simulation checks the value
+            return {"ran": ran, "now": _iso(sim)}
+        if (method, route) == ("GET", "audit"):
+            records = sim.audit.events(params.get("event_name"))
+            lines = "".join(json.dumps(r) + "\n" for r in records)
+            return WireResponse(200, lines.encode(), {"content-type": "application/x-ndjson"})
+        if (method, route) == ("GET", "trace"):
+            text = sim.trace.to_json(params.get("workspace_id"))
+            return WireResponse(200, text.encode(), {"content-type": "application/json"})
+        if (method, route) == ("POST", "faults"):
+            return {"faults": self._inject(body)}
+        if (method, route) == ("DELETE", "faults"):
+            sim.faults.clear()
+            return {"faults": []}
+        if (method, route) == ("POST", "directory-users"):
+            doc = _document(body)
+            # The service checks every value (a missing one is None, which it refuses).
+            directory_id: Any = doc.get("DirectoryId")
+            user_name: Any = doc.get("UserName")
+            user = sim.directory.create_user(
+                directory_id=directory_id, user_name=user_name,
+                given_name=doc.get("GivenName"), surname=doc.get("Surname"),
+                email_address=doc.get("EmailAddress"))
+            return {"DirectoryId": user.directory_id, "UserName": user.user_name, "Sid": user.sid}
+        if method == "POST" and route.startswith("iam/"):
+            return self._iam(route[len("iam/"):], body)
+        raise UnknownOperationException(
+            f"No admin route {method} {ADMIN}{route[:100]}; see `envelope-sim serve --help`.")
+
+    def _health(self) -> dict[str, Any]:
+        sim = self.gateway.sim
+        return {"status": "ok", "region": sim.region, "account_id": sim.account_id,
+                "seed": sim.seed, "clock": self.config.clock, "speed": self.config.speed,
+                "now": _iso(sim)}
+
+    def _inject(self, body: bytes) -> list[str]:
+        from ..faults import Fault, FaultPlan
+
+        doc = _document(body)
+        sim = self.gateway.sim
+        if "faults" in doc:
+            active = sim.faults.inject_plan(FaultPlan.from_dict(doc))
+        else:
+            active = [sim.faults.inject(Fault.from_dict(doc))]
+        return [a.fault_id for a in active]
+
+    def _iam(self, operation: str, body: bytes) -> Any:
+        import botocore.session
+        from botocore import xform_name
+
+        from .protocols import JsonProtocol
+
+        model = botocore.session.get_session().get_service_model("iam")
+        iam = self.gateway.sim.iam
+        if operation not in model.operation_names or not hasattr(iam, xform_name(operation)):
+            raise UnknownOperationException(f"envelope-sim does not implement IAM {operation}.")
+        op = model.operation_model(operation)
+        if self._iam_codec is None:
+            self._iam_codec = JsonProtocol().shapes
+        params = (self._iam_codec.decoder(op.input_shape)(_document(body), "")
+                  if op.input_shape is not None else {})
+        result = getattr(iam, xform_name(operation))(**params)
+        return self._iam_codec.output(op.output_shape, result)
+
+
+def _iso(sim: Simulation) -> str:
+    return sim.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _document(body: bytes) -> dict[str, Any]:
+    if not body:
+        return {}
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise SerializationException("The request body is not valid UTF-8 JSON.") from None
+    if type(doc) is not dict:
+        raise SerializationException("The request body must be a JSON object.")
+    return doc
+
+
+def _json(status: int, document: Any) -> WireResponse:
+    return WireResponse(status, json.dumps(document).encode(), {"content-type": "application/json"})
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The request body, or ``(b"", True)`` once it exceeds :data:`MAX_BODY_BYTES` (the rest is
+    drained, not kept)."""
+    chunks: list[bytes] = []
+    size = 0
+    too_large = False
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            too_large = True
+            chunks.clear()
+        elif not too_large:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return (b"", True) if too_large else (b"".join(chunks), False)
+
+
+async def _ticker(server: WireServer, every: float) -> None:
+    """In realtime mode, scheduled work runs as it falls due even when no request arrives."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            server.gateway.tick()
+        except Exception as exc:  # keep serving; the next request reports state
+            _log.error("scheduled work failed (%s: %s)", type(exc).__name__, exc)
+
+
+def serve(config: ServeConfig, announce: Callable[[str], None] = print) -> None:
+    """Run the server until Ctrl-C or SIGTERM (in-flight requests complete)."""
+    import uvicorn
+
+    app = WireServer(config)
+    uv_config = uvicorn.Config(app, host=config.host, port=config.port, interface="asgi3",
+                               http="h11", lifespan="off", access_log=False, log_level="warning")
+    server = uvicorn.Server(uv_config)
+
+    async def main() -> None:
+        ticker = asyncio.create_task(_ticker(app, 0.2)) if config.clock == "realtime" else None
+        try:
+            await server.serve()
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+            app.gateway.sim.audit.close()
+
+    endpoint = f"http://{config.host}:{config.port}"
+    sim = app.gateway.sim
+    announce(
+        f"envelope-sim serving KMS, WorkSpaces and Directory Service at {endpoint}\n"
+        f"  Region {sim.region}, account {sim.account_id}, seed {config.seed}, "
+        f"clock {config.clock} (speed {config.speed:g})\n"
+        f"  boto3:   boto3.client('kms', endpoint_url='{endpoint}', region_name='{sim.region}',\n"
+        f"                        aws_access_key_id='test', aws_secret_access_key='test')\n"
+        f"  aws-cli: aws --endpoint-url {endpoint} --region {sim.region} kms list-keys\n"
+        f"  any SDK: AWS_ENDPOINT_URL={endpoint} AWS_REGION={sim.region}\n"
+        f"  admin:   {endpoint}{ADMIN}health (see envelope-sim serve --help)\n"
+        "  Ctrl-C stops it.")
+    asyncio.run(main())
