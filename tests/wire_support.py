@@ -312,7 +312,7 @@ def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, 
     """``envelope-sim serve`` on a free port; yields the endpoint and the process; always
     stops it (SIGTERM, then kill)."""
     port = free_port()
-    command = [sys.executable, "-m", "simulator", "serve", "--port", str(port), *args]
+    command = [sys.executable, "-m", "simulator.cli", "serve", "--port", str(port), *args]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, **(env or {})})
     endpoint = f"http://127.0.0.1:{port}"

@@ -13,6 +13,7 @@ admin API (JSON; under /_envelope-sim/):
   GET    health                  status, Region, account, seed, clock mode, virtual time
   POST   reset    {"seed": N}    a fresh simulation with the same settings (seed optional)
   POST   advance  {"seconds": S} run scheduled work due in the next S virtual seconds
+                 {"until_idle": true}   run all scheduled work (as sim.run_until_idle())
   GET    audit?event_name=NAME   the CloudTrail-shaped audit records, as JSON lines
   GET    trace?workspace_id=ID   the step-by-step trace, as a JSON array
   POST   faults   {...}          inject a fault or a fault plan (the fault model's JSON)
@@ -103,5 +104,8 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(text + "\n")
         stdout.flush()
 
-    serve(config, announce)
+    try:
+        serve(config, announce)
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has finished in-flight requests and closed
+        return 130
     return 0

@@ -133,8 +133,12 @@ class WireServer:
             self.gateway.sim = self.config.simulation()
             return self._health()
         if (method, route) == ("POST", "advance"):
-            seconds: Any = _document(body).get("seconds")
-            ran = sim.advance(seconds)  # the simulation checks the value
+            doc = _document(body)
+            if doc.get("until_idle") is True:
+                ran = sim.run_until_idle()
+            else:
+                seconds: Any = doc.get("seconds")
+                ran = sim.advance(seconds)  # the simulation checks the value
             return {"ran": ran, "now": _iso(sim)}
         if (method, route) == ("GET", "audit"):
             records = sim.audit.events(params.get("event_name"))
