@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hmac
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -27,7 +28,7 @@ from ..iam.principals import Caller
 from ..iam.service import IdentityAndAccessManagement
 from .protocols import WireRequest
 
-__all__ = ["Signature", "authenticate", "parse_authorization", "signature_matches"]
+__all__ = ["Authenticator", "Signature", "authenticate", "parse_authorization", "signature_matches"]
 
 _AUTHORIZATION = re.compile(
     r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/,\s]{1,128})/(?P<date>\d{8})/(?P<region>[a-z0-9-]{1,64})/"
@@ -40,8 +41,7 @@ _BAD_SIGNATURE = ("The request signature we calculated does not match the signat
                   "documentation for details.")
 
 
-@dataclass(frozen=True)
-class Signature:
+class Signature(NamedTuple):
     """The parts of a SigV4 ``Authorization`` header."""
 
     access_key_id: str
@@ -92,8 +92,28 @@ def signature_matches(request: WireRequest, signature: Signature, secret: str) -
     return hmac.compare_digest(expected, signature.signature)
 
 
+class Authenticator:
+    """Maps signed requests to callers for one simulation's IAM (see :func:`authenticate`).
+
+    Callers of access keys the simulation did not issue (the account root) are remembered by
+    key id, since they need no signature check; issued keys are looked up on every request, so
+    deactivating or deleting one takes effect at once.
+    """
+
+    def __init__(self, iam: IdentityAndAccessManagement, region: str, strict: bool) -> None:
+        self.iam = iam
+        self.region = region
+        self.strict = strict
+        self._anonymous: dict[str, Caller] = {}
+
+    def __call__(self, request: WireRequest, signing_name: str) -> Caller:
+        return authenticate(request, iam=self.iam, region=self.region, signing_name=signing_name,
+                            strict=self.strict, anonymous=self._anonymous)
+
+
 def authenticate(request: WireRequest, *, iam: IdentityAndAccessManagement, region: str,
-                 signing_name: str, strict: bool) -> Caller:
+                 signing_name: str, strict: bool, anonymous: dict[str, Caller] | None = None,
+                 ) -> Caller:
     """The caller behind a signed request, or the AWS error refusing it."""
     signature = parse_authorization(request)
     if signature.region != region:
@@ -107,7 +127,12 @@ def authenticate(request: WireRequest, *, iam: IdentityAndAccessManagement, regi
     if issued is None:
         if strict:
             raise UnrecognizedClientException(_INVALID_TOKEN)
-        return replace(Caller.root(iam.account_id), access_key_id=signature.access_key_id)
+        root = anonymous.get(signature.access_key_id) if anonymous is not None else None
+        if root is None:
+            root = replace(Caller.root(iam.account_id), access_key_id=signature.access_key_id)
+            if anonymous is not None and len(anonymous) < 1024:
+                anonymous[signature.access_key_id] = root
+        return root
     if issued.status != "Active":
         raise UnrecognizedClientException(_INVALID_TOKEN)
     if not signature_matches(request, signature, issued.secret_access_key):

@@ -27,7 +27,7 @@ from ..errors import (
     error_for_code,
 )
 from ..iam.principals import Caller
-from .credentials import authenticate
+from .credentials import Authenticator
 from .protocols import JsonProtocol, WireProtocol, WireRequest, WireResponse
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ SERVICES = {"kms": "kms", "workspaces": "workspaces", "ds": "directory"}
 _UNSUPPORTED_CODES = ("UnsupportedOperationException", "OperationNotSupportedException")
 
 
-@dataclass(frozen=True)
+@dataclass
 class ServiceSpec:
     """One service on the wire: its botocore model, protocol and simulation attribute."""
 
@@ -54,7 +54,7 @@ class ServiceSpec:
     protocol: WireProtocol
     unsupported_code: str
 
-    @property
+    @functools.cached_property
     def signing_name(self) -> str:
         return str(self.model.signing_name)
 
@@ -134,7 +134,8 @@ class Gateway:
     @sim.setter
     def sim(self, sim: Simulation) -> None:
         self._sim = sim
-        self._views: dict[Caller, dict[str, Any]] = {}
+        self._authenticate = Authenticator(sim.iam, sim.region, self.strict_credentials)
+        self._views: dict[tuple[str, str | None], dict[tuple[str, str], _Method]] = {}
         self._pacer = WallClockPacer(self.speed) if self.clock == "realtime" else None
 
     def tick(self) -> None:
@@ -157,22 +158,21 @@ class Gateway:
         try:
             spec = self.catalog.route(request)
             protocol = spec.protocol
-            self.tick()
-            sim = self._sim
-            caller = authenticate(request, iam=sim.iam, region=sim.region,
-                                  signing_name=spec.signing_name, strict=self.strict_credentials)
+            if self._pacer is not None:
+                self.tick()
+            caller = self._authenticate(request, spec.signing_name)
             operation = protocol.operation(spec.model, request)
             params = protocol.decode(operation, request)
             method = self._method(spec, caller, operation)
-            unsupported = set(params) - method.accepted
-            if unsupported:
+            if not method.accepted.issuperset(params):
+                unsupported = set(params) - method.accepted
                 names = sorted(n for n in operation.input_shape.members
                                if xform_name(n) in unsupported)
                 raise error_for_code(spec.unsupported_code)(
                     f"envelope-sim does not support {', '.join(names)} in "
                     f"{spec.model.service_id} {operation.name} yet.")
-            missing = method.required - set(params)
-            if missing:
+            if method.required and not method.required.issubset(params):
+                missing = method.required - set(params)
                 names = sorted(n for n in operation.input_shape.members if xform_name(n) in missing)
                 raise ValidationException(
                     f"{len(names)} validation error(s) detected: "
@@ -190,15 +190,17 @@ class Gateway:
                 request_id)
 
     def _method(self, spec: ServiceSpec, caller: Caller, operation: OperationModel) -> _Method:
-        views = self._views.get(caller)
+        # Keyed by ARN and access key: hashing the whole frozen Caller costs more.
+        views = self._views.get((caller.arn, caller.access_key_id))
         if views is None:
             if len(self._views) >= 256:
                 self._views.clear()
-            views = self._views[caller] = {}
-        service = views.get(spec.attribute)
-        if service is None:
-            service = views[spec.attribute] = getattr(self._sim, spec.attribute).with_caller(caller)
-        return _bind(spec, service, operation.name)
+            views = self._views[caller.arn, caller.access_key_id] = {}
+        method = views.get((spec.attribute, operation.name))
+        if method is None:
+            service = getattr(self._sim, spec.attribute).with_caller(caller)
+            method = views[spec.attribute, operation.name] = _bind(spec, service, operation.name)
+        return method
 
 
 def _bind(spec: ServiceSpec, service: Any, operation: str) -> _Method:

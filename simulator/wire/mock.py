@@ -24,11 +24,10 @@ from __future__ import annotations
 import contextlib
 import os
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ContextDecorator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
@@ -58,11 +57,40 @@ class _Raw:
         yield self._body
 
 
+class _Headers(Mapping[str, str]):
+    """botocore's case-insensitive request headers, read as text on access (values mix bytes
+    and str: X-Amz-Target arrives as bytes). Only the few headers a call reads are converted."""
+
+    __slots__ = ("_headers", "_seen")
+
+    def __init__(self, headers: Any) -> None:
+        self._headers = headers
+        self._seen: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> str:
+        value = self._headers[name]
+        return value.decode("latin-1") if type(value) is bytes else str(value)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        seen = self._seen
+        if name in seen:
+            value = seen[name]
+        else:
+            value = self._headers.get(name)
+            if value is not None:
+                value = value.decode("latin-1") if type(value) is bytes else str(value)
+            seen[name] = value
+        return default if value is None else value
+
+    def __iter__(self) -> Iterator[str]:
+        return (name.lower() for name in self._headers)
+
+    def __len__(self) -> int:
+        return len(self._headers)
+
+
 def _wire_request(request: AWSPreparedRequest) -> WireRequest:
-    headers = {}
-    for name, value in request.headers.items():
-        # botocore mixes bytes and str header values (X-Amz-Target arrives as bytes).
-        headers[name.lower()] = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    headers = _Headers(request.headers)
     body = request.body
     if body is None:
         data = b""
@@ -74,8 +102,7 @@ def _wire_request(request: AWSPreparedRequest) -> WireRequest:
         data = body.read()
         with contextlib.suppress(AttributeError, OSError):
             body.seek(0)
-    parts = urlsplit(request.url)
-    return WireRequest(request.method, request.url, headers, data, parts.path or "/", parts.query)
+    return WireRequest(request.method, request.url, headers, data)
 
 
 class _Route:

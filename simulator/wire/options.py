@@ -83,7 +83,7 @@ def add_serve_parser(commands: Any, formatter_class: type[argparse.HelpFormatter
                        help="refuse access keys the simulation did not issue")
     serve.add_argument("--audit-log", metavar="FILE", default=None,
                        help="append every CloudTrail-shaped audit record to FILE (JSON lines)")
-    serve.add_argument("--max-records", type=_records, default=100_000, metavar="N",
+    serve.add_argument("--max-records", type=_records, default=10_000, metavar="N",
                        help="audit records and trace events kept in memory, newest first "
                             "(0: all; default %(default)s)")
 

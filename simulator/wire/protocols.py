@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from botocore.model import OperationModel, ServiceModel
 
@@ -25,19 +26,28 @@ from .shapes import ShapeCodec, conversion_error
 __all__ = ["JsonProtocol", "WireProtocol", "WireRequest", "WireResponse"]
 
 
-@dataclass(frozen=True)
 class WireRequest:
     """One HTTP request as it arrived: header names lower-cased, the body as bytes.
 
-    ``url`` is the URL the client signed (scheme, host and path), which SigV4 checks.
+    ``url`` is the URL the client signed (scheme, host, path and query), which SigV4 checks.
+    A plain class with slots: one is built per call, on the hot path.
     """
 
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    body: bytes
-    path: str = "/"
-    query: str = ""
+    __slots__ = ("body", "headers", "method", "url")
+
+    def __init__(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path or "/"
+
+    @property
+    def query(self) -> str:
+        return urlsplit(self.url).query
 
 
 @dataclass
@@ -102,6 +112,8 @@ class _JsonScalars:
 
 
 _JSON_TYPES = ("application/x-amz-json-1.1", "application/x-amz-json-1.0")
+# One encoder for every response: json.dumps with options builds a new one per call.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class JsonProtocol:
@@ -112,17 +124,25 @@ class JsonProtocol:
 
     def __init__(self) -> None:
         self.shapes = ShapeCodec(_JsonScalars())
+        self._operations: dict[tuple[str, str], OperationModel] = {}
 
     def operation(self, model: ServiceModel, request: WireRequest) -> OperationModel:
         target = request.headers.get("x-amz-target", "")
+        found = self._operations.get((model.service_name, target))
+        if found is not None:
+            return found
         _, _, name = target.partition(".")
         if name not in model.operation_names:
             raise UnknownOperationException(
                 f"{model.service_name} has no operation named by X-Amz-Target '{target[:100]}'.")
-        return model.operation_model(name)
+        operation: OperationModel = model.operation_model(name)
+        self._operations[model.service_name, target] = operation
+        return operation
 
     def decode(self, operation: OperationModel, request: WireRequest) -> dict[str, Any]:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        content_type = request.headers.get("content-type", "")
+        if content_type not in _JSON_TYPES:
+            content_type = content_type.split(";")[0].strip().lower()
         if content_type not in _JSON_TYPES:
             raise SerializationException(
                 f"Content-Type '{content_type[:100]}' is not supported: send "
@@ -146,8 +166,7 @@ class JsonProtocol:
 
     def encode(self, operation: OperationModel, result: Any, request_id: str) -> WireResponse:
         output = self.shapes.output(operation.output_shape, result)
-        return WireResponse(200, json.dumps(output, separators=(",", ":")).encode(),
-                            self._headers(request_id))
+        return WireResponse(200, _dumps(output).encode(), self._headers(request_id))
 
     def error(self, error: AwsError, request_id: str) -> WireResponse:
         body = {"__type": error.code, "message": error.message}

@@ -53,7 +53,7 @@ class ServeConfig:
     strict_credentials: bool = False
     audit_log: str | None = None
     #: In-memory audit records and trace events kept (the newest); None keeps all.
-    max_records: int | None = 100_000
+    max_records: int | None = 10_000
 
     def simulation(self) -> Simulation:
         from ..simulation import Simulation
@@ -89,7 +89,7 @@ class WireServer:
             url = f"http://{headers.get('host', '')}{raw.decode('latin-1')}"
             if query:
                 url += "?" + query
-            request = WireRequest(scope["method"], url, headers, body, path, query)
+            request = WireRequest(scope["method"], url, headers, body)
             if too_large:
                 response = self.gateway.catalog.specs["kms"].protocol.error(SerializationException(
                     f"The request body exceeds {MAX_BODY_BYTES} bytes."),

@@ -69,13 +69,20 @@ def _number(value: object, where: str) -> float:
     raise conversion_error(where, "a number", value)
 
 
+_SCALARS = (str, bytes, int, float, bool)
+
+
 def _get(value: Any, name: str, snake: str) -> Any:
-    if isinstance(value, Mapping):
+    """Member ``name`` of a result: an attribute ``snake`` (dataclasses), or a key ``name`` or
+    ``snake`` (mappings). Scalars have no members."""
+    if type(value) is dict:
         found = value.get(name)
         return found if found is not None else value.get(snake)
-    if isinstance(value, str | bytes | int | float):  # a scalar result has no members
-        return None
-    return getattr(value, snake, None)
+    found = getattr(value, snake, None)
+    if found is None and isinstance(value, Mapping):
+        found = value.get(name)
+        return found if found is not None else value.get(snake)
+    return found
 
 
 class ShapeCodec:
@@ -219,7 +226,7 @@ class ShapeCodec:
         members = shape.members
         if len(members) == 1:
             (name,) = members
-            if _get(result, name, xform_name(name)) is None:
+            if isinstance(result, _SCALARS) or _get(result, name, xform_name(name)) is None:
                 result = {name: result}
         encoded = self.encoder(shape)(result)
         return encoded if encoded is not None else {}
