@@ -52,6 +52,9 @@ def test_bob_is_denied_until_a_grant_and_its_token_lets_him_in_at_once() -> None
     identity = sim.audit.events("GenerateDataKey")[-1]["userIdentity"]
     assert identity["arn"] == "arn:aws:iam::123456789012:user/Bob"
     assert identity["accessKeyId"] == bob_key.access_key_id
+    # The secret never leaves IAM: not in the audit trail, nor the trace.
+    assert bob_key.secret_access_key not in sim.audit.to_jsonl()
+    assert bob_key.secret_access_key not in sim.trace.to_json()
 
 
 def test_a_wrong_secret_or_a_body_changed_after_signing_is_refused_and_changes_nothing() -> None:

@@ -96,3 +96,18 @@ def test_blobs_round_trip_byte_for_byte_and_grant_tokens_pass_through() -> None:
         with pytest.raises(ClientError) as err:
             kms.decrypt(CiphertextBlob=blob, GrantTokens=["not-a-token"])
         assert err.value.response["Error"]["Code"] == "InvalidGrantTokenException"
+
+
+def test_the_readme_example_runs_and_prints_the_disabled_key_error() -> None:
+    import contextlib
+    import io
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = text.index("\n## Use it from boto3, the aws-cli and the Encryption SDK\n")
+    code = re.findall(r"```python\n(.*?)```", text[start:text.find("\n## ", start + 1)], re.S)[0]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "<README.md>", "exec"), {})
+    assert "DisabledException" in out.getvalue() and "is disabled." in out.getvalue()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -285,4 +286,21 @@ def serve(config: ServeConfig, announce: Callable[[str], None] = print) -> None:
         f"  any SDK: AWS_ENDPOINT_URL={endpoint} AWS_REGION={sim.region}\n"
         f"  admin:   {endpoint}{ADMIN}health (see envelope-sim serve --help)\n"
         "  Ctrl-C stops it.")
-    asyncio.run(main())
+    # uvicorn stops gracefully on SIGINT/SIGTERM, then raises the signal again for the handler
+    # that was there before; this one ends the run normally, so the audit log is closed.
+    previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        asyncio.run(main())
+    except _Stopped:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class _Stopped(Exception):
+    """Raised by the signal handler uvicorn hands a stop signal back to."""
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
