@@ -85,6 +85,20 @@ def _get(value: Any, name: str, snake: str) -> Any:
     return found
 
 
+def _compiled(cache: dict[int, Any], shape: Shape, make: Callable[[Shape], Any]) -> Any:
+    """``make(shape)``, once per shape. A placeholder goes in first, so that a recursive shape
+    finds (and later calls) its own converter while it is being made."""
+    found = cache.get(id(shape))
+    if found is not None:
+        return found
+    cell: list[Any] = []
+    cache[id(shape)] = lambda *args: cell[0](*args)
+    made = make(shape)
+    cell.append(made)
+    cache[id(shape)] = made
+    return made
+
+
 class ShapeCodec:
     """Converters between one protocol's decoded values and Python values, compiled per shape."""
 
@@ -97,17 +111,8 @@ class ShapeCodec:
 
     def decoder(self, shape: Shape) -> Decoder:
         """A function ``(wire value, where) -> Python value`` for ``shape``."""
-        key = id(shape)
-        found = self._in.get(key)
-        if found is not None:
-            return found
-        # A placeholder first, so a recursive shape finds its own converter.
-        cell: list[Decoder] = []
-        self._in[key] = lambda value, where: cell[0](value, where)
-        made = self._make_decoder(shape)
-        cell.append(made)
-        self._in[key] = made
-        return made
+        decode: Decoder = _compiled(self._in, shape, self._make_decoder)
+        return decode
 
     def _make_decoder(self, shape: Shape) -> Decoder:
         kind = shape.type_name
@@ -165,16 +170,8 @@ class ShapeCodec:
 
     def encoder(self, shape: Shape) -> Encoder:
         """A function ``Python value -> wire value`` for ``shape`` (``None`` stays ``None``)."""
-        key = id(shape)
-        found = self._out.get(key)
-        if found is not None:
-            return found
-        cell: list[Encoder] = []
-        self._out[key] = lambda value: cell[0](value)
-        made = self._make_encoder(shape)
-        cell.append(made)
-        self._out[key] = made
-        return made
+        encode: Encoder = _compiled(self._out, shape, self._make_encoder)
+        return encode
 
     def _make_encoder(self, shape: Shape) -> Encoder:
         kind = shape.type_name
