@@ -35,6 +35,7 @@ _AUTHORIZATION = re.compile(
     r"(?P<service>[a-z0-9-]{1,64})/aws4_request,\s*SignedHeaders=(?P<headers>[a-z0-9;-]{1,1024}),\s*"
     r"Signature=(?P<signature>[0-9a-f]{64})\Z")
 
+_ISSUABLE = re.compile(r"AKIA[A-Z2-7]{16}\Z")
 _INVALID_TOKEN = "The security token included in the request is invalid."
 _BAD_SIGNATURE = ("The request signature we calculated does not match the signature you provided. "
                   "Check your AWS Secret Access Key and signing method. Consult the service "
@@ -123,7 +124,9 @@ def authenticate(request: WireRequest, *, iam: IdentityAndAccessManagement, regi
     if signature.service != signing_name:
         raise InvalidSignatureException(
             f"Credential should be scoped to correct service: '{signing_name}'.")
-    issued = iam.credentials_for(signature.access_key_id)
+    # Only AKIA-shaped ids can be issued; any other id is unknown without asking IAM.
+    key_id = signature.access_key_id
+    issued = iam.credentials_for(key_id) if _ISSUABLE.match(key_id) else None
     if issued is None:
         if strict:
             raise UnrecognizedClientException(_INVALID_TOKEN)

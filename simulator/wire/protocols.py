@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from botocore.model import OperationModel, ServiceModel
 
 from ..errors import AwsError, SerializationException, UnknownOperationException
-from .shapes import ShapeCodec, conversion_error
+from .shapes import Decoder, ShapeCodec, conversion_error
 
 __all__ = ["JsonProtocol", "WireProtocol", "WireRequest", "WireResponse"]
 
@@ -125,6 +125,7 @@ class JsonProtocol:
     def __init__(self) -> None:
         self.shapes = ShapeCodec(_JsonScalars())
         self._operations: dict[tuple[str, str], OperationModel] = {}
+        self._decoders: dict[int, Decoder] = {}  # id(operation) -> its input decoder
 
     def operation(self, model: ServiceModel, request: WireRequest) -> OperationModel:
         target = request.headers.get("x-amz-target", "")
@@ -136,6 +137,8 @@ class JsonProtocol:
             raise UnknownOperationException(
                 f"{model.service_name} has no operation named by X-Amz-Target '{target[:100]}'.")
         operation: OperationModel = model.operation_model(name)
+        if operation.input_shape is not None:
+            self._decoders[id(operation)] = self.shapes.decoder(operation.input_shape)
         self._operations[model.service_name, target] = operation
         return operation
 
@@ -161,12 +164,14 @@ class JsonProtocol:
             return {}
         if type(document) is not dict:
             raise SerializationException("The request body must be a JSON object.")
-        params: dict[str, Any] = self.shapes.decoder(shape)(document, "")
+        params: dict[str, Any] = self._decoders[id(operation)](document, "")
         return params
 
     def encode(self, operation: OperationModel, result: Any, request_id: str) -> WireResponse:
         output = self.shapes.output(operation.output_shape, result)
-        return WireResponse(200, _dumps(output).encode(), self._headers(request_id))
+        return WireResponse(200, _dumps(output).encode(),
+                            {"content-type": "application/x-amz-json-1.1",
+                             "x-amzn-requestid": request_id})
 
     def error(self, error: AwsError, request_id: str) -> WireResponse:
         body = {"__type": error.code, "message": error.message}

@@ -106,6 +106,7 @@ class ShapeCodec:
         self._scalars = scalars
         self._in: dict[int, Decoder] = {}
         self._out: dict[int, Encoder] = {}
+        self._outputs: dict[int, Encoder] = {}
 
     # -- requests -------------------------------------------------------------------------
 
@@ -183,10 +184,18 @@ class ShapeCodec:
                 if value is None:
                     return None
                 out = {}
-                for name, snake, encode in members:
-                    item = _get(value, name, snake)
-                    if item is not None:
-                        out[name] = encode(item)
+                if type(value) is dict or isinstance(value, Mapping):
+                    for name, snake, encode in members:
+                        item = value.get(name)
+                        if item is None:
+                            item = value.get(snake)
+                        if item is not None:
+                            out[name] = encode(item)
+                else:  # a result dataclass: members are its snake_case attributes
+                    for name, snake, encode in members:
+                        item = getattr(value, snake, None)
+                        if item is not None:
+                            out[name] = encode(item)
                 return out
 
             return structure
@@ -225,5 +234,8 @@ class ShapeCodec:
             (name,) = members
             if isinstance(result, _SCALARS) or _get(result, name, xform_name(name)) is None:
                 result = {name: result}
-        encoded = self.encoder(shape)(result)
-        return encoded if encoded is not None else {}
+        encoded = self._outputs.get(id(shape))
+        if encoded is None:
+            encoded = self._outputs[id(shape)] = self.encoder(shape)
+        out = encoded(result)
+        return out if out is not None else {}
