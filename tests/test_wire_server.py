@@ -39,8 +39,13 @@ def client(endpoint: str, service: str) -> Any:
 
 @pytest.fixture(scope="module")
 def manual_server() -> Iterator[tuple[str, Any]]:
+    """One server for the module; once every test has used it, its output must hold no
+    traceback (bad and fuzzed input included)."""
     with serve("--seed", "11", "--clock", "manual") as (endpoint, proc):
         yield endpoint, proc
+        proc.terminate()
+        output = proc.stdout.read() if proc.stdout else ""
+    assert not any(bad in output for bad in ("Traceback", "ERROR", "failed on")), output
 
 
 def test_every_implemented_operation_answers_over_http_as_the_python_api_does(

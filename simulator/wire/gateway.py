@@ -33,7 +33,7 @@ from .protocols import JsonProtocol, WireProtocol, WireRequest, WireResponse
 if TYPE_CHECKING:
     from ..simulation import Simulation
 
-__all__ = ["SERVICES", "Catalog", "Gateway", "ServiceSpec", "catalog"]
+__all__ = ["PROTOCOLS", "SERVICES", "Catalog", "Gateway", "ServiceSpec", "catalog"]
 
 _log = logging.getLogger("simulator.wire")
 
@@ -59,12 +59,16 @@ class ServiceSpec:
         return str(self.model.signing_name)
 
 
+#: The wire protocols served, by botocore's protocol name (the query protocols join here).
+PROTOCOLS: dict[str, type[JsonProtocol]] = {"json": JsonProtocol}
+
+
 class Catalog:
     """The services the wire serves, found by ``X-Amz-Target`` prefix or signing name."""
 
     def __init__(self) -> None:
         session = botocore.session.get_session()
-        json_protocol = JsonProtocol()
+        protocols = {name: make() for name, make in PROTOCOLS.items()}
         self.specs: dict[str, ServiceSpec] = {}
         self._by_target: dict[str, ServiceSpec] = {}
         self._by_signing: dict[str, ServiceSpec] = {}
@@ -72,10 +76,14 @@ class Catalog:
             model = session.get_service_model(name)
             errors = {shape.name for shape in model.error_shapes}
             code = next((c for c in _UNSUPPORTED_CODES if c in errors), "ValidationException")
-            # WorkSpaces and Directory Service list CBOR first; botocore sends them JSON.
-            spec = ServiceSpec(name, attribute, model, json_protocol, code)
+            # The first protocol of the model's list that is served: WorkSpaces and Directory
+            # Service list CBOR first, and botocore sends them JSON.
+            offered = model.metadata.get("protocols") or [model.metadata["protocol"]]
+            protocol = protocols[next(p for p in offered if p in protocols)]
+            spec = ServiceSpec(name, attribute, model, protocol, code)
             self.specs[name] = spec
-            self._by_target[model.metadata["targetPrefix"]] = spec
+            if "targetPrefix" in model.metadata:
+                self._by_target[model.metadata["targetPrefix"]] = spec
             self._by_signing[spec.signing_name] = spec
 
     def route(self, request: WireRequest) -> ServiceSpec:
