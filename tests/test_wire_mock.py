@@ -71,9 +71,13 @@ def test_unimplemented_operations_and_members_are_refused_by_name() -> None:
         kms = boto3.client("kms")
         key = kms.create_key()["KeyMetadata"]["KeyId"]
         with pytest.raises(ClientError) as err:
-            kms.get_public_key(KeyId=key)
+            kms.get_key_last_usage(KeyId=key)
         assert err.value.response["Error"]["Code"] == "UnsupportedOperationException"
-        assert "GetPublicKey" in err.value.response["Error"]["Message"]
+        assert "envelope-sim does not implement KMS GetKeyLastUsage" in \
+            err.value.response["Error"]["Message"]
+        with pytest.raises(ClientError) as err:
+            boto3.client("ds").add_ip_routes(DirectoryId="d-1234567890", IpRoutes=[])
+        assert err.value.response["Error"]["Code"] == "UnsupportedOperationException"
         with pytest.raises(ClientError) as err:
             kms.create_key(XksKeyId="x")
         assert "XksKeyId" in err.value.response["Error"]["Message"]

@@ -78,6 +78,9 @@ class Step:
     save: str | None = None
 
 
+#: A step expected to fail with some AWS error (the same on both faces).
+ANY_ERROR = "*"
+
 IDLE = Step("_idle", "", lambda c: {})  # run scheduled work (provisioning, reboots) on both sides
 
 
@@ -185,6 +188,84 @@ def scenario() -> list[Step]:
         Step("kms", "CancelKeyDeletion", lambda c: {"key_id": c["key2"].key_id}),
         Step("kms", "CancelKeyDeletion", lambda c: {"key_id": c["key2"].key_id},
              expect="KMSInvalidStateException"),
+        # Asymmetric, HMAC and imported keys.
+        Step("kms", "CreateKey", lambda c: {"key_spec": "ECC_NIST_P256", "key_usage": "SIGN_VERIFY"},
+             save="signer"),
+        Step("kms", "Sign", lambda c: {"key_id": c["signer"].key_id, "message": b"payload",
+                                       "signing_algorithm": "ECDSA_SHA_256"}, save="sig"),
+        Step("kms", "Sign", lambda c: {"key_id": c["signer"].key_id, "message": b"payload",
+                                       "signing_algorithm": "RSASSA_PSS_SHA_256"},
+             expect="InvalidKeyUsageException"),
+        Step("kms", "Verify", lambda c: {"key_id": c["signer"].key_id, "message": b"payload",
+                                         "signature": c["sig"].signature,
+                                         "signing_algorithm": "ECDSA_SHA_256"}),
+        Step("kms", "Verify", lambda c: {"key_id": c["signer"].key_id, "message": b"other",
+                                         "signature": c["sig"].signature,
+                                         "signing_algorithm": "ECDSA_SHA_256"},
+             expect="KMSInvalidSignatureException"),
+        Step("kms", "GetPublicKey", lambda c: {"key_id": c["signer"].key_id}),
+        Step("kms", "CreateKey", lambda c: {"key_spec": "ECC_NIST_P256", "key_usage": "KEY_AGREEMENT"},
+             save="ecc"),
+        Step("kms", "GetPublicKey", lambda c: {"key_id": c["ecc"].key_id}, save="ecc_public"),
+        Step("kms", "DeriveSharedSecret", lambda c: {
+            "key_id": c["ecc"].key_id, "key_agreement_algorithm": "ECDH",
+            "public_key": c["ecc_public"].public_key}),
+        Step("kms", "DeriveSharedSecret", lambda c: {
+            "key_id": c["signer"].key_id, "key_agreement_algorithm": "ECDH",
+            "public_key": c["ecc_public"].public_key}, expect="InvalidKeyUsageException"),
+        Step("kms", "CreateKey", lambda c: {"key_spec": "HMAC_256", "key_usage": "GENERATE_VERIFY_MAC"},
+             save="hmac"),
+        Step("kms", "GenerateMac", lambda c: {"key_id": c["hmac"].key_id, "message": b"m",
+                                              "mac_algorithm": "HMAC_SHA_256"}, save="mac"),
+        Step("kms", "GenerateMac", lambda c: {"key_id": c["key"].key_id, "message": b"m",
+                                              "mac_algorithm": "HMAC_SHA_256"},
+             expect="InvalidKeyUsageException"),
+        Step("kms", "VerifyMac", lambda c: {"key_id": c["hmac"].key_id, "message": b"m",
+                                            "mac_algorithm": "HMAC_SHA_256", "mac": c["mac"].mac}),
+        Step("kms", "VerifyMac", lambda c: {"key_id": c["hmac"].key_id, "message": b"n",
+                                            "mac_algorithm": "HMAC_SHA_256", "mac": c["mac"].mac},
+             expect="KMSInvalidMacException"),
+        Step("kms", "GenerateDataKeyPair", lambda c: {"key_id": k(c), "key_pair_spec": "ECC_NIST_P256",
+                                                      "encryption_context": {"a": "b"}}),
+        Step("kms", "GenerateDataKeyPairWithoutPlaintext", lambda c: {
+            "key_id": k(c), "key_pair_spec": "ECC_NIST_P256"}),
+        Step("kms", "GenerateDataKeyPairWithoutPlaintext", lambda c: {
+            "key_id": c["signer"].key_id, "key_pair_spec": "ECC_NIST_P256"},
+             expect="InvalidKeyUsageException"),
+        Step("kms", "CreateKey", lambda c: {"origin": "EXTERNAL"}, save="external"),
+        Step("kms", "GetParametersForImport", lambda c: {
+            "key_id": c["external"].key_id, "wrapping_algorithm": "RSAES_OAEP_SHA_256",
+            "wrapping_key_spec": "RSA_2048"}, save="import"),
+        Step("kms", "GetParametersForImport", lambda c: {
+            "key_id": k(c), "wrapping_algorithm": "RSAES_OAEP_SHA_256",
+            "wrapping_key_spec": "RSA_2048"}, expect="UnsupportedOperationException"),
+        Step("kms", "ImportKeyMaterial", lambda c: {
+            "key_id": c["external"].key_id, "import_token": c["import"].import_token,
+            "encrypted_key_material": _wrap_for_import(c["import"].public_key),
+            "expiration_model": "KEY_MATERIAL_DOES_NOT_EXPIRE"}),
+        Step("kms", "ImportKeyMaterial", lambda c: {
+            "key_id": c["external"].key_id, "import_token": c["import"].import_token,
+            "encrypted_key_material": b"not wrapped",
+            "expiration_model": "KEY_MATERIAL_DOES_NOT_EXPIRE"}, expect="InvalidCiphertextException"),
+        Step("kms", "DeleteImportedKeyMaterial", lambda c: {"key_id": c["external"].key_id}),
+        Step("kms", "DeleteImportedKeyMaterial", lambda c: {"key_id": k(c)},
+             expect="UnsupportedOperationException"),
+        # Refused by name: custom key stores and multi-Region keys.
+        Step("kms", "CreateCustomKeyStore", lambda c: {"custom_key_store_name": "s"},
+             expect="UnsupportedOperationException"),
+        Step("kms", "ConnectCustomKeyStore", lambda c: {"custom_key_store_id": "cks-1234567890abcdef0"},
+             expect="UnsupportedOperationException"),
+        Step("kms", "DisconnectCustomKeyStore", lambda c: {"custom_key_store_id": "cks-1234567890abcdef0"},
+             expect="UnsupportedOperationException"),
+        Step("kms", "DeleteCustomKeyStore", lambda c: {"custom_key_store_id": "cks-1234567890abcdef0"},
+             expect="UnsupportedOperationException"),
+        Step("kms", "UpdateCustomKeyStore", lambda c: {"custom_key_store_id": "cks-1234567890abcdef0"},
+             expect="UnsupportedOperationException"),
+        Step("kms", "DescribeCustomKeyStores", lambda c: {}, expect="UnsupportedOperationException"),
+        Step("kms", "ReplicateKey", lambda c: {"key_id": k(c), "replica_region": "eu-west-1"},
+             expect="UnsupportedOperationException"),
+        Step("kms", "UpdatePrimaryRegion", lambda c: {"key_id": k(c), "primary_region": "eu-west-1"},
+             expect="UnsupportedOperationException"),
         # Directory Service and WorkSpaces.
         Step("ds", "CreateDirectory", lambda c: {"name": "corp.example.com", "password": "Passw0rd!",
                                                  "size": "Small"}, save="dir"),
@@ -261,12 +342,25 @@ def scenario() -> list[Step]:
     return s + generated_missing_key_steps()
 
 
+def _wrap_for_import(public_key: bytes) -> bytes:
+    """32 bytes of key material wrapped for ImportKeyMaterial (RSAES_OAEP_SHA_256), as a user's
+    own code would wrap it."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = serialization.load_der_public_key(public_key)
+    assert isinstance(key, rsa.RSAPublicKey)
+    return key.encrypt(bytes(range(32)), padding.OAEP(mgf=padding.MGF1(hashes.SHA256()),
+                                                      algorithm=hashes.SHA256(), label=None))
+
+
 def _ws(c: dict[str, Any]) -> str:
     return c["created"].pending_requests[0].workspace_id
 
 
 def generated_missing_key_steps() -> list[Step]:
-    """For every implemented KMS operation taking a KeyId: an unknown key is NotFoundException."""
+    """For every implemented KMS operation taking a KeyId: an unknown key fails (with
+    NotFoundException, or the error of a filler value checked first)."""
     from simulator import Simulation
 
     kms = Simulation(seed=0).kms
@@ -276,16 +370,17 @@ def generated_missing_key_steps() -> list[Step]:
         if not hasattr(kms, xform_name(name)):
             continue
         shape = model.operation_model(name).input_shape
-        if shape is None or "KeyId" not in shape.required_members:
+        if shape is None or "KeyId" not in shape.required_members or (service_refuses("kms", name)):
             continue
         kwargs = {xform_name(n): filler(shape.members[n]) for n in shape.required_members}
         kwargs["key_id"] = MISSING_KEY
         # Required by KMS, though the model does not mark them so.
         if name == "CreateGrant":
             kwargs["grantee_principal"] = "arn:aws:iam::123456789012:root"
-        if name.startswith("GenerateDataKey"):
+        if name in ("GenerateDataKey", "GenerateDataKeyWithoutPlaintext"):
             kwargs["key_spec"] = "AES_256"
-        steps.append(Step("kms", name, lambda c, kw=kwargs: dict(kw), expect="NotFoundException"))
+        # NotFoundException, unless a filler value is refused first: any documented error.
+        steps.append(Step("kms", name, lambda c, kw=kwargs: dict(kw), expect=ANY_ERROR))
     return steps
 
 
@@ -296,6 +391,23 @@ def implemented_operations() -> set[tuple[str, str]]:
     sim = Simulation(seed=0)
     return {(service, op) for service, model in MODELS.items() for op in model.operation_names
             if callable(getattr(getattr(sim, ATTRIBUTES[service]), xform_name(op), None))}
+
+
+def service_refuses(service: str, operation: str) -> bool:
+    """Whether the service's method only refuses the operation by name (it takes ``**params``:
+    custom key stores, multi-Region keys); such operations have error steps only."""
+    import inspect
+
+    from simulator import Simulation
+
+    method = getattr(getattr(Simulation(seed=0), ATTRIBUTES[service]), xform_name(operation), None)
+    return method is not None and any(
+        p.kind is p.VAR_KEYWORD for p in inspect.signature(method).parameters.values())
+
+
+def succeeding_operations() -> set[tuple[str, str]]:
+    """The implemented operations that can succeed (not refused by name)."""
+    return {op for op in implemented_operations() if not service_refuses(*op)}
 
 
 # --- the real server, as a subprocess ---------------------------------------------------------

@@ -222,11 +222,24 @@ def _bind(spec: ServiceSpec, service: Any, operation: str) -> _Method:
 @functools.cache
 def _parameters(cls: Any, operation: str) -> tuple[frozenset[str], frozenset[str]] | None:
     """The keyword parameters of the method implementing ``operation`` (all, and those without
-    a default), or None if the service has no such method."""
+    a default), or None if the service has no such method. A method taking ``**params`` (an
+    operation the service refuses by name) accepts every member: the service answers."""
     function = getattr(cls, xform_name(operation), None)
     if function is None or not callable(function) or xform_name(operation).startswith("_"):
         return None
-    parameters = [p for p in inspect.signature(function).parameters.values()
-                  if p.kind is p.KEYWORD_ONLY]
-    return (frozenset(p.name for p in parameters),
-            frozenset(p.name for p in parameters if p.default is p.empty))
+    parameters = list(inspect.signature(function).parameters.values())
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return _ANY, frozenset()
+    keywords = [p for p in parameters if p.kind is p.KEYWORD_ONLY]
+    return (frozenset(p.name for p in keywords),
+            frozenset(p.name for p in keywords if p.default is p.empty))
+
+
+class _Anything(frozenset[str]):
+    """Accepts every parameter name (``issuperset`` is always true)."""
+
+    def issuperset(self, other: Any) -> bool:
+        return True
+
+
+_ANY = _Anything()
