@@ -120,8 +120,9 @@ class _Method:
 class Gateway:
     """Serves wire requests from one simulation (``gateway.sim`` may be replaced, e.g. on reset).
 
-    Not thread-safe, like the simulation: callers serialize requests (the HTTP server runs
-    them on one event loop).
+    The HTTP server calls it from one event loop; ``mock_aws`` from whichever threads use boto3.
+    Service calls hold the simulation's lock; the gateway's own caches are plain dicts, where a
+    race at worst builds an entry twice.
     """
 
     def __init__(self, sim: Simulation, *, strict_credentials: bool = False,

@@ -31,8 +31,8 @@ credentials: any access key id acts as the account root (test/test works) unless
   signature is checked with the issued secret.
 clock: realtime (default) moves virtual time with the wall clock times --speed, so polling
   clients see PENDING turn AVAILABLE; manual moves it only through POST /_envelope-sim/advance.
-calls are served one at a time (the simulation is not thread-safe); request and response
-  bodies are never logged (they carry plaintext data keys).
+calls are served one at a time, on one event loop; request and response bodies are never
+  logged (they carry plaintext data keys).
 
 {admin}
 examples:

@@ -1,7 +1,8 @@
 """``envelope-sim serve``: one HTTP endpoint for KMS, WorkSpaces and Directory Service.
 
 An ASGI application served by uvicorn (HTTP/1.1 through h11). Requests are answered on the one
-event loop, one at a time: the simulation is not thread-safe and never sees two calls at once.
+event loop, one at a time, so the simulation never sees two calls at once (its own lock would
+serialize them too; with one loop no thread ever waits on it).
 Requests route by ``X-Amz-Target`` (and the SigV4 credential scope); ``/_envelope-sim/`` is the
 admin API (:data:`ADMIN_HELP`). Bodies are never logged: they carry plaintext data keys.
 """
