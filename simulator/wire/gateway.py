@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -133,7 +134,7 @@ class Gateway:
         self.strict_credentials = strict_credentials
         self.clock = clock
         self.speed = speed
-        self._requests = 0
+        self._requests = itertools.count(1)  # next() is atomic: no two requests share an id
         self.sim = sim
 
     @property
@@ -156,8 +157,7 @@ class Gateway:
 
     def next_request_id(self) -> str:
         """A UUID-shaped request id from a counter (drawing entropy would change seeded runs)."""
-        self._requests += 1
-        n = self._requests
+        n = next(self._requests)
         return f"{n >> 32 & 0xFFFFFFFF:08x}-0000-4000-8000-{n & 0xFFFFFFFFFFFF:012x}"
 
     def handle(self, request: WireRequest) -> WireResponse:
