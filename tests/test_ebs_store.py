@@ -92,7 +92,7 @@ def test_snapshots_share_chunks_until_a_write_copies_them(sim: Simulation, ciphe
     snap_store = sim.ebs._snapshot(snap.snapshot_id).store
     assert snap_store is not None and snap_store._chunks == store_of(sim, vol_id)._chunks
     dev.write(BLOCK_SIZE, b"changed after the snapshot")
-    sim.ebs._flip_block_bit(vol_id, 2, 77)
+    sim.ebs.tamper.flip_block_bit(vol_id, 2, 77)
     assert dict(snap_store.blocks) == shared  # the snapshot's disk did not move
     restored = sim.ebs.create_volume(snapshot_id=snap.snapshot_id, volume_cipher=cipher)
     sim.run_until_idle()
@@ -123,7 +123,7 @@ def test_a_raw_block_of_the_wrong_size_is_refused_and_changes_nothing(sim: Simul
     vol_id, dev = attached(sim, volume_cipher="gcm")
     dev.write(0, b"kept")
     with pytest.raises(InvalidParameterValue):
-        sim.ebs._put_raw_block(vol_id, 0, bytes(BLOCK_SIZE))
+        sim.ebs.tamper.put_raw_block(vol_id, 0, bytes(BLOCK_SIZE))
     assert dev.read(0, 4) == b"kept"
 
 
@@ -131,7 +131,7 @@ def test_a_raw_block_sized_for_the_other_cipher_is_refused_on_a_never_written_vo
         sim: Simulation) -> None:
     vol_id, dev = attached(sim, volume_cipher="xts")
     with pytest.raises(InvalidParameterValue):
-        sim.ebs._put_raw_block(vol_id, 0, bytes(BLOCK_SIZE + 28))  # a gcm slot
+        sim.ebs.tamper.put_raw_block(vol_id, 0, bytes(BLOCK_SIZE + 28))  # a gcm slot
     dev.write(0, b"still writable")
     assert dev.read(0, 14) == b"still writable"
 
@@ -139,7 +139,7 @@ def test_a_raw_block_sized_for_the_other_cipher_is_refused_on_a_never_written_vo
 def test_gcm_block_appearing_where_none_was_written_fails(sim: Simulation) -> None:
     vol_id, dev = attached(sim, volume_cipher="gcm")
     dev.write(0, b"only block 0")
-    sim.ebs._put_raw_block(vol_id, 5, sim.ebs.raw_blocks(vol_id)[0])
+    sim.ebs.tamper.put_raw_block(vol_id, 5, sim.ebs.raw_blocks(vol_id)[0])
     with pytest.raises(InvalidBlockCiphertext) as err:
         dev.read(5 * BLOCK_SIZE, 1)
     assert "Block 5" in err.value.message

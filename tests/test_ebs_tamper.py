@@ -52,12 +52,12 @@ def test_gcm_flipped_bit_anywhere_in_a_block_fails_naming_volume_and_block(sim: 
     stored_len = len(sim.ebs.raw_blocks(vol_id)[1])
     for bit in (0, 95, 96, 8 * 1000 + 3, 8 * stored_len - 1):  # nonce, body, tag
         original = sim.ebs.raw_blocks(vol_id)[1]
-        sim.ebs._flip_block_bit(vol_id, 1, bit)
+        sim.ebs.tamper.flip_block_bit(vol_id, 1, bit)
         with pytest.raises(InvalidBlockCiphertext) as err:
             dev.read(BLOCK_SIZE, 10)
         assert vol_id in err.value.message and "Block 1" in err.value.message
         assert dev.read(0, 4) == b"AAAA"  # other blocks still read
-        sim.ebs._put_raw_block(vol_id, 1, original)
+        sim.ebs.tamper.put_raw_block(vol_id, 1, original)
     assert dev.read(BLOCK_SIZE, 4) == b"BBBB"
 
 
@@ -66,8 +66,8 @@ def test_gcm_swapped_blocks_fail(sim: Simulation) -> None:
     dev.write(0, b"A" * BLOCK_SIZE + b"B" * BLOCK_SIZE)
     raw = sim.ebs.raw_blocks(vol_id)
     first, second = raw[0], raw[1]
-    sim.ebs._put_raw_block(vol_id, 0, second)
-    sim.ebs._put_raw_block(vol_id, 1, first)
+    sim.ebs.tamper.put_raw_block(vol_id, 0, second)
+    sim.ebs.tamper.put_raw_block(vol_id, 1, first)
     with pytest.raises(InvalidBlockCiphertext):
         dev.read(0, 1)
     with pytest.raises(InvalidBlockCiphertext):
@@ -79,7 +79,7 @@ def test_gcm_replayed_old_block_fails(sim: Simulation) -> None:
     dev.write(0, b"old!")
     old = sim.ebs.raw_blocks(vol_id)[0]
     dev.write(0, b"new!")
-    sim.ebs._put_raw_block(vol_id, 0, old)
+    sim.ebs.tamper.put_raw_block(vol_id, 0, old)
     with pytest.raises(InvalidBlockCiphertext):
         dev.read(0, 4)
     with pytest.raises(InvalidBlockCiphertext):
@@ -97,7 +97,7 @@ def test_gcm_block_moved_from_another_volume_with_the_same_data_key_fails(sim: S
                           device="/dev/sdg")
     other = sim.ebs.block_device(restored.volume_id)
     other.write(0, b"restored")  # same data key (same lineage), another volume
-    sim.ebs._put_raw_block(vol_id, 0, sim.ebs.raw_blocks(restored.volume_id)[0])
+    sim.ebs.tamper.put_raw_block(vol_id, 0, sim.ebs.raw_blocks(restored.volume_id)[0])
     with pytest.raises(InvalidBlockCiphertext):
         dev.read(0, 8)
 
@@ -108,15 +108,15 @@ def test_xts_tampering_goes_unnoticed_and_returns_changed_data(sim: Simulation) 
     dev.write(0, b"A" * BLOCK_SIZE + b"B" * BLOCK_SIZE)
     raw = sim.ebs.raw_blocks(vol_id)
     first, second = raw[0], raw[1]
-    sim.ebs._flip_block_bit(vol_id, 0, 3)
+    sim.ebs.tamper.flip_block_bit(vol_id, 0, 3)
     garbled = dev.read(0, 16)
     assert garbled != b"A" * 16  # a whole 16-byte lane decrypts to garbage, silently
     assert dev.read(16, 16) == b"A" * 16  # the next lane is intact
-    sim.ebs._put_raw_block(vol_id, 0, second)  # block moved to another index
+    sim.ebs.tamper.put_raw_block(vol_id, 0, second)  # block moved to another index
     moved = dev.read(0, BLOCK_SIZE)
     assert moved not in (b"A" * BLOCK_SIZE, b"B" * BLOCK_SIZE)  # other tweak: garbage
     dev.write(0, b"C" * 4)
-    sim.ebs._put_raw_block(vol_id, 0, first)  # replay of the old block
+    sim.ebs.tamper.put_raw_block(vol_id, 0, first)  # replay of the old block
     assert dev.read(0, 4) == b"AAAA"  # old data comes back, no error
 
 
@@ -124,7 +124,7 @@ def test_flipped_encrypted_data_key_fails_the_next_attach(sim: Simulation) -> No
     from simulator.errors import InvalidCiphertextException
     vol_id, _ = attached(sim)
     sim.ebs.detach_volume(volume_id=vol_id)
-    sim.ebs._flip_data_key_bit(vol_id, 200)
+    sim.ebs.tamper.flip_data_key_bit(vol_id, 200)
     with pytest.raises(InvalidCiphertextException):
         sim.ebs.attach_volume(volume_id=vol_id, instance_id="i-0123456789abcdef0",
                               device="/dev/sdf")
@@ -134,7 +134,7 @@ def test_host_failure_drops_the_key_and_reattach_needs_kms(sim: Simulation) -> N
     vol_id, dev = attached(sim)
     dev.write(0, b"kept")
     before = len(sim.audit.events(event_name="Decrypt"))
-    sim.ebs._host_failure(vol_id)
+    sim.ebs.tamper.fail_host(vol_id)
     from simulator.errors import IncorrectState
     with pytest.raises(IncorrectState):
         dev.read(0, 4)

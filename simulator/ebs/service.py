@@ -63,6 +63,7 @@ from .store import (
     TamperedBlock,
     XtsCodec,
 )
+from .tamper import VolumeTamper
 
 __all__ = ["DEFAULT_KMS_KEY", "MAX_IO_BYTES", "BlockDevice", "ElasticBlockStore"]
 
@@ -219,6 +220,11 @@ class ElasticBlockStore:
     @property
     def caller(self) -> Caller:
         return self._caller
+
+    @property
+    def tamper(self) -> VolumeTamper:
+        """The public seam for faults and tests to corrupt blocks and fail hosts (not an API)."""
+        return VolumeTamper(self)
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -873,45 +879,4 @@ class ElasticBlockStore:
         self._state.default_kms_key_id = DEFAULT_KMS_KEY
         self._trace("ResetEbsDefaultKmsKeyId", self._rt.region)
         return EbsDefaultKmsKeyId(DEFAULT_KMS_KEY)
-
-    # --- fault injection hooks (internal; used by simulator.faults and tests) -------------
-
-    def _flip_block_bit(self, volume_id: str, index: int, bit: int = 0) -> None:
-        """Flip bit ``bit`` of stored block ``index`` (disk corruption or an attacker)."""
-        rec = self._volume(volume_id)
-        if rec.store is None or index not in rec.store.blocks:
-            raise InvalidParameterValue(f"Block {index} of {volume_id} was never written.")
-        rec.store.flip_bit(index, bit)
-        self._trace("FaultFlipBlockBit", volume_id, block_index=index, bit=bit)
-
-    def _put_raw_block(self, volume_id: str, index: int, stored: bytes) -> None:
-        """Put ``stored`` bytes at block ``index`` as an attacker with the disk would (swaps,
-        replays); the volume metadata (gcm write counters) is left as it is."""
-        rec = self._volume(volume_id)
-        assert rec.store is not None
-        try:
-            # The cipher fixes the stored block size, written or not (gcm adds nonce and tag).
-            rec.store.layout(GcmCodec.slot_size if rec.cipher == "gcm" else BLOCK_SIZE)
-            rec.store.put_raw(index, bytes(stored))
-        except ValueError as err:
-            raise InvalidParameterValue(f"Block {index} of {volume_id}: {err}.") from None
-        self._trace("FaultPutRawBlock", volume_id, block_index=index)
-
-    def _flip_data_key_bit(self, volume_id: str, bit: int = 0) -> None:
-        """Flip a bit of the volume's stored encrypted data key: the next attach fails."""
-        rec = self._volume(volume_id)
-        if rec.encrypted_data_key is None:
-            raise InvalidParameterValue(f"Volume {volume_id} has no encrypted data key.")
-        blob = bytearray(rec.encrypted_data_key)
-        blob[(bit // 8) % len(blob)] ^= 1 << (bit % 8)
-        rec.encrypted_data_key = bytes(blob)
-        self._trace("FaultFlipDataKeyBit", volume_id, bit=bit)
-
-    def _host_failure(self, volume_id: str) -> None:
-        """The host holding the attachment fails: the in-memory data key is lost (wiped) and
-        the volume is detached; whoever reattaches it needs KMS Decrypt again."""
-        rec = self._volume(volume_id)
-        if rec.attachment is None:
-            raise IncorrectState(f"The volume '{rec.volume_id}' is not attached.")
-        self._drop_attachment(rec, "HostFailure")
 

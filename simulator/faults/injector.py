@@ -356,13 +356,13 @@ class FaultInjector:
         try:
             if isinstance(effect, FlipBlockBit):
                 detail = {"block_index": effect.block_index, "bit": effect.bit}
-                self._ebs._flip_block_bit(volume_id, effect.block_index, effect.bit)
+                self._ebs.tamper.flip_block_bit(volume_id, effect.block_index, effect.bit)
             elif isinstance(effect, FlipDataKeyBit):
                 detail = {"bit": effect.bit}
-                self._ebs._flip_data_key_bit(volume_id, effect.bit)
+                self._ebs.tamper.flip_data_key_bit(volume_id, effect.bit)
             else:
                 attachments = self._ebs.describe_volumes(volume_ids=[volume_id]).volumes[0].attachments
-                self._ebs._host_failure(volume_id)
+                self._ebs.tamper.fail_host(volume_id)
         except AwsError as err:
             self._record(a, name, volume_id, outcome="skipped", firing=firing,
                          detail={**detail, "reason": err.message})

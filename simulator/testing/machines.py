@@ -152,7 +152,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         self._records_seen = 0
         self._rule_start = 0
         self._transient: list[Any] = []
-        self._attachments: list[Any] = []
+        self._key_buffers: list[bytearray] = []
         self._secret_needles: set[str] = set()
         self._audit_seen = 0
         self._trace_seen = 0
@@ -694,23 +694,20 @@ class LifecycleMachine(RuleBasedStateMachine):
     def no_plaintext_data_key_outside_live_attachments(self) -> None:
         if not self.ready:
             return
-        current = set()
-        for record in self.sim.ebs._state.volumes.values():
-            a = record.attachment
-            if a is not None and a.plaintext_data_key is not None:
-                current.add(id(a))
-                if all(a is not seen for seen in self._attachments):
-                    self._attachments.append(a)
-                    secret = bytes(a.plaintext_data_key)
-                    self._secret_needles.update({secret.hex(), base64.b64encode(secret).decode()})
+        # The buffers themselves (not copies): one no longer held must have been wiped.
+        held = list(self.sim.ebs.tamper.held_data_keys().values())
+        for key in held:
+            if all(key is not seen for seen in self._key_buffers):
+                self._key_buffers.append(key)
+                secret = bytes(key)
+                self._secret_needles.update({secret.hex(), base64.b64encode(secret).decode()})
         still_live = []
-        for a in self._attachments:
-            if id(a) in current:
-                still_live.append(a)
+        for key in self._key_buffers:
+            if any(key is h for h in held):
+                still_live.append(key)
             else:
-                _check(not any(a.plaintext_data_key),
-                       "a detached volume's plaintext data key was not wiped")
-        self._attachments = still_live
+                _check(not any(key), "a detached volume's plaintext data key was not wiped")
+        self._key_buffers = still_live
         audit = self.sim.audit.events()
         trace = self.sim.trace.events()
         text = "".join(json.dumps(r, default=str) for r in audit[self._audit_seen:]) + "".join(
@@ -753,7 +750,7 @@ class LifecycleMachine(RuleBasedStateMachine):
     def terminated_workspaces_leave_no_grant_and_no_volume(self) -> None:
         if not self.ready:
             return
-        ebs_volumes = self.sim.ebs._state.volumes
+        ebs_volumes = {v.volume_id for v in self.sim.ebs.describe_volumes().volumes}
         for ws in self.workspaces:
             if not ws.terminated:
                 continue
