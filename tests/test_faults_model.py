@@ -131,7 +131,10 @@ def test_generated_faults_print_and_round_trip(fault: Fault) -> None:
     (lambda: Fault(DisableKey("k"), AtStep(5)), "trigger must be one of"),
     (lambda: Fault(AtStep(5), "DisableKey"), "effect must be one of"),
     (lambda: Fault(AtStep(5), DisableKey("k"), name=""), "name must be a non-empty string"),
-    (lambda: FaultPlan([Fault(AtStep(5), DisableKey("k"))]), "faults must be a tuple of Fault"),
+    (lambda: FaultPlan([Fault(AtStep(5), DisableKey("k")), "DisableKey"]),
+     "faults must be a sequence of Fault, not str"),
+    (lambda: FaultPlan(Fault(AtStep(5), DisableKey("k"))), "faults must be a sequence of Fault"),
+    (lambda: FaultPlan("faults"), "faults must be a sequence of Fault"),
 ])
 def test_bad_faults_are_a_validation_error_naming_the_field(make, words) -> None:
     with pytest.raises(ValidationException) as caught:

@@ -82,6 +82,11 @@ class ActiveFault:
     pending_errors: int = 0
     cancelled: bool = False
     _cleanups: list[Callable[[], object]] = field(default_factory=list, repr=False)
+    #: Unregister functions of the trigger's hooks and of the error raiser's hooks, removed
+    #: as soon as they can no longer act (a one-shot trigger that fired, errors all raised).
+    _trigger_hooks: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    _raiser_hooks: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    _trigger_done: bool = False
     _records: list[FaultRecord] = field(default_factory=list, repr=False)
 
     @property
@@ -94,8 +99,24 @@ class ActiveFault:
         for cleanup in self._cleanups:
             cleanup()
         self._cleanups.clear()
+        self._retire_trigger()
+        self._retire_raiser()
         self.pending_errors = 0
         self.cancelled = True
+
+    def _retire_trigger(self) -> None:
+        """The trigger can fire no more: its handlers leave the hooks."""
+        self._trigger_done = True
+        for unregister in self._trigger_hooks:
+            unregister()
+        self._trigger_hooks.clear()
+        if self.pending_errors <= 0:
+            self._retire_raiser()
+
+    def _retire_raiser(self) -> None:
+        for unregister in self._raiser_hooks:
+            unregister()
+        self._raiser_hooks.clear()
 
     def __str__(self) -> str:
         return f"{self.fault_id}: {self.fault.describe()} (fired {self.fired}x)"
@@ -189,25 +210,28 @@ class FaultInjector:
         hooks = self._rt.hooks
         # The trigger's handlers go first, so an error armed by call n is raised for call n.
         if isinstance(trigger, AtStep):
-            a._cleanups.append(hooks.register(trigger.event, self._on_step(a, trigger)))
+            a._trigger_hooks.append(hooks.register(trigger.event, self._on_step(a, trigger)))
         elif isinstance(trigger, OnCall):
             handler = self._on_call(a, trigger)
             for event in expand_operation(trigger.operation):
-                a._cleanups.append(hooks.register(event, handler))
+                a._trigger_hooks.append(hooks.register(event, handler))
         elif isinstance(trigger, Chance):
             handler = self._on_chance(a, trigger)
             for event in expand_operation(trigger.operation):
-                a._cleanups.append(hooks.register(event, handler))
+                a._trigger_hooks.append(hooks.register(event, handler))
         elif isinstance(trigger, AtTime):
-            call = self._rt.clock.schedule_at(trigger.at, f"fault:{a.fault_id}",
-                                              lambda: self._fire(a, _Firing()))
+            def at_time() -> None:
+                self._fire(a, _Firing())
+                a._retire_trigger()
+
+            call = self._rt.clock.schedule_at(trigger.at, f"fault:{a.fault_id}", at_time)
             a._cleanups.append(call.cancel)
         if isinstance(effect, RaiseError):
             operation = effect.operation or (
                 trigger.operation if isinstance(trigger, OnCall | Chance) else "kms:*")
             raiser = self._raiser(a, effect)
             for event in expand_operation(operation):
-                a._cleanups.append(hooks.register(event, raiser))
+                a._raiser_hooks.append(hooks.register(event, raiser))
 
     def _on_step(self, a: ActiveFault, trigger: AtStep) -> Callable[..., None]:
         seen = 0
@@ -223,6 +247,7 @@ class FaultInjector:
             if seen == trigger.occurrence:
                 self._fire(a, _Firing(workspace_id=workspace_id, step=trigger.step,
                                       params={"keyId": key_id} if key_id else None))
+                a._retire_trigger()  # one-shot: nothing stays registered that cannot act
 
         return handler
 
@@ -236,6 +261,7 @@ class FaultInjector:
             seen += 1
             if seen == trigger.nth:
                 self._fire(a, _Firing(operation=_operation_of(event), params=params))
+                a._retire_trigger()  # one-shot: nothing stays registered that cannot act
 
         return handler
 
@@ -248,6 +274,8 @@ class FaultInjector:
             # The simulation's own entropy: a seeded run replays the same faults.
             if self._rt.entropy.uniform() < trigger.probability:
                 self._fire(a, _Firing(operation=_operation_of(event), params=params))
+                if trigger.max_fires is not None and a.fired >= trigger.max_fires:
+                    a._retire_trigger()
 
         return handler
 
@@ -258,6 +286,8 @@ class FaultInjector:
             if self._quiet or a.pending_errors <= 0:
                 return
             a.pending_errors -= 1
+            if a.pending_errors <= 0 and a._trigger_done:
+                a._retire_raiser()
             operation = _operation_of(event)
             err = cls(f"{_MESSAGES[effect.error]} (injected by {a.fault_id})")
             self._record(a, "InjectError", operation, outcome=effect.error,

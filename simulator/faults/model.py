@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -511,13 +512,22 @@ class Fault:
 
 @dataclass(frozen=True)
 class FaultPlan:
-    """Several faults injected together (a scenario's, or one drawn by ``fault_plans()``)."""
+    """Several faults injected together (a scenario's, or one drawn by ``fault_plans()``).
+
+    ``faults`` is any sequence of :class:`Fault` (a list, a tuple); it is kept as a tuple.
+    """
 
     faults: tuple[Fault, ...] = ()
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.faults, tuple) or not all(isinstance(f, Fault) for f in self.faults):
-            raise ValidationException("FaultPlan: faults must be a tuple of Fault")
+    def __init__(self, faults: Sequence[Fault] = ()) -> None:
+        if isinstance(faults, str | bytes) or not isinstance(faults, Sequence):
+            raise ValidationException(
+                f"FaultPlan: faults must be a sequence of Fault, not {type(faults).__name__}")
+        for f in faults:
+            if not isinstance(f, Fault):
+                raise ValidationException(
+                    f"FaultPlan: faults must be a sequence of Fault, not {type(f).__name__}")
+        object.__setattr__(self, "faults", tuple(faults))
 
     def __iter__(self) -> Any:
         return iter(self.faults)
