@@ -1,18 +1,17 @@
 """The CloudTrail-shaped audit trail of every KMS call, successful or failed.
 
-A chain of structlog processors, configured per simulation (nothing at import time):
+A structlog processor chain, built per simulation (nothing is configured at import time or in
+structlog's global configuration):
 
-    envelope -> redact -> [user processors] -> sinks (memory, optional JSON-lines file)
+    envelope -> redact -> [user processors] -> sinks (memory, subscribers, JSON-lines files)
 
-The redaction step runs before anything is stored, so no plaintext, ciphertext, data key or grant
-token reaches a record, whatever a caller passes. Processors have structlog's signature
-``(logger, method_name, event_dict) -> event_dict``, so structlog's own processors plug in; the
-chain is run by a plain loop rather than a structlog ``BoundLogger``, whose dict copying cost
-about 4 us per record (a fifth of a GenerateDataKey+Decrypt pair, measured in bench/kms_bench.py).
-The envelope and redaction steps are fixed, so they run inline while the record is built (one
-dict display in CloudTrail's field order); user processors and sinks then see the finished
-record, exactly as if the two steps were processors.
-The JSON-lines sink renders with ``structlog.processors.JSONRenderer``.
+``envelope`` turns what a service reports about a call into a CloudTrail event (the fields in
+CloudTrail's order, ids from the simulation's ids, the virtual time); ``redact`` then replaces
+every plaintext, ciphertext, data key and grant token (:mod:`simulator.redact`) before anything
+else sees the record, whatever a caller passed. User processors have structlog's signature
+``(logger, method_name, event_dict) -> event_dict`` and may raise ``structlog.DropEvent`` to
+filter; structlog's own processors plug in. The JSON-lines sink renders with structlog's
+``JSONRenderer``.
 """
 
 from __future__ import annotations
@@ -20,21 +19,41 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+import structlog
+
 from .clock import Clock
 from .ids import Ids
-from .redact import redact, redact_owned
+from .redact import redact
 
 __all__ = ["AuditTrail", "Processor"]
 
 Processor = Callable[[Any, str, MutableMapping[str, Any]], MutableMapping[str, Any]]
 
-#: The last two hex digits of 2 * count and of 2 * count + 1, by count % 128.
-_EVEN_BYTE = tuple(f"{2 * i:02x}" for i in range(128))
-_ODD_BYTE = tuple(f"{2 * i + 1:02x}" for i in range(128))
+#: What every event carries that no call chooses.
+_EVENT_VERSION = "1.08"
+_DEFAULT_SOURCE_IP = "192.0.2.10"  # TEST-NET-1: a documentation address, never a real one
+_DEFAULT_USER_AGENT = "envelope-sim"
+
+
+class _Sinks:
+    """The end of the chain: structlog hands it each finished record as keyword arguments."""
+
+    def __init__(self) -> None:
+        self.sinks: list[Callable[[dict[str, Any]], None]] = []
+
+    def record(self, **event: Any) -> None:
+        for sink in list(self.sinks):
+            sink(event)
+
+
+class _AuditLogger(structlog.BoundLoggerBase):
+    """A structlog bound logger with one method: ``record`` runs the chain on one event."""
+
+    def record(self, **fields: Any) -> None:
+        self._proxy_to_logger("record", **fields)
 
 
 class AuditTrail:
@@ -47,16 +66,14 @@ class AuditTrail:
         self._region = region
         self._records: deque[dict[str, Any]] = deque()
         self._files: list[IO[str]] = []
-        self._sinks: list[Callable[[dict[str, Any]], None]] = [self._records.append]
+        self._sinks = _Sinks()
+        self._sinks.sinks.append(self._records.append)
         self._user_processors: list[Processor] = []
-        self._stamp_for: datetime | None = None
-        self._stamp = ""
-        self._entries: dict[str, dict[str, str]] = {}
-        first = ids.uuid()
-        self._id_prefix = first[:24]  # "xxxxxxxx-xxxx-4xxx-8xxx-": the counter fills the rest
-        self._count = 0
-        self._id_block = 0
-        self._id_head = f"{self._id_prefix}{0:010x}"
+        self._logger = self._chain()
+
+    def _chain(self) -> _AuditLogger:
+        processors: list[Any] = [self._envelope, _redact_step, *self._user_processors]
+        return _AuditLogger(self._sinks, processors=processors, context={})
 
     # -- recording -------------------------------------------------------------------------
 
@@ -76,140 +93,82 @@ class AuditTrail:
         event_source: str = "kms.amazonaws.com",
         source_ip: str | None = None,
         user_agent: str | None = None,
-        owned: bool = False,
     ) -> None:
-        """Append one event; the processor chain adds the envelope and redacts it.
+        """Append one event: the chain adds the envelope and redacts it before it is kept.
 
-        A ``user_identity`` given as a ``dict`` becomes part of the record (pass a fresh one).
-        ``owned=True`` hands ``request_parameters`` over too (a fresh dict the caller never
-        uses again): it is then redacted in place rather than copied.
+        ``user_identity`` None is AWS itself (``invokedBy: "AWS Internal"``); ``resources``
+        are the key ARNs the call touched. Nothing given is kept by reference.
         """
-        identity = user_identity
-        if type(identity) is not dict:
-            identity = dict(identity) if identity is not None else {
-                "accountId": self._account_id, "invokedBy": "AWS Internal"}
+        self._logger.record(
+            eventName=event_name, userIdentity=user_identity,
+            requestParameters=request_parameters, responseElements=response_elements,
+            additionalEventData=additional_event_data, resources=resources,
+            readOnly=read_only, errorCode=error_code, errorMessage=error_message,
+            eventType=event_type, eventSource=event_source, sourceIPAddress=source_ip,
+            userAgent=user_agent)
+
+    def _envelope(self, _logger: Any, _method: str,
+                  call: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        """Processor: a CloudTrail event, in CloudTrail's field order, from what a call reported."""
+        identity = call["userIdentity"]
+        if identity is None:
+            identity = {"accountId": self._account_id, "invokedBy": "AWS Internal"}
         invoked_by = identity.get("invokedBy")
-        # The envelope and redaction steps, inlined (they are the first two processors of the
-        # chain; running them as calls over a half-built dict cost a fifth of the record):
-        # the envelope's fields, then only the sections that carry what callers sent or
-        # services returned are redacted (the rest is built here from ids and ARNs).
-        now = self._clock.now()
-        if now is not self._stamp_for:
-            self._restamp(now)
-        # UUID-shaped ids from one random prefix and a counter: unique and replayable, and
-        # cheaper than drawing two random UUIDs per record (this is on every KMS call). The
-        # requestID ends in 2 * count as 12 hex digits, the eventID in 2 * count + 1. Those are
-        # the digits of count >> 7 (at least 10, formatted once per 128 records) followed by
-        # two digits from a table: a format spec per record cost more than the rest of the ids.
-        self._count = count = self._count + 1
-        if count >> 7 != self._id_block:
-            self._id_block = count >> 7
-            self._id_head = f"{self._id_prefix}{count >> 7:010x}"
-        request_id = self._id_head + _EVEN_BYTE[count & 127]
-        event_id = self._id_head + _ODD_BYTE[count & 127]
-        if request_parameters is not None:
-            request_parameters = (redact_owned(request_parameters)  # type: ignore[arg-type]
-                                  if owned else redact(request_parameters))
-        if response_elements is not None:
-            response_elements = redact(response_elements)
-        entry = None
-        if type(resources) is list and len(resources) == 1 and type(resources[0]) is str:
-            entry = self._entries.get(resources[0])
-        entries = [entry.copy()] if entry is not None else [self._resource(a) for a in resources]
-        # One dict display in CloudTrail's field order (a presized dict; no resizing).
-        if error_code is None and additional_event_data is None:
-            event: MutableMapping[str, Any] = {
-                "eventVersion": "1.08",
-                "userIdentity": identity,
-                "eventTime": self._stamp,
-                "eventSource": event_source,
-                "eventName": event_name,
-                "awsRegion": self._region,
-                "sourceIPAddress": source_ip or (invoked_by if invoked_by else "192.0.2.10"),
-                "userAgent": user_agent or (invoked_by if invoked_by else "envelope-sim"),
-                "requestParameters": request_parameters,
-                "responseElements": response_elements,
-                "requestID": request_id,
-                "eventID": event_id,
-                "readOnly": read_only,
-                "resources": entries,
-                "eventType": event_type,
-                "managementEvent": True,
-                "recipientAccountId": self._account_id,
-                "eventCategory": "Management",
-            }
-        else:
-            event = {
-                "eventVersion": "1.08",
-                "userIdentity": identity,
-                "eventTime": self._stamp,
-                "eventSource": event_source,
-                "eventName": event_name,
-                "awsRegion": self._region,
-                "sourceIPAddress": source_ip or (invoked_by if invoked_by else "192.0.2.10"),
-                "userAgent": user_agent or (invoked_by if invoked_by else "envelope-sim"),
-            }
-            if error_code is not None:
-                event["errorCode"] = error_code
-                event["errorMessage"] = redact(error_message or "")
-            event["requestParameters"] = request_parameters
-            event["responseElements"] = response_elements
-            if additional_event_data is not None:
-                event["additionalEventData"] = redact(additional_event_data)
-            event["requestID"] = request_id
-            event["eventID"] = event_id
-            event["readOnly"] = read_only
-            event["resources"] = entries
-            event["eventType"] = event_type
-            event["managementEvent"] = True
-            event["recipientAccountId"] = self._account_id
-            event["eventCategory"] = "Management"
-        for processor in self._user_processors:
-            event = processor(None, event_name, event)
-        record = event if type(event) is dict else dict(event)
-        for sink in self._sinks:
-            sink(record)
+        event: dict[str, Any] = {
+            "eventVersion": _EVENT_VERSION,
+            "userIdentity": identity,
+            "eventTime": self._clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventSource": call["eventSource"],
+            "eventName": call["eventName"],
+            "awsRegion": self._region,
+            "sourceIPAddress": call["sourceIPAddress"] or invoked_by or _DEFAULT_SOURCE_IP,
+            "userAgent": call["userAgent"] or invoked_by or _DEFAULT_USER_AGENT,
+        }
+        if call["errorCode"] is not None:
+            event["errorCode"] = call["errorCode"]
+            event["errorMessage"] = call["errorMessage"] or ""
+        event["requestParameters"] = call["requestParameters"]
+        event["responseElements"] = call["responseElements"]
+        if call["additionalEventData"] is not None:
+            event["additionalEventData"] = call["additionalEventData"]
+        event["requestID"] = self._ids.uuid()
+        event["eventID"] = self._ids.uuid()
+        event["readOnly"] = call["readOnly"]
+        event["resources"] = [self._resource(arn) for arn in call["resources"]]
+        event["eventType"] = call["eventType"]
+        event["managementEvent"] = True
+        event["recipientAccountId"] = self._account_id
+        event["eventCategory"] = "Management"
+        return event
 
-    def _restamp(self, now: datetime) -> None:
-        if now != self._stamp_for:  # strftime is slow; the clock often stands still
-            self._stamp_for, self._stamp = now, now.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    def _resource(self, arn: str) -> dict[str, str]:
-        """A ``resources`` entry for a key ARN: a fresh copy of a memoised one."""
-        entry = self._entries.get(arn)
-        if entry is None:
-            parts = arn.split(":") if isinstance(arn, str) else []
-            account = parts[4] if len(parts) > 5 and parts[4] else self._account_id
-            entry = {"accountId": account, "type": "AWS::KMS::Key", "ARN": arn}
-            if len(self._entries) >= 100_000:
-                self._entries.clear()
-            self._entries[arn] = entry
-        return entry.copy()
+    def _resource(self, arn: object) -> dict[str, Any]:
+        """A ``resources`` entry: the key's account comes from its ARN."""
+        parts = arn.split(":") if isinstance(arn, str) else []
+        account = parts[4] if len(parts) > 5 and parts[4] else self._account_id
+        return {"accountId": account, "type": "AWS::KMS::Key", "ARN": arn}
 
     # -- configuration ---------------------------------------------------------------------
 
     def add_processor(self, processor: Processor) -> None:
         """Add a structlog processor after the redaction step (e.g. to enrich or filter)."""
         self._user_processors.append(processor)
+        self._logger = self._chain()
 
     def subscribe(self, sink: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         """Call ``sink`` with every finished record; returns a function that unsubscribes."""
-        self._sinks.append(sink)
-        return lambda: self._sinks.remove(sink)
+        self._sinks.sinks.append(sink)
+        return lambda: self._sinks.sinks.remove(sink)
 
     def keep_last(self, limit: int | None) -> None:
         """Keep only the ``limit`` most recent records in memory (``None``: all), so a
         long-running server does not grow without bound; sinks still see every record."""
         old = self._records
         self._records = deque(old, maxlen=limit)
-        self._sinks[self._sinks.index(old.append)] = self._records.append
+        sinks = self._sinks.sinks
+        sinks[sinks.index(old.append)] = self._records.append
 
     def write_jsonl(self, path: str | Path) -> None:
         """Also append every record from now on to ``path`` as JSON lines (closed by ``close``)."""
-        # Imported here, not at module level: structlog brings ~8,000 objects that every full
-        # garbage collection of the process would otherwise traverse, and only this sink uses it.
-        import structlog
-
         handle = Path(path).open("a", encoding="utf-8")  # noqa: SIM115 - closed in close()
         self._files.append(handle)
         render = structlog.processors.JSONRenderer()
@@ -217,7 +176,7 @@ class AuditTrail:
         def write(rec: dict[str, Any]) -> None:
             handle.write(str(render(None, "", dict(rec))) + "\n")
 
-        self._sinks.append(write)
+        self._sinks.sinks.append(write)
 
     def close(self) -> None:
         """Flush and close any JSON-lines files."""
@@ -262,3 +221,9 @@ class AuditTrail:
     def to_jsonl(self) -> str:
         """Every stored record as JSON lines."""
         return "".join(json.dumps(r) + "\n" for r in self._records)
+
+
+def _redact_step(_logger: Any, _method: str,
+                 event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Processor: the whole event, redacted (a copy: nothing a caller holds is shared)."""
+    return redact(event)  # type: ignore[no-any-return]

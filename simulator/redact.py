@@ -3,6 +3,11 @@
 Anything byte-like (plaintext, ciphertext, data keys, key material) and any field whose name says
 it is secret is replaced before a record is stored, printed or written to a file. Redaction is by
 type as well as by name, so a secret put in an unexpected field is caught all the same.
+
+:func:`redact` always returns a copy: nothing a caller keeps a reference to is ever changed,
+and nothing in a record is shared with the caller. Nesting deeper than :data:`MAX_DEPTH` is
+replaced by a marker, so any input a caller can build is redacted (and recorded) without
+exhausting the interpreter's stack.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-__all__ = ["SECRET_FIELDS", "redact", "redact_owned"]
+__all__ = ["MAX_DEPTH", "SECRET_FIELDS", "redact"]
 
 #: Field names whose values are never recorded, whatever their type (camelCase and snake_case).
 SECRET_FIELDS = frozenset(
@@ -34,79 +39,40 @@ SECRET_FIELDS = frozenset(
     }
 )
 
+#: Containers nested deeper than this are replaced by ``"<nested too deep>"``. AWS requests
+#: are a few levels deep; anything far deeper is a mistake or an attack, never worth a record.
+MAX_DEPTH = 32
+_TOO_DEEP = "<nested too deep>"
+
+
+def redact(value: Any) -> Any:
+    """A copy of ``value`` with secrets replaced by ``"<redacted N>"`` markers."""
+    return _redact(value, 0)
+
 
 def _mask(value: object) -> str:
     size = len(value) if isinstance(value, bytes | bytearray | memoryview | str) else None
     return "<redacted>" if size is None else f"<redacted {size}>"
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
-def redact(value: Any) -> Any:
-    """A copy of ``value`` with secrets replaced by ``"<redacted N>"`` markers."""
-    kind = type(value)
-    if kind in _PLAIN:  # the common case, checked by exact type for speed (hot path)
+def _redact(value: Any, depth: int) -> Any:
+    if value is None or isinstance(value, str | int | float):  # bool is an int
         return value
-    if kind is dict:
-        # Hot path (every audit record and trace event): copied at C speed, then only the
-        # values that are not plain are replaced; the first key that is not a plain ``str``
-        # or names a secret hands the dict to the general loop (and the copy is dropped).
-        out = value.copy()
-        for k, v in value.items():
-            if type(k) is not str or k in SECRET_FIELDS:
-                return _redact_mapping(value)
-            if type(v) not in _PLAIN:
-                out[k] = redact(v)
-        return out
-    if isinstance(value, Mapping):
-        return _redact_mapping(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return _mask(value)
-    if isinstance(value, list | tuple | set | frozenset):
-        return [redact(v) for v in value]
-    if isinstance(value, str | int | float):
-        return value
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, Mapping | list | tuple | set | frozenset) and depth >= MAX_DEPTH:
+        return _TOO_DEEP
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                k = _redact(k, depth + 1)  # keys too must stay JSON-friendly
+            out[k] = _mask(v) if k in SECRET_FIELDS and v is not None else _redact(v, depth + 1)
+        return out
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_redact(v, depth + 1) for v in value]
     # Anything else a caller passed (an object where a string belongs, say) is named by its
     # type only: records must stay JSON-serialisable and must not echo arbitrary objects.
     return f"<{type(value).__name__}>"
-
-
-def redact_owned(value: dict[str, Any]) -> dict[str, Any]:
-    """``redact(value)`` for a dict the caller hands over and never uses again.
-
-    When every key is a plain ``str`` naming no secret (the services' own detail and parameter
-    dicts), the non-plain values are replaced in place and ``value`` itself is returned: the
-    same result as :func:`redact` without copying the dict. Otherwise a redacted copy.
-    """
-    if type(value) is not dict:
-        return redact(value)  # type: ignore[no-any-return]
-    nested: list[str] | None = None
-    for k, v in value.items():
-        if type(k) is not str or k in SECRET_FIELDS:
-            return _redact_mapping(value)  # nothing has been changed yet
-        if type(v) not in _PLAIN:
-            if nested is None:
-                nested = [k]
-            else:
-                nested.append(k)
-    if nested is not None:
-        for k in nested:
-            value[k] = redact(value[k])
-    return value
-
-
-def _redact_mapping(value: Mapping[Any, Any]) -> dict[Any, Any]:
-    out = {}
-    for k, v in value.items():
-        if type(k) is not str:
-            k = redact(k)  # keys too must stay JSON-friendly
-        if k in SECRET_FIELDS and v is not None:
-            out[k] = _mask(v)
-        elif type(v) in _PLAIN:  # inlined fast path: most values are plain strings
-            out[k] = v
-        else:
-            out[k] = redact(v)
-    return out

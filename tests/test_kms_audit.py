@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
+import structlog
 
 from simulator import Simulation
 from simulator.errors import DisabledException, ValidationException
@@ -96,27 +98,46 @@ def test_odd_request_values_stay_json_serialisable(sim: Simulation) -> None:
     json.dumps(sim.audit.events())
 
 
-def test_request_and_event_ids_are_the_prefix_and_a_counter(sim: Simulation) -> None:
+def test_request_and_event_ids_are_distinct_uuids_that_replay_with_the_seed() -> None:
+    def ids(seed: int) -> list[str]:
+        sim = Simulation(seed=seed)
+        key = sim.kms.create_key()
+        for _ in range(20):
+            sim.kms.encrypt(key_id=key.arn, plaintext=b"x")
+        return [i for r in sim.audit.events() for i in (r["requestID"], r["eventID"])]
+
+    first = ids(3)
+    assert len(set(first)) == len(first)
+    for value in first:
+        assert str(uuid.UUID(value)) == value and uuid.UUID(value).version == 4
+    assert ids(3) == first and ids(4) != first
+
+
+def test_a_user_processor_can_drop_an_event_as_structlog_filters_do(sim: Simulation) -> None:
+    def only_errors(_logger: object, _name: str, ev: dict[str, object]) -> dict[str, object]:
+        if "errorCode" not in ev:
+            raise structlog.DropEvent
+        return ev
+
+    sim.audit.add_processor(only_errors)
     key = sim.kms.create_key()
-    for _ in range(20):
+    sim.kms.disable_key(key_id=key.arn)
+    with pytest.raises(DisabledException):
         sim.kms.encrypt(key_id=key.arn, plaintext=b"x")
-    records = sim.audit.events()
-    prefix = records[0]["requestID"][:24]
-    for n, rec in enumerate(records, start=1):
-        assert rec["requestID"] == f"{prefix}{2 * n:012x}"
-        assert rec["eventID"] == f"{prefix}{2 * n + 1:012x}"
-    ids = [r["requestID"] for r in records] + [r["eventID"] for r in records]
-    assert len(set(ids)) == len(ids)
+    assert [r["eventName"] for r in sim.audit.events()] == ["Encrypt"]
 
 
-@pytest.mark.parametrize("count", [2**47 - 2, 2**47 - 1, 2**47, 2**50 + 7])
-def test_ids_keep_the_counter_format_past_twelve_hex_digits(sim: Simulation, count: int) -> None:
-    sim.audit._count = count - 1  # as if that many records had been written
-    sim.audit.record("Probe", user_identity=None)
-    rec = sim.audit.events()[-1]
-    prefix = rec["requestID"][:24]
-    assert rec["requestID"] == f"{prefix}{2 * count:012x}"
-    assert rec["eventID"] == f"{prefix}{2 * count + 1:012x}"
+def test_records_keep_cloudtrails_field_order(sim: Simulation) -> None:
+    key = sim.kms.create_key()
+    sim.kms.disable_key(key_id=key.arn)
+    with pytest.raises(DisabledException):
+        sim.kms.encrypt(key_id=key.arn, plaintext=b"x")
+    failed = sim.audit.events(event_name="Encrypt")[0]
+    assert list(failed) == [
+        "eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion",
+        "sourceIPAddress", "userAgent", "errorCode", "errorMessage", "requestParameters",
+        "responseElements", "requestID", "eventID", "readOnly", "resources", "eventType",
+        "managementEvent", "recipientAccountId", "eventCategory"]
 
 
 def test_every_record_gets_fresh_nested_dicts(sim: Simulation) -> None:

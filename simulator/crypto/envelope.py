@@ -21,7 +21,6 @@ from functools import lru_cache
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .context import _CACHE as _CONTEXT_CACHE
 from .context import encode_context
 from .secret import SecretBytes
 
@@ -92,9 +91,7 @@ def seal(
     if len(nonce) != NONCE_SIZE:
         raise ValueError("nonce must be 12 bytes")
     header = _prefix(key_id, backing.material_id) + nonce
-    # encode_context's memo is looked up inline (here and in open_blob): a call less per blob.
-    aad = header + (_CONTEXT_CACHE.get(tuple(context.items())) or encode_context(context)
-                    ) if context else header
+    aad = header + encode_context(context)
     return header + backing._aead.encrypt(nonce, plaintext, aad)
 
 
@@ -123,10 +120,10 @@ def open_blob(backing: BackingKey, blob: bytes, context: Mapping[str, str] | Non
     if type(blob) is not bytes:
         blob = bytes(blob)
     header = blob[:HEADER_SIZE]
-    aad = header + (_CONTEXT_CACHE.get(tuple(context.items())) or encode_context(context)
-                    ) if context else header
+    aad = header + encode_context(context)
     try:
-        plaintext = backing._aead.decrypt(header[HEADER_SIZE - NONCE_SIZE:], blob[HEADER_SIZE:], aad)
+        # Wrapped at once: the plaintext never sits in a frame local as plain bytes.
+        return SecretBytes(backing._aead.decrypt(header[HEADER_SIZE - NONCE_SIZE:],
+                                                 blob[HEADER_SIZE:], aad))
     except InvalidTag:
         raise BlobError("authentication failed") from None
-    return SecretBytes(plaintext)

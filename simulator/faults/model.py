@@ -520,7 +520,8 @@ class FaultPlan:
     faults: tuple[Fault, ...] = ()
 
     def __init__(self, faults: Sequence[Fault] = ()) -> None:
-        if isinstance(faults, str | bytes) or not isinstance(faults, Sequence):
+        given: object = faults  # checked at run time: callers pass anything
+        if isinstance(given, str | bytes) or not isinstance(given, Sequence):
             raise ValidationException(
                 f"FaultPlan: faults must be a sequence of Fault, not {type(faults).__name__}")
         for f in faults:
