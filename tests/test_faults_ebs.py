@@ -15,11 +15,13 @@ from simulator.errors import (
     InvalidCiphertextException,
     KMSInternalException,
     ThrottlingException,
+    ValidationException,
 )
 from simulator.faults import (
     AtTime,
     DropAttachment,
     Fault,
+    FaultSkippedWarning,
     FlipBlockBit,
     FlipDataKeyBit,
     OnCall,
@@ -173,11 +175,21 @@ def test_a_host_failure_while_the_key_is_disabled_loses_the_volume_until_the_key
 
 def test_a_volume_fault_on_a_missing_target_is_skipped_not_raised(sim: Simulation, key: str) -> None:
     volume_id, _ = attached(sim, kms_key_id=key)
-    _now_fault(sim, FlipBlockBit(volume_id, block_index=7))  # never written
-    _now_fault(sim, DropAttachment("vol-0000000000000000f"))
-    _now_fault(sim, DropAttachment("user"))  # no WorkSpace named by the trigger
-    assert [r.outcome for r in sim.faults.records()] == ["skipped"] * 3
+    with pytest.warns(FaultSkippedWarning) as warned:
+        _now_fault(sim, FlipBlockBit(volume_id, block_index=7))  # never written
+        _now_fault(sim, DropAttachment("vol-0000000000000000f"))
+    assert [r.outcome for r in sim.faults.records()] == ["skipped"] * 2
     assert "never written" in sim.faults.records()[0].detail["reason"]
+    assert len(warned) == 2 and "never written" in str(warned[0].message)
+
+
+def test_a_workspace_volume_with_a_trigger_that_names_no_workspace_is_refused_at_inject(
+        sim: Simulation) -> None:
+    with pytest.raises(ValidationException, match="only an AtStep trigger names a WorkSpace"):
+        sim.faults.inject(Fault(AtTime(sim.clock.now()), DropAttachment("user")))
+    with pytest.raises(ValidationException, match="only an AtStep trigger names a WorkSpace"):
+        sim.faults.inject(Fault(OnCall("ec2:AttachVolume"), FlipDataKeyBit("root")))
+    assert sim.faults.active == [] and not sim.faults.records()
 
 
 def test_an_ec2_wildcard_error_hits_the_next_ebs_call_whatever_it_is(sim: Simulation, key: str) -> None:

@@ -24,6 +24,7 @@ from simulator.faults import (
     DisableKey,
     Fault,
     FaultPlan,
+    FaultSkippedWarning,
     OnCall,
     PutKeyPolicy,
     RaiseError,
@@ -271,16 +272,17 @@ def test_an_admin_action_kms_refuses_is_recorded_and_does_not_fail_the_triggerin
         "outcome": "KMSInvalidStateException"}
 
 
-def test_an_effect_whose_target_is_missing_is_recorded_as_skipped() -> None:
+def test_an_effect_whose_target_is_missing_is_recorded_as_skipped_and_warned() -> None:
     sim, key, _blob = _world()
-    sim.faults.inject(Fault(AtTime(sim.clock.now()), DisableKey()))
     sim.faults.inject(Fault(AtTime(sim.clock.now()), RevokeGrant(key.arn)))
-    sim.advance(seconds=0)
+    with pytest.warns(FaultSkippedWarning, match="no current grant matches"):
+        sim.advance(seconds=0)
     skipped = sim.faults.records()
-    assert [r.outcome for r in skipped] == ["skipped", "skipped"]
-    assert "no key_id given" in skipped[0].detail["reason"]
-    assert skipped[1].detail["reason"] == "no current grant matches"
-    assert sim.kms.describe_key(key_id=key.arn).key_state == "Enabled"
+    assert [r.outcome for r in skipped] == ["skipped"]
+    assert skipped[0].detail["reason"] == "no current grant matches"
+    assert [(e.action, e.outcome) for e in sim.trace.events() if e.actor == "Faults"][-1] == (
+        "RevokeGrant", "skipped")
+    assert sim.audit.events("FaultInjected")[-1]["additionalEventData"] == {"outcome": "skipped"}
 
 
 # --- handles ------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ Faults never appear as branches in the services: they hook in through ``runtime.
 schedule real actions on the virtual clock (see :mod:`simulator.faults.injector`).
 """
 
-from .injector import ActiveFault, FaultInjector, FaultRecord
+from .injector import ActiveFault, FaultInjector, FaultRecord, FaultSkippedWarning
 from .model import (
     EC2_OPERATIONS,
+    KEYLESS_OPERATIONS,
     KMS_OPERATIONS,
     RETRYABLE_ERRORS,
     AtStep,
@@ -36,6 +37,7 @@ from .model import (
 
 __all__ = [
     "EC2_OPERATIONS",
+    "KEYLESS_OPERATIONS",
     "KMS_OPERATIONS",
     "RETRYABLE_ERRORS",
     "ActiveFault",
@@ -49,6 +51,7 @@ __all__ = [
     "FaultInjector",
     "FaultPlan",
     "FaultRecord",
+    "FaultSkippedWarning",
     "FlipBlockBit",
     "FlipDataKeyBit",
     "OnCall",

@@ -16,12 +16,14 @@ triggered it: the refusal is recorded as the fault's outcome.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..crypto import BlobError, parse_header
 from ..errors import AwsError, ValidationException, error_for_code
 from ..runtime import Runtime
 from .model import (
@@ -49,9 +51,15 @@ from .seams import KmsForFaults, WorkSpacesForFaults
 if TYPE_CHECKING:
     from ..ebs.service import ElasticBlockStore
 
-__all__ = ["ActiveFault", "FaultInjector", "FaultRecord"]
+__all__ = ["ActiveFault", "FaultInjector", "FaultRecord", "FaultSkippedWarning"]
 
 _SOURCE = "envelope-sim.faults"
+#: Call parameters that name the key in play, in the order they are looked at.
+_KEY_PARAMETERS = ("keyId", "kmsKeyId", "targetKeyId", "sourceKeyId", "destinationKeyId")
+
+
+class FaultSkippedWarning(UserWarning):
+    """A fault fired but could not act (its target did not exist): the run went on without it."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,8 @@ class FaultRecord:
     """One thing a fault did: ``action`` (``"DisableKey"``, ``"InjectError"``...) on ``target``.
 
     ``outcome`` is ``"ok"``, the AWS error code an admin action got back, or ``"skipped"``
-    (with the reason in ``detail``) when the target did not exist.
+    (with the reason in ``detail``) when the target did not exist. A skip is never silent: it
+    is also a trace event, an audit record and a :class:`FaultSkippedWarning`.
     """
 
     time: datetime
@@ -125,14 +134,16 @@ class ActiveFault:
 class _Firing:
     """What a trigger knows when it fires: the WorkSpace, or the call's operation and params."""
 
-    __slots__ = ("operation", "params", "step", "workspace_id")
+    __slots__ = ("blob", "operation", "params", "step", "workspace_id")
 
     def __init__(self, workspace_id: str | None = None, operation: str | None = None,
-                 params: Mapping[str, Any] | None = None, step: int | None = None) -> None:
+                 params: Mapping[str, Any] | None = None, step: int | None = None,
+                 blob: object = None) -> None:
         self.workspace_id = workspace_id
         self.operation = operation
         self.params = params
         self.step = step
+        self.blob = blob  # a Decrypt's ciphertext blob: it names its key
 
 
 class FaultInjector:
@@ -158,6 +169,9 @@ class FaultInjector:
         """Install ``fault``; it fires when its trigger does. Returns a handle to cancel it."""
         if not isinstance(fault, Fault):
             raise ValidationException(f"inject needs a Fault, not {type(fault).__name__}")
+        problem = fault.missing_target()
+        if problem is not None:
+            raise ValidationException(f"This fault could never act ({fault.describe()}): {problem}")
         self._seq += 1
         active = ActiveFault(f"fault-{self._seq}", fault)
         self._install(active)
@@ -254,26 +268,30 @@ class FaultInjector:
     def _on_call(self, a: ActiveFault, trigger: OnCall) -> Callable[..., None]:
         seen = 0
 
-        def handler(*, event: str, params: Mapping[str, Any] | None = None, **_: Any) -> None:
+        def handler(*, event: str, params: Mapping[str, Any] | None = None,
+                    ciphertext_blob: object = None, **_: Any) -> None:
             nonlocal seen
             if self._quiet or a.cancelled:
                 return
             seen += 1
             if seen == trigger.nth:
-                self._fire(a, _Firing(operation=_operation_of(event), params=params))
+                self._fire(a, _Firing(operation=_operation_of(event), params=params,
+                                      blob=ciphertext_blob))
                 a._retire_trigger()  # one-shot: nothing stays registered that cannot act
 
         return handler
 
     def _on_chance(self, a: ActiveFault, trigger: Chance) -> Callable[..., None]:
-        def handler(*, event: str, params: Mapping[str, Any] | None = None, **_: Any) -> None:
+        def handler(*, event: str, params: Mapping[str, Any] | None = None,
+                    ciphertext_blob: object = None, **_: Any) -> None:
             if self._quiet or a.cancelled:
                 return
             if trigger.max_fires is not None and a.fired >= trigger.max_fires:
                 return
             # The simulation's own entropy: a seeded run replays the same faults.
             if self._rt.entropy.uniform() < trigger.probability:
-                self._fire(a, _Firing(operation=_operation_of(event), params=params))
+                self._fire(a, _Firing(operation=_operation_of(event), params=params,
+                                      blob=ciphertext_blob))
                 if trigger.max_fires is not None and a.fired >= trigger.max_fires:
                     a._retire_trigger()
 
@@ -425,25 +443,52 @@ class FaultInjector:
 
     def _key_of(self, key_id: str | None, firing: _Firing) -> tuple[str | None, str]:
         """The key ARN an admin action acts on, or None and why not."""
-        ref = key_id
-        if ref is None and firing.params:  # the call's key, or the key a step event names
-            found = firing.params.get("keyId") or firing.params.get("kmsKeyId")
-            ref = found if isinstance(found, str) else None
-        if ref is None and firing.workspace_id is not None and self._workspaces is not None:
-            try:
-                ref = self._workspaces.volumes(firing.workspace_id).kms_key_arn
-            except AwsError as err:
-                return None, err.message
-            if ref is None:
-                return None, f"WorkSpace {firing.workspace_id} has no KMS key"
+        ref, why = (key_id, "") if key_id is not None else self._key_in_play(firing)
         if ref is None:
-            return None, "no key_id given and the trigger names no key"
+            return None, why
         if ref.startswith("arn:") and ":key/" in ref:
             return ref, ""
         try:
             return self._kms.describe_key(key_id=ref).arn, ""
         except AwsError as err:
             return None, err.message
+
+    def _key_in_play(self, firing: _Firing) -> tuple[str | None, str]:
+        """The key the trigger names: the call's key parameter, the key its blob names, the
+        key of its volume or snapshot, or the triggering WorkSpace's key."""
+        params = firing.params or {}
+        for name in _KEY_PARAMETERS:
+            found = params.get(name)
+            if isinstance(found, str) and found:
+                return found, ""
+        if isinstance(firing.blob, bytes | bytearray):
+            try:
+                return parse_header(bytes(firing.blob)).key_id, ""
+            except BlobError:
+                return None, "the call's ciphertext blob names no key of this simulation"
+        ebs = self._ebs
+        volume_id, snapshot_id = params.get("volumeId"), params.get("snapshotId")
+        if ebs is not None and isinstance(volume_id, str):
+            try:
+                volume = ebs.describe_volumes(volume_ids=[volume_id]).volumes[0]
+            except AwsError as err:
+                return None, err.message
+            return (volume.kms_key_id, "") if volume.kms_key_id else (
+                None, f"volume {volume_id} is not encrypted")
+        if ebs is not None and isinstance(snapshot_id, str):
+            try:
+                snapshot = ebs.describe_snapshots(snapshot_ids=[snapshot_id]).snapshots[0]
+            except AwsError as err:
+                return None, err.message
+            return (snapshot.kms_key_id, "") if snapshot.kms_key_id else (
+                None, f"snapshot {snapshot_id} is not encrypted")
+        if firing.workspace_id is not None and self._workspaces is not None:
+            try:
+                ref = self._workspaces.volumes(firing.workspace_id).kms_key_arn
+            except AwsError as err:
+                return None, err.message
+            return (ref, "") if ref else (None, f"WorkSpace {firing.workspace_id} has no KMS key")
+        return None, "no key_id given and the triggering call named no key"
 
     def _volume_of(self, ref: str, firing: _Firing) -> tuple[str | None, str]:
         if ref.startswith("vol-"):
@@ -472,6 +517,10 @@ class FaultInjector:
                              info)
         self._records.append(record)
         a._records.append(record)
+        if outcome == "skipped":
+            warnings.warn(FaultSkippedWarning(
+                f"{a.fault_id} ({a.fault.describe()}) did nothing: "
+                f"{info.get('reason', 'its target was not found')}"), stacklevel=2)
         rt.trace.record("Faults", action, target, outcome=outcome, workspace_id=workspace_id,
                         step=step, fault_id=a.fault_id, fault=a.fault.describe(), **info)
         rt.audit.record(

@@ -42,6 +42,7 @@ from ..errors import ValidationException
 
 __all__ = [
     "EC2_OPERATIONS",
+    "KEYLESS_OPERATIONS",
     "KMS_OPERATIONS",
     "RETRYABLE_ERRORS",
     "AtStep",
@@ -81,6 +82,11 @@ EC2_OPERATIONS = (
     "DeleteVolume", "DetachVolume",
 )
 _OPERATIONS = {"kms": KMS_OPERATIONS, "ec2": EC2_OPERATIONS}
+#: Operations whose call names no KMS key (so no "key in play" for an effect without key_id).
+#: Every other operation names one: a key id, a blob (which names its key), a volume or a
+#: snapshot (which has one).
+KEYLESS_OPERATIONS = frozenset({"kms:CreateKey", "kms:GenerateRandom", "kms:ListKeys",
+                                "kms:ListRetirableGrants"})
 #: The errors a :class:`RaiseError` may inject: what AWS SDKs retry.
 RETRYABLE_ERRORS = ("KMSInternalException", "DependencyTimeoutException",
                     "KeyUnavailableException", "ThrottlingException")
@@ -476,6 +482,32 @@ class Fault:
             raise ValidationException(f"Fault: effect must be one of {', '.join(_EFFECTS)}, "
                                       f"not {self.effect!r}")
         _text(self, "name", self.name, optional=True, max_len=256)
+
+    def missing_target(self) -> str | None:
+        """Why the effect could never find its target with this trigger, or None.
+
+        An effect without ``key_id`` acts on the key in play, which only a trigger that names
+        a key can supply (a WorkSpace's step, or a call that names a key, blob, volume or
+        snapshot); ``"root"``/``"user"`` volumes belong to a WorkSpace, which only
+        :class:`AtStep` names.
+        """
+        trigger, effect = self.trigger, self.effect
+        if isinstance(effect, DisableKey | ScheduleKeyDeletion | _GrantAction | PutKeyPolicy) \
+                and effect.key_id is None:
+            if isinstance(trigger, AtTime):
+                return ("an AtTime trigger names no key; give the effect a key_id "
+                        "(or use AtStep or OnCall, whose WorkSpace or call names one)")
+            if isinstance(trigger, OnCall | Chance):
+                service, _, name = trigger.operation.partition(":")
+                operations = _OPERATIONS[service] if name == "*" else (name,)
+                if all(f"{service}:{n}" in KEYLESS_OPERATIONS for n in operations):
+                    return (f"a call of {trigger.operation} names no key; give the effect a "
+                            "key_id")
+        if isinstance(effect, FlipBlockBit | FlipDataKeyBit | DropAttachment) \
+                and effect.volume_id in ("root", "user") and not isinstance(trigger, AtStep):
+            return (f"volume '{effect.volume_id}' is a WorkSpace's, and only an AtStep trigger "
+                    "names a WorkSpace; give a volume id (vol-...) or use AtStep")
+        return None
 
     def describe(self) -> str:
         """One line for people: ``"before step 5 of any WorkSpace: DisableKey 1234..."``."""

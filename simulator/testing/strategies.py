@@ -269,18 +269,19 @@ def effects(*, key_ids: Sequence[str] = (), volume_ids: Sequence[str] = (),
 
 def faults(*, key_ids: Sequence[str] = (), volume_ids: Sequence[str] = (),
            workspace_ids: Sequence[str] = (), **options: Any) -> st.SearchStrategy[Fault]:
-    """One :class:`~simulator.faults.Fault` (see :func:`triggers` and :func:`effects`)."""
+    """One :class:`~simulator.faults.Fault` (see :func:`triggers` and :func:`effects`) that
+    can act: ``sim.faults.inject`` refuses the others (``Fault.missing_target()``)."""
     trigger_options = {k: options.pop(k) for k in ("start", "horizon_seconds") if k in options}
     return st.builds(Fault, triggers(workspace_ids=workspace_ids, **trigger_options),
                      effects(key_ids=key_ids, volume_ids=volume_ids, **options),
-                     st.none())
+                     st.none()).filter(lambda f: f.missing_target() is None)
 
 
 def fault_plans(*, min_size: int = 1, max_size: int = 3, **options: Any
                 ) -> st.SearchStrategy[FaultPlan]:
     """Fault plans of ``min_size`` to ``max_size`` faults (options as for :func:`faults`)."""
     return st.lists(faults(**options), min_size=min_size, max_size=max_size).map(
-        lambda fs: FaultPlan(tuple(fs)))
+        FaultPlan)
 
 
 # ====================================================================== operation sequences
