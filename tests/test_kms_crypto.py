@@ -192,17 +192,6 @@ def test_blob_repr_and_data_key_repr_hide_secrets(sim: Simulation) -> None:
     assert "redacted" in text
 
 
-@pytest.mark.parametrize("size", [4, 16, 32, 64, 1024])
-def test_one_seeded_draw_equals_a_data_key_draw_then_a_nonce_draw(size: int) -> None:
-    # GenerateDataKey draws the data key and the blob's nonce at once when the key is whole
-    # 32-bit words; replays must see the very bytes of the two separate draws.
-    from simulator.entropy import Entropy
-
-    one, two = Entropy(5), Entropy(5)
-    assert one.token_bytes(size + 12) == two.token_bytes(size) + two.token_bytes(12)
-    assert one.token_bytes(8) == two.token_bytes(8)
-
-
 @pytest.mark.parametrize("kwargs", [{"key_spec": "AES_256"}, {"key_spec": "AES_128"},
                                     {"number_of_bytes": 7}, {"number_of_bytes": 64}])
 def test_data_keys_are_the_seeded_draws_and_blob_nonces_follow(kwargs: dict[str, object]) -> None:

@@ -23,7 +23,36 @@ __all__ = [
     "check_plaintext",
     "check_str",
     "check_tokens",
+    "check_unicode",
 ]
+
+
+#: A marker this simulator hands out: a decimal offset, never longer than this.
+_MARKER = re.compile(r"[0-9]{1,9}")
+
+
+def _not_unicode(field: str, text: str) -> ValidationException:
+    """A string with a lone surrogate is not Unicode text: AWS cannot even receive it (the
+    SDKs send UTF-8). The message names the position only: the text may be a secret."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        position = err.start
+    else:  # pragma: no cover - only called for a string that does not encode
+        position = -1
+    return ValidationException(
+        f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+        f"Member must be valid Unicode text (a lone surrogate at position {position})")
+
+
+def check_unicode(value: str, field: str) -> str:
+    """``value`` if it encodes as UTF-8 (every str but those with lone surrogates)."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _not_unicode(field, value) from None
+    return value
 
 
 def _type_error(field: str, expected: str, value: object) -> ValidationException:
@@ -40,6 +69,7 @@ def check_str(
     """A string within length bounds (and matching ``pattern`` if given)."""
     if not isinstance(value, str):
         raise _type_error(field, "a string", value)
+    check_unicode(value, field)
     if len(value) < min_len:
         raise ValidationException(MESSAGES["too_short"].format(field=field, limit=min_len))
     if len(value) > max_len:
@@ -72,6 +102,7 @@ def check_bool(value: object, field: str) -> bool:
 def check_enum(value: object, field: str, allowed: Sequence[str]) -> str:
     if not isinstance(value, str):  # its type only: bytes given by mistake may be a secret
         raise _type_error(field, "a string", value)
+    check_unicode(value, field)
     if value not in allowed:
         raise ValidationException(
             MESSAGES["enum"].format(value=value, field=field, allowed=", ".join(allowed))
@@ -84,12 +115,12 @@ def check_limit(value: object, field: str = "limit", high: int = 1000) -> int | 
 
 
 def check_marker(value: object) -> int:
-    """Markers are opaque to users; ours are decimal offsets."""
+    """Markers are opaque to users; ours are decimal offsets (ASCII digits, bounded)."""
     from ..errors import InvalidMarkerException
 
     if value is None:
         return 0
-    if not isinstance(value, str) or not value.isdigit():
+    if not isinstance(value, str) or not _MARKER.fullmatch(value):
         raise InvalidMarkerException("The marker is not valid for this request.")
     return int(value)
 
@@ -108,7 +139,7 @@ def check_context(value: object, field: str = "encryptionContext", *,
         # Hot path (every GenerateDataKey and Decrypt): exact types, no ABC isinstance checks;
         # anything else (str subclasses, other mappings, bad types) takes the general checks.
         for k, val in value.items():
-            if type(k) is not str or type(val) is not str:
+            if type(k) is not str or type(val) is not str or not (k.isascii() and val.isascii()):
                 break
         else:
             if not value:
@@ -123,13 +154,15 @@ def check_context(value: object, field: str = "encryptionContext", *,
                 f"Map keys and values must be strings (got {type(k).__name__} -> "
                 f"{type(v).__name__})"
             )
+        check_unicode(k, field)
+        check_unicode(v, field)
     return dict(value) if value else None
 
 
 def check_plaintext(value: object, field: str = "plaintext", max_len: int = 4096) -> bytes:
     """Bytes (or a str, encoded as UTF-8 as the AWS SDKs do), 1..max_len long."""
     if isinstance(value, str):
-        value = value.encode("utf-8")
+        value = check_unicode(value, field).encode("utf-8")
     if not isinstance(value, bytes | bytearray | memoryview):
         raise _type_error(field, "bytes", value)
     data = bytes(value)
