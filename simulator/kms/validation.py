@@ -21,6 +21,7 @@ __all__ = [
     "check_limit",
     "check_marker",
     "check_plaintext",
+    "check_policy",
     "check_str",
     "check_tokens",
     "check_unicode",
@@ -79,6 +80,19 @@ def check_str(
             f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
             f"constraint: Member must satisfy regular expression pattern: {pattern.pattern}"
         )
+    return value
+
+
+def check_policy(value: object, field: str = "policy") -> str:
+    """A key policy document: a string of 1-131072 characters. Which characters it may hold
+    is the policy parser's rule (MalformedPolicyDocumentException names the first outside
+    the allowed set, a lone surrogate included), so none is refused here."""
+    if not isinstance(value, str):
+        raise _type_error(field, "a string", value)
+    if not value:
+        raise ValidationException(MESSAGES["too_short"].format(field=field, limit=1))
+    if len(value) > 131072:
+        raise ValidationException(MESSAGES["too_long"].format(field=field, limit=131072))
     return value
 
 
