@@ -80,3 +80,14 @@ def test_a_fault_whose_key_is_gone_when_it_fires_is_skipped_loudly(sim: Simulati
     (event,) = [e for e in sim.trace.events() if e.actor == "Faults" and e.action != "Armed"]
     assert (event.action, event.outcome) == ("DisableKey", "skipped")
     assert sim.audit.events("FaultInjected")[-1]["additionalEventData"] == {"outcome": "skipped"}
+
+
+def test_a_snapshot_call_fault_acts_on_the_snapshots_key(sim: Simulation) -> None:
+    key = sim.kms.create_key()
+    volume = sim.ebs.create_volume(size=1, encrypted=True, kms_key_id=key.arn)
+    sim.advance(seconds=60)
+    snapshot = sim.ebs.create_snapshot(volume_id=volume.volume_id)
+    sim.advance(seconds=3600)
+    sim.faults.inject(Fault(OnCall("ec2:DeleteSnapshot"), DisableKey()))
+    sim.ebs.delete_snapshot(snapshot_id=snapshot.snapshot_id)
+    assert sim.kms.describe_key(key_id=key.arn).key_state == "Disabled"

@@ -467,21 +467,19 @@ class FaultInjector:
             except BlobError:
                 return None, "the call's ciphertext blob names no key of this simulation"
         ebs = self._ebs
-        volume_id, snapshot_id = params.get("volumeId"), params.get("snapshotId")
-        if ebs is not None and isinstance(volume_id, str):
-            try:
-                volume = ebs.describe_volumes(volume_ids=[volume_id]).volumes[0]
-            except AwsError as err:
-                return None, err.message
-            return (volume.kms_key_id, "") if volume.kms_key_id else (
-                None, f"volume {volume_id} is not encrypted")
-        if ebs is not None and isinstance(snapshot_id, str):
-            try:
-                snapshot = ebs.describe_snapshots(snapshot_ids=[snapshot_id]).snapshots[0]
-            except AwsError as err:
-                return None, err.message
-            return (snapshot.kms_key_id, "") if snapshot.kms_key_id else (
-                None, f"snapshot {snapshot_id} is not encrypted")
+        if ebs is not None:
+            lookups: dict[str, Callable[[str], Any]] = {
+                "volumeId": lambda i: ebs.describe_volumes(volume_ids=[i]).volumes[0],
+                "snapshotId": lambda i: ebs.describe_snapshots(snapshot_ids=[i]).snapshots[0]}
+            for name, describe in lookups.items():
+                resource_id = params.get(name)
+                if not isinstance(resource_id, str):
+                    continue
+                try:
+                    key_arn = describe(resource_id).kms_key_id
+                except AwsError as err:
+                    return None, err.message
+                return (key_arn, "") if key_arn else (None, f"{resource_id} is not encrypted")
         if firing.workspace_id is not None and self._workspaces is not None:
             try:
                 ref = self._workspaces.volumes(firing.workspace_id).kms_key_arn
