@@ -7,11 +7,12 @@ structlog's global configuration):
 
 ``envelope`` turns what a service reports about a call into a CloudTrail event (the fields in
 CloudTrail's order, ids from the simulation's ids, the virtual time); ``redact`` then replaces
-every plaintext, ciphertext, data key and grant token (:mod:`simulator.redact`) before anything
-else sees the record, whatever a caller passed. User processors have structlog's signature
-``(logger, method_name, event_dict) -> event_dict`` and may raise ``structlog.DropEvent`` to
-filter; structlog's own processors plug in. The JSON-lines sink renders with structlog's
-``JSONRenderer``.
+each section that holds what a caller sent or a service returned (identity, request, response,
+additional data, error message) by a redacted copy (:mod:`simulator.redact`: no plaintext,
+ciphertext, data key or grant token), before anything else sees the record. User processors
+have structlog's signature ``(logger, method_name, event_dict) -> event_dict`` and may raise
+``structlog.DropEvent`` to filter; structlog's own processors plug in. The JSON-lines sink
+renders with structlog's ``JSONRenderer``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -117,7 +120,7 @@ class AuditTrail:
         event: dict[str, Any] = {
             "eventVersion": _EVENT_VERSION,
             "userIdentity": identity,
-            "eventTime": self._clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventTime": _event_time(self._clock.now()),
             "eventSource": call["eventSource"],
             "eventName": call["eventName"],
             "awsRegion": self._region,
@@ -145,7 +148,8 @@ class AuditTrail:
         """A ``resources`` entry: the key's account comes from its ARN."""
         parts = arn.split(":") if isinstance(arn, str) else []
         account = parts[4] if len(parts) > 5 and parts[4] else self._account_id
-        return {"accountId": account, "type": "AWS::KMS::Key", "ARN": arn}
+        return {"accountId": account, "type": "AWS::KMS::Key",
+                "ARN": arn if isinstance(arn, str) else redact(arn)}
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -223,7 +227,23 @@ class AuditTrail:
         return "".join(json.dumps(r) + "\n" for r in self._records)
 
 
+#: The sections that hold what callers sent and services returned; the rest of an event is
+#: built by the envelope step from the simulation's own ids, clock and ARNs.
+_REPORTED = ("userIdentity", "requestParameters", "responseElements", "additionalEventData",
+             "errorMessage")
+
+
 def _redact_step(_logger: Any, _method: str,
                  event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Processor: the whole event, redacted (a copy: nothing a caller holds is shared)."""
-    return redact(event)  # type: ignore[no-any-return]
+    """Processor: every reported section replaced by a redacted copy (nothing a caller holds
+    is shared with the record, and no secret reaches it)."""
+    for name in _REPORTED:
+        if name in event:
+            event[name] = redact(event[name])
+    return event
+
+
+@lru_cache(maxsize=1)
+def _event_time(now: datetime) -> str:
+    """CloudTrail's ``eventTime`` (memoised: the virtual clock often stands still)."""
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")

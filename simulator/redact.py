@@ -55,24 +55,38 @@ def _mask(value: object) -> str:
     return "<redacted>" if size is None else f"<redacted {size}>"
 
 
+#: Exact types copied as they are (checked before the isinstance rules: most values are these).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _redact(value: Any, depth: int) -> Any:
-    if value is None or isinstance(value, str | int | float):  # bool is an int
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict or isinstance(value, Mapping):
+        if depth >= MAX_DEPTH:
+            return _TOO_DEEP
+        out = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                k = _redact(k, depth + 1)  # keys too must stay JSON-friendly
+            if k in SECRET_FIELDS and v is not None:
+                out[k] = _mask(v)
+            elif type(v) in _PLAIN:
+                out[k] = v
+            else:
+                out[k] = _redact(v, depth + 1)
+        return out
+    if kind is list or isinstance(value, list | tuple | set | frozenset):
+        if depth >= MAX_DEPTH:
+            return _TOO_DEEP
+        return [v if type(v) in _PLAIN else _redact(v, depth + 1) for v in value]
+    if isinstance(value, str | int | float):  # subclasses (str enums, IntFlag...)
         return value
     if isinstance(value, bytes | bytearray | memoryview):
         return _mask(value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, Mapping | list | tuple | set | frozenset) and depth >= MAX_DEPTH:
-        return _TOO_DEEP
-    if isinstance(value, Mapping):
-        out = {}
-        for k, v in value.items():
-            if not isinstance(k, str):
-                k = _redact(k, depth + 1)  # keys too must stay JSON-friendly
-            out[k] = _mask(v) if k in SECRET_FIELDS and v is not None else _redact(v, depth + 1)
-        return out
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_redact(v, depth + 1) for v in value]
     # Anything else a caller passed (an object where a string belongs, say) is named by its
     # type only: records must stay JSON-serialisable and must not echo arbitrary objects.
     return f"<{type(value).__name__}>"
