@@ -5,7 +5,7 @@ No service contains a fault branch. A trigger is a hook handler (``before-call.k
 virtual clock. An effect either raises an AWS error from a ``before-call`` handler (the service
 fails that call exactly as if it had raised the error itself, audit record included) or does
 something real: a KMS admin call as the account root, an EBS corruption or host failure through
-EBS's internals, a settings change.
+EBS's public tamper seam (``ebs.tamper``), a settings change.
 
 Every time a fault acts -- each injected error, each admin action, each corruption -- a trace
 event (actor ``"Faults"``) and an audit record (``eventName`` ``"FaultInjected"``, source
