@@ -141,3 +141,26 @@ def test_host_failure_drops_the_key_and_reattach_needs_kms(sim: Simulation) -> N
     sim.ebs.attach_volume(volume_id=vol_id, instance_id="i-0123456789abcdef0", device="/dev/sdf")
     assert len(sim.audit.events(event_name="Decrypt")) == before + 1
     assert sim.ebs.block_device(vol_id).read(0, 4) == b"kept"
+
+
+def test_held_data_keys_are_the_live_buffers_and_are_wiped_on_detach(sim: Simulation) -> None:
+    vol_id, dev = attached(sim)
+    dev.write(0, b"data")
+    held = sim.ebs.tamper.held_data_keys()
+    assert list(held) == [vol_id]
+    buffer = held[vol_id]
+    assert type(buffer) is bytearray and any(buffer)
+    sim.ebs.detach_volume(volume_id=vol_id)
+    assert not any(buffer) and sim.ebs.tamper.held_data_keys() == {}
+
+
+def test_the_tamper_seam_refuses_what_does_not_exist_with_ec2_errors(sim: Simulation) -> None:
+    from simulator.errors import IncorrectState, InvalidParameterValue, InvalidVolumeNotFound
+    vol_id, _dev = attached(sim)
+    with pytest.raises(InvalidVolumeNotFound):
+        sim.ebs.tamper.flip_block_bit("vol-0000000000000000f", 0)
+    with pytest.raises(InvalidParameterValue, match="never written"):
+        sim.ebs.tamper.flip_block_bit(vol_id, 3)
+    sim.ebs.detach_volume(volume_id=vol_id)
+    with pytest.raises(IncorrectState):
+        sim.ebs.tamper.fail_host(vol_id)

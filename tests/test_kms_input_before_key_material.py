@@ -94,8 +94,8 @@ def _plain_copies(value: object, secret: bytes) -> bool:
     return type(value) in (bytes, bytearray, memoryview) and secret in bytes(value)  # type: ignore[arg-type]
 
 
-def test_generate_data_key_holds_the_plaintext_key_in_no_plain_bytes_local(sim: Simulation) -> None:
-    key = sim.kms.create_key().arn
+def _locals_during(call: Any) -> tuple[Any, list[tuple[str, str, Any]]]:
+    """``call()``'s result and every local of every simulator frame as it returned."""
     seen: list[tuple[str, str, Any]] = []
 
     def profile(frame: FrameType, event: str, _arg: Any) -> None:
@@ -105,11 +105,26 @@ def test_generate_data_key_holds_the_plaintext_key_in_no_plain_bytes_local(sim: 
 
     sys.setprofile(profile)
     try:
-        dk = sim.kms.generate_data_key(key_id=key, key_spec="AES_256",
-                                       encryption_context={"purpose": "locals"})
+        result = call()
     finally:
         sys.setprofile(None)
+    return result, seen
+
+
+def test_generate_data_key_holds_the_plaintext_key_in_no_plain_bytes_local(sim: Simulation) -> None:
+    key = sim.kms.create_key().arn
+    dk, seen = _locals_during(lambda: sim.kms.generate_data_key(
+        key_id=key, key_spec="AES_256", encryption_context={"purpose": "locals"}))
     secret = bytes(dk.plaintext)
+    leaks = [(where, name) for where, name, value in seen if _plain_copies(value, secret)]
+    assert seen and not leaks
+
+
+def test_decrypt_holds_the_plaintext_key_in_no_plain_bytes_local(sim: Simulation) -> None:
+    key = sim.kms.create_key().arn
+    blob = sim.kms.generate_data_key(key_id=key, key_spec="AES_256").ciphertext_blob
+    result, seen = _locals_during(lambda: sim.kms.decrypt(ciphertext_blob=blob))
+    secret = bytes(result.plaintext)
     leaks = [(where, name) for where, name, value in seen if _plain_copies(value, secret)]
     assert seen and not leaks
 
