@@ -16,11 +16,13 @@ triggered it: the refusal is recorded as the fault's outcome.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..crypto import BlobError, parse_header
@@ -518,7 +520,8 @@ class FaultInjector:
         if outcome == "skipped":
             warnings.warn(FaultSkippedWarning(
                 f"{a.fault_id} ({a.fault.describe()}) did nothing: "
-                f"{info.get('reason', 'its target was not found')}"), stacklevel=2)
+                f"{info.get('reason', 'its target was not found')}"),
+                stacklevel=_first_frame_outside_the_simulator())
         rt.trace.record("Faults", action, target, outcome=outcome, workspace_id=workspace_id,
                         step=step, fault_id=a.fault_id, fault=a.fault.describe(), **info)
         rt.audit.record(
@@ -545,6 +548,18 @@ _MESSAGES = {
                                "not available",
     "ThrottlingException": "Rate exceeded",
 }
+
+
+def _first_frame_outside_the_simulator() -> int:
+    """The ``stacklevel`` that points a warning at the user's line that set the run going (the
+    call or ``advance`` during which the fault fired), not at this module."""
+    level, frame = 1, sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        level, frame = level + 1, frame.f_back
+    return level
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 
 
 def _operation_of(event: str) -> str:
