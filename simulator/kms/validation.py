@@ -28,27 +28,18 @@ __all__ = [
 ]
 
 
-def _not_unicode(field: str, text: str) -> ValidationException:
-    """A string with a lone surrogate is not Unicode text: AWS cannot even receive it (the
-    SDKs send UTF-8). The message names the position only: the text may be a secret."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as err:
-        position = err.start
-    else:  # pragma: no cover - only called for a string that does not encode
-        position = -1
-    return ValidationException(
-        f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
-        f"Member must be valid Unicode text (a lone surrogate at position {position})")
-
-
 def check_unicode(value: str, field: str) -> str:
-    """``value`` if it encodes as UTF-8 (every str but those with lone surrogates)."""
+    """``value`` if it is Unicode text. A string with a lone surrogate is not: AWS cannot even
+    receive it (the SDKs send UTF-8). The message names the position only: the text may be a
+    secret."""
     if not value.isascii():
         try:
             value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise _not_unicode(field, value) from None
+        except UnicodeEncodeError as err:
+            raise ValidationException(
+                f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+                f"Member must be valid Unicode text (a lone surrogate at position {err.start})"
+            ) from None
     return value
 
 
