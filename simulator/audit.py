@@ -134,8 +134,8 @@ class AuditTrail:
         event["responseElements"] = call["responseElements"]
         if call["additionalEventData"] is not None:
             event["additionalEventData"] = call["additionalEventData"]
-        event["requestID"] = self._ids.uuid()
-        event["eventID"] = self._ids.uuid()
+        event["requestID"] = self._ids.request_id()
+        event["eventID"] = self._ids.event_id()
         event["readOnly"] = call["readOnly"]
         event["resources"] = [self._resource(arn) for arn in call["resources"]]
         event["eventType"] = call["eventType"]

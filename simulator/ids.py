@@ -33,8 +33,16 @@ class Ids:
         return self._e.stream("id:" + kind)
 
     def uuid(self) -> str:
-        """A random (version 4) UUID string: request and event ids, EBS data key ids."""
+        """A random (version 4) UUID string: EBS data key ids."""
         return _format_uuid(self._of("uuid").token_bytes(16))
+
+    def request_id(self) -> str:
+        """An audit record's ``requestID`` (a UUID), from its own stream."""
+        return _format_uuid(self._of("request").token_bytes(16))
+
+    def event_id(self) -> str:
+        """An audit record's ``eventID`` (a UUID), from its own stream."""
+        return _format_uuid(self._of("event").token_bytes(16))
 
     def key_id(self) -> str:
         """A KMS key id (a UUID), from the keys' own stream."""

@@ -181,3 +181,13 @@ def test_records_never_hold_what_callers_sent_unredacted(sim: Simulation) -> Non
                                            "encryptionAlgorithm": "SYMMETRIC_DEFAULT"}
     assert ok["requestParameters"]["encryptionContext"] == {"dataKey": "<redacted 1>"}
     assert "ciphertextBlob" not in failed["requestParameters"]
+
+
+def test_audit_ids_come_from_their_own_streams_and_shift_no_other_id() -> None:
+    quiet, busy = Simulation(seed=5), Simulation(seed=5)
+    for sim in (quiet, busy):
+        sim.kms.create_key()
+    for _ in range(5):
+        busy.kms.list_keys()  # five more audit records
+    assert quiet.runtime.ids.uuid() == busy.runtime.ids.uuid()
+    assert quiet.kms.create_key().key_id == busy.kms.create_key().key_id

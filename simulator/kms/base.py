@@ -46,12 +46,13 @@ class _Api:
     """The context of one KMS API call: runs the ``before-call`` hooks on entry, and on exit,
     successful or not, writes the audit record and the trace event."""
 
-    __slots__ = ("_read_only", "_svc", "additional", "name", "params", "resources",
+    __slots__ = ("_blob", "_read_only", "_svc", "additional", "name", "params", "resources",
                  "response", "trace_detail")
 
     def __init__(self, svc: KmsBase, name: str, params: dict[str, Any] | None,
-                 read_only: bool) -> None:
+                 read_only: bool, blob: object = None) -> None:
         self._svc = svc
+        self._blob = blob  # given to hook handlers (a blob names its key), never audited
         self.name = name
         self.params = params
         self._read_only = read_only
@@ -65,7 +66,8 @@ class _Api:
         # handler fails this call like any other error, audit record included.
         try:
             self._svc._s.runtime.hooks.emit("before-call.kms." + self.name,
-                                            caller=self._svc._caller, params=self.params)
+                                            caller=self._svc._caller, params=self.params,
+                                            ciphertext_blob=self._blob)
         except BaseException as err:
             self.__exit__(type(err), err, err.__traceback__)
             raise
@@ -140,8 +142,9 @@ class KmsBase:
         """The grant store (read access for tests, fault injection and scenarios)."""
         return self._s.grants
 
-    def _api(self, name: str, params: dict[str, Any] | None, read_only: bool = False) -> _Api:
-        return _Api(self, name, params, read_only)
+    def _api(self, name: str, params: dict[str, Any] | None, read_only: bool = False,
+             blob: object = None) -> _Api:
+        return _Api(self, name, params, read_only, blob)
 
     def _now(self) -> datetime:
         return self._s.runtime.clock.now()
@@ -327,7 +330,7 @@ class KmsBase:
 
     def _check_policy(self, policy: object, key_arn: str, bypass: bool) -> PolicyDocument:
         """The parsed key policy (parse_policy checks its size and syntax) and the lockout check."""
-        text = v.check_str(policy, "policy", max_len=131072)
+        text = v.check_policy(policy)
         doc = parse_policy(text, kind="key", principal_exists=self._s.iam.principal_exists)
         if not bypass:
             decision = authorize_kms(

@@ -219,7 +219,7 @@ class CryptoOperations(KmsBase):
         """Decrypt a blob; the key comes from the blob, ``key_id`` (optional) must match it."""
         with self._api("Decrypt", {"keyId": key_id, "encryptionContext": encryption_context,
                                     "encryptionAlgorithm": encryption_algorithm or "SYMMETRIC_DEFAULT"},
-                  True) as call:
+                  True, blob=ciphertext_blob) as call:
             blob = v.check_blob(ciphertext_blob)
             ctx = v.check_context(encryption_context, copy=False)  # read during the call only
             tokens = v.check_tokens(grant_tokens)
