@@ -42,21 +42,26 @@ _DEFAULT_USER_AGENT = "envelope-sim"
 
 
 class _Sinks:
-    """The end of the chain: structlog hands it each finished record as keyword arguments."""
+    """The end of the chain: structlog hands it each finished record."""
 
     def __init__(self) -> None:
         self.sinks: list[Callable[[dict[str, Any]], None]] = []
 
-    def record(self, **event: Any) -> None:
+    def record(self, event: dict[str, Any]) -> None:
         for sink in list(self.sinks):
             sink(event)
 
 
 class _AuditLogger(structlog.BoundLoggerBase):
-    """A structlog bound logger with one method: ``record`` runs the chain on one event."""
+    """A structlog bound logger with one method: ``record`` runs the chain on one call's
+    report (``_process_event`` is structlog's documented hook for custom wrapper classes)."""
 
-    def record(self, **fields: Any) -> None:
-        self._proxy_to_logger("record", **fields)
+    def record(self, call: dict[str, Any]) -> None:
+        try:
+            args, kwargs = self._process_event("record", None, call)
+        except structlog.DropEvent:
+            return
+        self._logger.record(*args, **kwargs)
 
 
 class AuditTrail:
@@ -75,7 +80,8 @@ class AuditTrail:
         self._logger = self._chain()
 
     def _chain(self) -> _AuditLogger:
-        processors: list[Any] = [self._envelope, _redact_step, *self._user_processors]
+        processors: list[Any] = [self._envelope, _redact_step, *self._user_processors,
+                                 _hand_over]
         return _AuditLogger(self._sinks, processors=processors, context={})
 
     # -- recording -------------------------------------------------------------------------
@@ -102,13 +108,13 @@ class AuditTrail:
         ``user_identity`` None is AWS itself (``invokedBy: "AWS Internal"``); ``resources``
         are the key ARNs the call touched. Nothing given is kept by reference.
         """
-        self._logger.record(
-            eventName=event_name, userIdentity=user_identity,
-            requestParameters=request_parameters, responseElements=response_elements,
-            additionalEventData=additional_event_data, resources=resources,
-            readOnly=read_only, errorCode=error_code, errorMessage=error_message,
-            eventType=event_type, eventSource=event_source, sourceIPAddress=source_ip,
-            userAgent=user_agent)
+        self._logger.record({
+            "eventName": event_name, "userIdentity": user_identity,
+            "requestParameters": request_parameters, "responseElements": response_elements,
+            "additionalEventData": additional_event_data, "resources": resources,
+            "readOnly": read_only, "errorCode": error_code, "errorMessage": error_message,
+            "eventType": event_type, "eventSource": event_source, "sourceIPAddress": source_ip,
+            "userAgent": user_agent})
 
     def _envelope(self, _logger: Any, _method: str,
                   call: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -146,10 +152,10 @@ class AuditTrail:
 
     def _resource(self, arn: object) -> dict[str, Any]:
         """A ``resources`` entry: the key's account comes from its ARN."""
-        parts = arn.split(":") if isinstance(arn, str) else []
-        account = parts[4] if len(parts) > 5 and parts[4] else self._account_id
-        return {"accountId": account, "type": "AWS::KMS::Key",
-                "ARN": arn if isinstance(arn, str) else redact(arn)}
+        if not isinstance(arn, str):
+            return {"accountId": self._account_id, "type": "AWS::KMS::Key", "ARN": redact(arn)}
+        return {"accountId": _account_in(arn) or self._account_id, "type": "AWS::KMS::Key",
+                "ARN": arn}
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -238,9 +244,22 @@ def _redact_step(_logger: Any, _method: str,
     """Processor: every reported section replaced by a redacted copy (nothing a caller holds
     is shared with the record, and no secret reaches it)."""
     for name in _REPORTED:
-        if name in event:
-            event[name] = redact(event[name])
+        value = event.get(name)
+        if value is not None:
+            event[name] = redact(value)
     return event
+
+
+def _hand_over(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    """The last processor: the finished record, as the one argument of the sinks' call."""
+    return (event if type(event) is dict else dict(event),), {}
+
+
+@lru_cache(maxsize=1024)
+def _account_in(arn: str) -> str | None:
+    """The account field of an ARN (None if it has none); memoised, as keys recur."""
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else None
 
 
 @lru_cache(maxsize=1)

@@ -44,22 +44,16 @@ SECRET_FIELDS = frozenset(
 MAX_DEPTH = 32
 _TOO_DEEP = "<nested too deep>"
 
-
-def redact(value: Any) -> Any:
-    """A copy of ``value`` with secrets replaced by ``"<redacted N>"`` markers."""
-    return _redact(value, 0)
-
-
-def _mask(value: object) -> str:
-    size = len(value) if isinstance(value, bytes | bytearray | memoryview | str) else None
-    return "<redacted>" if size is None else f"<redacted {size}>"
-
-
 #: Exact types copied as they are (checked before the isinstance rules: most values are these).
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
-def _redact(value: Any, depth: int) -> Any:
+def redact(value: Any, depth: int = 0) -> Any:
+    """A copy of ``value`` with secrets replaced by ``"<redacted N>"`` markers.
+
+    ``depth`` is how deep ``value`` already sits in what is being redacted (for the nesting
+    bound); callers leave it at 0.
+    """
     kind = type(value)
     if kind in _PLAIN:
         return value
@@ -69,18 +63,18 @@ def _redact(value: Any, depth: int) -> Any:
         out = {}
         for k, v in value.items():
             if type(k) is not str:
-                k = _redact(k, depth + 1)  # keys too must stay JSON-friendly
+                k = redact(k, depth + 1)  # keys too must stay JSON-friendly
             if k in SECRET_FIELDS and v is not None:
                 out[k] = _mask(v)
             elif type(v) in _PLAIN:
                 out[k] = v
             else:
-                out[k] = _redact(v, depth + 1)
+                out[k] = redact(v, depth + 1)
         return out
     if kind is list or isinstance(value, list | tuple | set | frozenset):
         if depth >= MAX_DEPTH:
             return _TOO_DEEP
-        return [v if type(v) in _PLAIN else _redact(v, depth + 1) for v in value]
+        return [v if type(v) in _PLAIN else redact(v, depth + 1) for v in value]
     if isinstance(value, str | int | float):  # subclasses (str enums, IntFlag...)
         return value
     if isinstance(value, bytes | bytearray | memoryview):
@@ -90,3 +84,10 @@ def _redact(value: Any, depth: int) -> Any:
     # Anything else a caller passed (an object where a string belongs, say) is named by its
     # type only: records must stay JSON-serialisable and must not echo arbitrary objects.
     return f"<{type(value).__name__}>"
+
+
+def _mask(value: object) -> str:
+    size = len(value) if isinstance(value, bytes | bytearray | memoryview | str) else None
+    return "<redacted>" if size is None else f"<redacted {size}>"
+
+
