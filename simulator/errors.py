@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "MESSAGES",
+    "AccessDenied",
     "AccessDeniedException",
     "AlreadyExistsException",
     "AwsError",
@@ -27,7 +28,9 @@ __all__ = [
     "EntityAlreadyExistsException",
     "EntityDoesNotExistException",
     "ExpiredImportTokenException",
+    "ExpiredTokenException",
     "IamError",
+    "IamInvalidInputException",
     "IamLimitExceededException",
     "IamMalformedPolicyDocumentException",
     "IamValidationError",
@@ -41,11 +44,14 @@ __all__ = [
     "InvalidAttachmentNotFound",
     "InvalidBlockCiphertext",
     "InvalidCiphertextException",
+    "InvalidClientTokenId",
     "InvalidGrantIdException",
     "InvalidGrantTokenException",
+    "InvalidID",
     "InvalidImportTokenException",
     "InvalidKeyUsageException",
     "InvalidMarkerException",
+    "InvalidPaginationToken",
     "InvalidParameterCombination",
     "InvalidParameterDependency",
     "InvalidParameterException",
@@ -54,6 +60,7 @@ __all__ = [
     "InvalidResourceStateException",
     "InvalidSignatureException",
     "InvalidSnapshotNotFound",
+    "InvalidTagKeyMalformed",
     "InvalidVolumeNotFound",
     "KMSInternalException",
     "KMSInvalidMacException",
@@ -68,12 +75,14 @@ __all__ = [
     "NotFoundException",
     "OperationInProgressException",
     "OperationNotSupportedException",
+    "PolicyNotAttachableException",
     "ResourceAlreadyExistsException",
     "ResourceLimitExceededException",
     "ResourceNotFoundException",
     "ResourceUnavailableException",
     "SerializationException",
     "TagException",
+    "TagLimitExceeded",
     "ThrottlingException",
     "UnknownOperationException",
     "UnrecognizedClientException",
@@ -284,6 +293,30 @@ class MissingParameter(Ec2Error):
     code = "MissingParameter"
 
 
+class InvalidPaginationToken(Ec2Error):
+    """A ``NextToken`` this simulation did not issue for the same request."""
+
+    code = "InvalidPaginationToken"
+
+
+class InvalidID(Ec2Error):
+    """CreateTags/DeleteTags: a resource id that names no taggable EBS resource."""
+
+    code = "InvalidID"
+
+
+class InvalidTagKeyMalformed(Ec2Error):
+    """A tag key that is empty, too long, or starts with the reserved ``aws:`` prefix."""
+
+    code = "InvalidTagKey.Malformed"
+
+
+class TagLimitExceeded(Ec2Error):
+    """More than 50 tags on one resource (EC2 User Guide, "Tag restrictions")."""
+
+    code = "TagLimitExceeded"
+
+
 class InvalidBlockCiphertext(Ec2Error):
     """A stored block failed authentication on read (``gcm`` volumes only).
 
@@ -328,6 +361,41 @@ class IamMalformedPolicyDocumentException(IamError):
 class IamLimitExceededException(IamError):
     code = "LimitExceeded"
     http_status = 409
+
+
+class IamInvalidInputException(IamError):
+    """IAM's InvalidInput: a parameter is well-typed but not acceptable (a malformed policy ARN)."""
+
+    code = "InvalidInput"
+
+
+class PolicyNotAttachableException(IamError):
+    """IAM: the managed policy cannot be attached (a service-role policy, say)."""
+
+    code = "PolicyNotAttachable"
+
+
+class AccessDenied(AccessDeniedException):
+    """IAM's and STS's AccessDenied (HTTP 403); KMS's is :class:`AccessDeniedException`."""
+
+    code = "AccessDenied"
+    http_status = 403
+    service = "sts"
+
+
+class ExpiredTokenException(AwsError):
+    """Temporary credentials (an STS session token) used after they expired."""
+
+    code = "ExpiredToken"
+    service = "sts"
+
+
+class InvalidClientTokenId(AwsError):
+    """An access key id or session token that no principal of this simulation holds."""
+
+    code = "InvalidClientTokenId"
+    http_status = 403
+    service = "sts"
 
 
 class IamValidationError(ValidationException):

@@ -18,6 +18,7 @@ from .iam.service import IdentityAndAccessManagement
 from .kms.service import KeyManagementService
 from .kms.state import KmsState
 from .runtime import Runtime, Settings
+from .sts import Credentials
 
 __all__ = ["PrincipalView", "Simulation"]
 
@@ -91,11 +92,18 @@ class Simulation:
         self.iam = IdentityAndAccessManagement(self.runtime)
         self._kms_state = KmsState(self.runtime, self.iam)
         self.kms = KeyManagementService(self._kms_state, self.root)
+        self._wire_sts()
         self._wire_ebs()
         self._wire_workspaces()
         self._wire_faults()
 
     # Each service package wires itself here, so the composition stays in one place.
+
+    def _wire_sts(self) -> None:
+        from .sts import SecurityTokenService, StsState
+
+        self._sts_state = StsState(self.runtime)
+        self.sts = SecurityTokenService(self._sts_state, self.iam, self.root)
 
     def _wire_ebs(self) -> None:
         from .ebs.service import ElasticBlockStore
@@ -150,11 +158,16 @@ class Simulation:
         with self.runtime.lock:
             return self.clock.run_until_idle()
 
-    def as_principal(self, arn: str) -> PrincipalView:
-        """Views of the services that call as ``arn`` (a user, role or the root).
+    def as_principal(self, arn: str | Credentials) -> PrincipalView:
+        """Views of the services that call as ``arn`` (a user, role, role session or the root),
+        or as the session behind temporary credentials from ``sim.sts.assume_role``.
 
         The principal must exist first (``sim.iam.create_user`` / ``create_role``): an unknown
-        ARN is refused, as AWS refuses credentials of a principal that does not exist."""
+        ARN is refused, as AWS refuses credentials of a principal that does not exist; expired
+        or unknown temporary credentials are STS's ``ExpiredToken`` / ``InvalidClientTokenId``."""
+        if isinstance(arn, Credentials):
+            return PrincipalView(self, self.sts.caller_for_session(
+                access_key_id=arn.access_key_id, session_token=arn.session_token))
         return PrincipalView(self, self.iam.caller_for(arn))
 
 
@@ -165,7 +178,7 @@ class PrincipalView:
         self.caller = caller
         self.kms = sim.kms.with_caller(caller)
         # Optional services attach their views here (see Simulation._wire_*).
-        for name in ("ebs", "directory", "workspaces"):
+        for name in ("sts", "ebs", "directory", "workspaces"):
             service = getattr(sim, name, None)
             if service is not None:
                 setattr(self, name, service.with_caller(caller))

@@ -22,7 +22,7 @@ BAD: list[Any] = [
     [], ["x"], [None], {}, {"a": 1}, [{"a": object()}], object(), b"\x00", True, 3.5,
     float("nan"),
 ]
-SERVICES = ["kms", "ebs", "workspaces", "directory", "iam"]
+SERVICES = ["kms", "ebs", "workspaces", "directory", "iam", "sts"]
 
 
 def _operations(service: Any) -> list[tuple[str, Any]]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ..boundary import operation_boundary
@@ -36,8 +36,11 @@ from ..errors import (
     ValidationException,
 )
 from ..runtime import Runtime
+from .managed import ManagedPolicies
+from .paging import page
 from .policy import _ACCOUNT_RE, _SERVICE_RE, PolicyDocument, parse_policy
 from .principals import Caller, ebs_identity_arn, root_arn, workspaces_identity_arn
+from .trust import RoleTrust
 
 __all__ = [
     "DEFAULT_SESSION_NAME",
@@ -97,6 +100,10 @@ class Role:
     role_id: str
     path: str
     create_date: datetime
+    #: The trust policy's text (None: the role has none; STS refuses to assume it).
+    assume_role_policy_document: str | None = None
+    description: str | None = None
+    max_session_duration: int = 3600
 
 
 @dataclass(frozen=True)
@@ -155,16 +162,22 @@ class AccessKeyCredentials:
 @dataclass(frozen=True)
 class ListUsersResult:
     users: list[User]
+    is_truncated: bool = False
+    marker: str | None = None
 
 
 @dataclass(frozen=True)
 class ListRolesResult:
     roles: list[Role]
+    is_truncated: bool = False
+    marker: str | None = None
 
 
 @dataclass(frozen=True)
 class ListPolicyNamesResult:
     policy_names: list[str]
+    is_truncated: bool = False
+    marker: str | None = None
 
 
 class _Principal:
@@ -214,14 +227,17 @@ def _policy_chars(text: str) -> int:
 
 
 @operation_boundary(lambda iam: iam._rt.lock)
-class IdentityAndAccessManagement:
-    """The simulation's IAM (``sim.iam``)."""
+class IdentityAndAccessManagement(ManagedPolicies, RoleTrust):
+    """The simulation's IAM (``sim.iam``); managed policies and trust policies are the
+    operation families of :mod:`.managed` and :mod:`.trust`."""
 
     def __init__(self, runtime: Runtime) -> None:
         self._rt = runtime
         self._account = runtime.account_id
         self._users: dict[str, _Principal] = {}  # lower-cased name -> user
         self._roles: dict[str, _Principal] = {}
+        self._init_managed()
+        self._init_trust()
         self._access_keys: dict[str, _AccessKeyRecord] = {}  # access key id -> record
         self._deleted_keys: set[str] = set()
         self._service_policies = {
@@ -253,9 +269,14 @@ class IdentityAndAccessManagement:
         assert isinstance(entity, User)
         return entity
 
-    def list_users(self) -> ListUsersResult:
-        return ListUsersResult(users=[p.entity for p in self._users.values()
-                                      if isinstance(p.entity, User)])
+    def list_users(self, *, path_prefix: str = "/", marker: str | None = None,
+                   max_items: int | None = None) -> ListUsersResult:
+        """ListUsers, paged by ``marker``/``max_items`` (see :mod:`.paging`)."""
+        users = [p.entity for p in self._users.values()
+                 if isinstance(p.entity, User) and p.entity.path.startswith(
+                     self._check_prefix(path_prefix))]
+        got = page(users, lambda u: u.user_name.lower(), marker=marker, max_items=max_items)
+        return ListUsersResult(got.items, got.is_truncated, got.marker)
 
     def delete_user(self, *, user_name: str) -> None:
         """DeleteUser; refused (DeleteConflict) while the user still has inline policies or
@@ -263,6 +284,8 @@ class IdentityAndAccessManagement:
         p = self._user(user_name)
         if p.policies:
             raise DeleteConflictException("Cannot delete entity, must delete policies first.")
+        if self._has_attached_policies(p.entity.arn):
+            raise DeleteConflictException("Cannot delete entity, must detach all policies first.")
         if self._keys_of(p):
             raise DeleteConflictException("Cannot delete entity, must delete access keys first.")
         del self._users[user_name.lower()]
@@ -283,8 +306,10 @@ class IdentityAndAccessManagement:
         self._policy(p, policy_name, "user", user_name)
         del p.policies[policy_name]
 
-    def list_user_policies(self, *, user_name: str) -> ListPolicyNamesResult:
-        return ListPolicyNamesResult(policy_names=list(self._user(user_name).policies))
+    def list_user_policies(self, *, user_name: str, marker: str | None = None,
+                           max_items: int | None = None) -> ListPolicyNamesResult:
+        got = page(list(self._user(user_name).policies), str, marker=marker, max_items=max_items)
+        return ListPolicyNamesResult(got.items, got.is_truncated, got.marker)
 
     # --- access keys ------------------------------------------------------------------------
 
@@ -359,32 +384,64 @@ class IdentityAndAccessManagement:
 
     # --- roles ------------------------------------------------------------------------------
 
-    def create_role(self, *, role_name: str, path: str = "/") -> Role:
-        """CreateRole (the trust policy is not modelled: any caller may act as the role)."""
+    def create_role(self, *, role_name: str, path: str = "/",
+                    assume_role_policy_document: str | None = None,
+                    description: str | None = None, max_session_duration: int = 3600) -> Role:
+        """CreateRole. ``assume_role_policy_document`` is the trust policy STS's AssumeRole
+        checks (:mod:`.trust`); a role without one cannot be assumed through STS, though
+        ``sim.as_principal(role_arn)`` still acts as a session of it."""
         _check_name(role_name, "roleName", _NAME_RE, 64)
         path = self._check_path(path)
+        if description is not None and (not isinstance(description, str)
+                                        or len(description) > 1000):
+            raise IamValidationError(
+                "1 validation error detected: Value at 'description' failed to satisfy "
+                "constraint: Member must have length less than or equal to 1000")
+        if isinstance(max_session_duration, bool) or not isinstance(
+                max_session_duration, int) or not 3600 <= max_session_duration <= 43200:
+            raise IamValidationError(
+                f"1 validation error detected: Value '{max_session_duration}' at "
+                "'maxSessionDuration' failed to satisfy constraint: Member must have value "
+                "between 3600 and 43200")
+        trust = (None if assume_role_policy_document is None
+                 else self._parse_trust(assume_role_policy_document))
         if role_name.lower() in self._roles:
             raise EntityAlreadyExistsException(f"Role with name {role_name} already exists.")
         role = Role(arn=f"arn:aws:iam::{self._account}:role{path}{role_name}",
                     role_name=role_name, role_id=self._unique_id("AROA"), path=path,
-                    create_date=self._rt.clock.now())
+                    create_date=self._rt.clock.now(),
+                    assume_role_policy_document=assume_role_policy_document,
+                    description=description, max_session_duration=max_session_duration)
         self._roles[role_name.lower()] = _Principal(role)
+        if trust is not None:
+            self._trust[role.arn] = trust
         return role
 
     def get_role(self, *, role_name: str) -> Role:
         entity = self._role(role_name).entity
         assert isinstance(entity, Role)
+        trust = self.trust_policy(entity.arn)
+        if trust is not None and trust.text != entity.assume_role_policy_document:
+            entity = replace(entity, assume_role_policy_document=trust.text)
         return entity
 
-    def list_roles(self) -> ListRolesResult:
-        return ListRolesResult(roles=[p.entity for p in self._roles.values()
-                                      if isinstance(p.entity, Role)])
+    def list_roles(self, *, path_prefix: str = "/", marker: str | None = None,
+                   max_items: int | None = None) -> ListRolesResult:
+        """ListRoles, paged by ``marker``/``max_items`` (see :mod:`.paging`)."""
+        prefix = self._check_prefix(path_prefix)
+        roles = [self.get_role(role_name=p.entity.role_name) for p in self._roles.values()
+                 if isinstance(p.entity, Role) and p.entity.path.startswith(prefix)]
+        got = page(roles, lambda r: r.role_name.lower(), marker=marker, max_items=max_items)
+        return ListRolesResult(got.items, got.is_truncated, got.marker)
 
     def delete_role(self, *, role_name: str) -> None:
         p = self._role(role_name)
         if p.policies:
             raise DeleteConflictException("Cannot delete entity, must delete policies first.")
+        if self._has_attached_policies(p.entity.arn):
+            raise DeleteConflictException("Cannot delete entity, must detach all policies first.")
         del self._roles[role_name.lower()]
+        self._trust.pop(p.entity.arn, None)
 
     def put_role_policy(self, *, role_name: str, policy_name: str, policy_document: str) -> None:
         _check_name(policy_name, "policyName", _POLICY_NAME_RE, 128)
@@ -401,8 +458,10 @@ class IdentityAndAccessManagement:
         self._policy(p, policy_name, "role", role_name)
         del p.policies[policy_name]
 
-    def list_role_policies(self, *, role_name: str) -> ListPolicyNamesResult:
-        return ListPolicyNamesResult(policy_names=list(self._role(role_name).policies))
+    def list_role_policies(self, *, role_name: str, marker: str | None = None,
+                           max_items: int | None = None) -> ListPolicyNamesResult:
+        got = page(list(self._role(role_name).policies), str, marker=marker, max_items=max_items)
+        return ListPolicyNamesResult(got.items, got.is_truncated, got.marker)
 
     # --- callers and authorisation support ---------------------------------------------------
 
@@ -467,11 +526,11 @@ class IdentityAndAccessManagement:
         elif caller.type == "IAMUser" and caller.user_name is not None:
             p = self._users.get(caller.user_name.lower())
             if p is not None and p.entity.arn == arn:
-                docs = tuple(p.policies.values())
+                docs = tuple(p.policies.values()) + self._managed_documents(p.entity.arn)
         elif caller.role_arn is not None or caller.type == "AssumedRole":
             p = self._role_of(caller)
             if p is not None:
-                docs = tuple(p.policies.values())
+                docs = tuple(p.policies.values()) + self._managed_documents(p.entity.arn)
         return docs
 
     def _role_of(self, caller: Caller) -> _Principal | None:
@@ -563,6 +622,15 @@ class IdentityAndAccessManagement:
             raise IamLimitExceededException(
                 f"Maximum policy size of {limit} bytes exceeded for {kind} {owner}")
         p.policies[policy_name] = doc
+
+    @staticmethod
+    def _check_prefix(prefix: object) -> str:
+        if not isinstance(prefix, str) or not 1 <= len(prefix) <= 512 or prefix[0] != "/":
+            raise IamValidationError(
+                "1 validation error detected: Value at 'pathPrefix' failed to satisfy "
+                "constraint: Member must satisfy regular expression pattern: "
+                "\\u002F[\\u0021-\\u007F]*")
+        return prefix
 
     def _check_path(self, path: object) -> str:
         if not isinstance(path, str) or not 1 <= len(path) <= 512 or not _PATH_RE.match(path):
