@@ -6,6 +6,7 @@ from .models import (
     EbsDefaultKmsKeyId,
     EbsEncryptionByDefault,
     Snapshot,
+    Tag,
     Volume,
     VolumeAttachment,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "EbsState",
     "ElasticBlockStore",
     "Snapshot",
+    "Tag",
     "Volume",
     "VolumeAttachment",
 ]

@@ -15,10 +15,23 @@ __all__ = [
     "EbsEncryptionByDefault",
     "Snapshot",
     "SnapshotRecord",
+    "Tag",
     "Volume",
     "VolumeAttachment",
     "VolumeRecord",
 ]
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One EC2 tag (``{"Key": ..., "Value": ...}`` on the wire)."""
+
+    key: str
+    value: str
+
+
+def _tags(tags: dict[str, str]) -> tuple[Tag, ...]:
+    return tuple(Tag(k, v) for k, v in tags.items())
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,7 @@ class Volume:
     volume_type: str = "gp3"
     #: Why the volume is in ``error`` (the EventBridge ``cause``), else None.
     state_reason: str | None = None
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,16 +81,20 @@ class Snapshot:
     description: str
     progress: str
     state_message: str | None = None
+    tags: tuple[Tag, ...] = ()
 
 
 @dataclass(frozen=True)
 class DescribeVolumesResult:
     volumes: tuple[Volume, ...]
+    #: Pass back as ``next_token`` for the next page (None: this was the last page).
+    next_token: str | None = None
 
 
 @dataclass(frozen=True)
 class DescribeSnapshotsResult:
     snapshots: tuple[Snapshot, ...]
+    next_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +154,7 @@ class VolumeRecord(_Encrypted):
     grant_token: str | None = field(default=None, repr=False)
     attachment: Attachment | None = None
     state_reason: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
     def to_volume(self) -> Volume:
         assert self.create_time is not None
@@ -148,7 +167,7 @@ class VolumeRecord(_Encrypted):
             volume_id=self.volume_id, size=self.size, state=self.state, encrypted=self.encrypted,
             kms_key_id=self.kms_key_arn, availability_zone=self.availability_zone,
             snapshot_id=self.snapshot_id, create_time=self.create_time, attachments=attachments,
-            volume_cipher=self.cipher, state_reason=self.state_reason,
+            volume_cipher=self.cipher, state_reason=self.state_reason, tags=_tags(self.tags),
         )
 
 
@@ -164,6 +183,7 @@ class SnapshotRecord(_Encrypted):
     cipher: str = "xts"
     store: BlockStore | None = field(default=None, repr=False)
     state_message: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
     def to_snapshot(self) -> Snapshot:
         assert self.start_time is not None
@@ -173,5 +193,5 @@ class SnapshotRecord(_Encrypted):
             data_encryption_key_id=self.data_encryption_key_id, volume_size=self.volume_size,
             start_time=self.start_time, description=self.description,
             progress="100%" if self.state == "completed" else "0%",
-            state_message=self.state_message,
+            state_message=self.state_message, tags=_tags(self.tags),
         )

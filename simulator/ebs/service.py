@@ -40,6 +40,7 @@ from ..errors import (
 )
 from ..iam.principals import Caller, ebs_identity_arn
 from ..runtime import Runtime
+from .filters import SNAPSHOT_FILTERS, VOLUME_FILTERS, apply_filters, paginate
 from .models import (
     Attachment,
     DescribeSnapshotsResult,
@@ -63,6 +64,7 @@ from .store import (
     TamperedBlock,
     XtsCodec,
 )
+from .tagging import Tagging, tags_from_specifications
 from .tamper import VolumeTamper
 
 __all__ = ["DEFAULT_KMS_KEY", "MAX_IO_BYTES", "BlockDevice", "ElasticBlockStore"]
@@ -202,8 +204,11 @@ class _TamperNamer:
 
 
 @operation_boundary(lambda ebs: ebs._state.runtime.lock)
-class ElasticBlockStore:
-    """EBS for one account and Region, as seen by one caller (a view: see docs/architecture.md)."""
+class ElasticBlockStore(Tagging):
+    """EBS for one account and Region, as seen by one caller (a view: see docs/architecture.md).
+
+    Tags (CreateTags, DeleteTags, TagSpecifications) are :mod:`.tagging`'s; describe filters
+    and paging :mod:`.filters`'."""
 
     def __init__(self, state: EbsState, kms: KmsForEbs, caller: Caller) -> None:
         self._state = state
@@ -355,6 +360,7 @@ class ElasticBlockStore:
         snapshot_id: str | None = None, volume_cipher: str | None = None,
         encryption_context: Mapping[str, str] | None = None,
         grant_tokens: Sequence[str] | None = None,
+        tag_specifications: Sequence[Mapping[str, Any]] | None = None,
     ) -> Volume:
         """CreateVolume: returns at once in ``creating``; ``available`` (or ``error``) later.
 
@@ -391,6 +397,7 @@ class ElasticBlockStore:
         cipher = self._check_cipher(volume_cipher)
         extra_context = self._check_context(encryption_context)
         tokens = self._check_tokens(grant_tokens)
+        tags = tags_from_specifications(tag_specifications, "volume")
         if snap is not None and snap.encrypted and enc_flag is False:
             raise InvalidParameterCombination(
                 f"Snapshot '{snap.snapshot_id}' is encrypted: a volume created from it is "
@@ -406,7 +413,7 @@ class ElasticBlockStore:
         rec = VolumeRecord(
             volume_id=volume_id, size=size, state="creating", encrypted=will_encrypt,
             availability_zone=az, snapshot_id=snapshot_id, create_time=rt.clock.now(),
-            cipher=cipher,
+            cipher=cipher, tags=tags,
         )
         self._state.volumes[volume_id] = rec
         with rt.trace.phase("ebs.create_volume"):
@@ -552,8 +559,14 @@ class ElasticBlockStore:
                     operations=list(EBS_GRANT_OPERATIONS),
                     encryption_context_subset=dict(rec.encryption_context))
 
-    def describe_volumes(self, *, volume_ids: Sequence[str] | None = None) -> DescribeVolumesResult:
-        """DescribeVolumes: the given volumes (all must exist), or every volume."""
+    def describe_volumes(
+        self, *, volume_ids: Sequence[str] | None = None,
+        filters: Sequence[Mapping[str, Any]] | None = None, max_results: int | None = None,
+        next_token: str | None = None,
+    ) -> DescribeVolumesResult:
+        """DescribeVolumes: the given volumes (all must exist), or every volume; narrowed by
+        ``filters`` (``[{"name": "tag:team", "values": ["data*"]}]``) and paged by
+        ``max_results``/``next_token`` (see :mod:`.filters`)."""
         if volume_ids is None:
             recs = [r for r in self._state.volumes.values() if r.state != "deleted"]
         else:
@@ -561,7 +574,10 @@ class ElasticBlockStore:
                 raise InvalidParameterValue("volume_ids must be a list of volume ids.")
             # Look every id up first (a bad one is the EC2 error), then drop repeats, in order.
             recs = list({id(r): r for r in map(self._volume, volume_ids)}.values())
-        return DescribeVolumesResult(tuple(r.to_volume() for r in recs))
+        recs = apply_filters(recs, filters, VOLUME_FILTERS)
+        got = paginate(recs, lambda r: r.volume_id, max_results=max_results,
+                       next_token=next_token, limits=(5, 500), ids_given=volume_ids is not None)
+        return DescribeVolumesResult(tuple(r.to_volume() for r in got.items), got.next_token)
 
     def attach_volume(self, *, volume_id: str, instance_id: str, device: str) -> VolumeAttachment:
         """AttachVolume: the EBS identity decrypts the data key (step 5-6); I/O is ready (7)."""
@@ -702,13 +718,16 @@ class ElasticBlockStore:
 
     # --- snapshots -----------------------------------------------------------------------
 
-    def create_snapshot(self, *, volume_id: str, description: str | None = None) -> Snapshot:
+    def create_snapshot(self, *, volume_id: str, description: str | None = None,
+                        tag_specifications: Sequence[Mapping[str, Any]] | None = None,
+                        ) -> Snapshot:
         """CreateSnapshot: a point-in-time copy sharing the volume's KMS key and data key."""
         self._before("CreateSnapshot", volumeId=volume_id)
         rec = self._volume(volume_id)
         desc = "" if description is None else description
         if not isinstance(desc, str) or len(desc) > 255:
             raise InvalidParameterValue("The description must be a string of at most 255 characters.")
+        tags = tags_from_specifications(tag_specifications, "snapshot")
         if rec.state not in ("available", "in-use") or rec.store is None:
             raise IncorrectState(f"The volume '{rec.volume_id}' is '{rec.state}'.")
         rt = self._rt
@@ -718,7 +737,7 @@ class ElasticBlockStore:
             description=desc, cipher=rec.cipher, store=rec.store.clone(),
             kms_key_arn=rec.kms_key_arn, encrypted_data_key=rec.encrypted_data_key,
             encryption_context=dict(rec.encryption_context),
-            data_encryption_key_id=rec.data_encryption_key_id,
+            data_encryption_key_id=rec.data_encryption_key_id, tags=tags,
         )
         self._state.snapshots[snap.snapshot_id] = snap
         self._trace("CreateSnapshot", snap.snapshot_id, volume_id=rec.volume_id,
@@ -737,15 +756,32 @@ class ElasticBlockStore:
 
     def describe_snapshots(
         self, *, snapshot_ids: Sequence[str] | None = None,
+        owner_ids: Sequence[str] | None = None,
+        filters: Sequence[Mapping[str, Any]] | None = None, max_results: int | None = None,
+        next_token: str | None = None,
     ) -> DescribeSnapshotsResult:
-        """DescribeSnapshots: the given snapshots (all must exist), or every snapshot."""
+        """DescribeSnapshots: the given snapshots (all must exist), or every snapshot;
+        ``owner_ids`` (``"self"`` or account ids: only this account owns snapshots here),
+        ``filters`` and paging as for :meth:`describe_volumes`."""
         if snapshot_ids is None:
             recs = list(self._state.snapshots.values())
         else:
             if isinstance(snapshot_ids, str) or not isinstance(snapshot_ids, Sequence):
                 raise InvalidParameterValue("snapshot_ids must be a list of snapshot ids.")
             recs = list({id(r): r for r in map(self._snapshot, snapshot_ids)}.values())
-        return DescribeSnapshotsResult(tuple(r.to_snapshot() for r in recs))
+        account = self._rt.account_id
+        if owner_ids is not None:
+            if isinstance(owner_ids, str) or not isinstance(owner_ids, Sequence) or not all(
+                    isinstance(o, str) for o in owner_ids):
+                raise InvalidParameterValue("owner_ids must be a list of account ids or 'self'.")
+            if not {"self", account} & set(owner_ids):
+                recs = []
+        owner = {"owner-id": lambda r: (account,)}
+        recs = apply_filters(recs, filters, SNAPSHOT_FILTERS, owner)
+        got = paginate(recs, lambda r: r.snapshot_id, max_results=max_results,
+                       next_token=next_token, limits=(5, 1000),
+                       ids_given=snapshot_ids is not None)
+        return DescribeSnapshotsResult(tuple(r.to_snapshot() for r in got.items), got.next_token)
 
     def delete_snapshot(self, *, snapshot_id: str) -> None:
         """DeleteSnapshot (volumes restored from it keep their own blocks)."""
@@ -758,6 +794,7 @@ class ElasticBlockStore:
     def copy_snapshot(
         self, *, source_region: str, source_snapshot_id: str, encrypted: bool | None = None,
         kms_key_id: str | None = None, description: str | None = None,
+        tag_specifications: Sequence[Mapping[str, Any]] | None = None,
     ) -> Snapshot:
         """CopySnapshot: encrypted copies stay encrypted; a new key means a new data key and
         re-encrypted blocks (a full copy). The copy's context is ``{"aws:ebs:id": <copy id>}``.
@@ -787,6 +824,7 @@ class ElasticBlockStore:
         desc = "" if description is None else description
         if not isinstance(desc, str) or len(desc) > 255:
             raise InvalidParameterValue("The description must be a string of at most 255 characters.")
+        tags = tags_from_specifications(tag_specifications, "snapshot")
         if src.state != "completed" or src.store is None:
             raise IncorrectState(f"Snapshot '{src.snapshot_id}' is not completed "
                                  f"(state: {src.state}).")
@@ -797,7 +835,7 @@ class ElasticBlockStore:
             encrypted=will_encrypt, volume_size=src.volume_size, start_time=rt.clock.now(),
             description=desc or f"Copied for DestinationRegion {rt.region} from "
                                 f"SourceSnapshot {src.snapshot_id}",
-            cipher=src.cipher,
+            cipher=src.cipher, tags=tags,
         )
         self._state.snapshots[copy.snapshot_id] = copy
         self._trace("CopySnapshot", copy.snapshot_id, source_snapshot_id=src.snapshot_id,
