@@ -52,13 +52,18 @@ def test_the_fault_injection_example_prints_what_its_comments_say() -> None:
 
 
 def test_the_python_api_examples_run_in_sequence() -> None:
-    first, second = _blocks("The Python API")
+    blocks = _blocks("The Python API")
+    assert len(blocks) == 3
     namespace: dict[str, object] = {}
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(first, "<README.md>", "exec"), namespace)
-        exec(compile(second, "<README.md>", "exec"), namespace)
+        for code in blocks:
+            exec(compile(code, "<README.md>", "exec"), namespace)
     printed = out.getvalue().splitlines()
+    # the third block: a role assumed through STS, a tagged volume found by a filter
+    assert printed.pop() == "arn:aws:sts::123456789012:assumed-role/app/build-7"
+    found = namespace["found"]
+    assert [v.volume_id for v in found.volumes] == [namespace["vol"].volume_id]  # type: ignore[attr-defined]
     assert printed[0] == "SecretBytes(<redacted 32 bytes>)"
     assert printed[1].startswith("DisabledException: arn:aws:kms:us-west-2:123456789012:key/")
     assert printed[2] == "DisabledException"
