@@ -29,16 +29,19 @@ __all__ = [
     "EntityDoesNotExistException",
     "ExpiredImportTokenException",
     "ExpiredTokenException",
+    "ExpiredTokenJsonException",
     "IamError",
     "IamInvalidInputException",
     "IamLimitExceededException",
     "IamMalformedPolicyDocumentException",
     "IamValidationError",
+    "IdempotentParameterMismatch",
     "IncompleteSignatureException",
     "IncorrectKeyException",
     "IncorrectKeyMaterialException",
     "IncorrectState",
     "InternalFailure",
+    "InvalidAction",
     "InvalidAliasNameException",
     "InvalidArnException",
     "InvalidAttachmentNotFound",
@@ -69,6 +72,8 @@ __all__ = [
     "KeyUnavailableException",
     "LimitExceededException",
     "MalformedPolicyDocumentException",
+    "MalformedQueryString",
+    "MissingAction",
     "MissingAuthenticationTokenException",
     "MissingParameter",
     "NoSuchEntityException",
@@ -85,6 +90,7 @@ __all__ = [
     "TagLimitExceeded",
     "ThrottlingException",
     "UnknownOperationException",
+    "UnknownParameter",
     "UnrecognizedClientException",
     "UnsupportedOperationException",
     "ValidationException",
@@ -293,6 +299,13 @@ class MissingParameter(Ec2Error):
     code = "MissingParameter"
 
 
+class IdempotentParameterMismatch(Ec2Error):
+    """A ClientToken reused with different parameters (EC2 API Reference, "Ensuring
+    idempotency")."""
+
+    code = "IdempotentParameterMismatch"
+
+
 class InvalidPaginationToken(Ec2Error):
     """A ``NextToken`` this simulation did not issue for the same request."""
 
@@ -388,6 +401,12 @@ class ExpiredTokenException(AwsError):
 
     code = "ExpiredToken"
     service = "sts"
+
+
+class ExpiredTokenJsonException(AwsError):
+    """Expired temporary credentials, as the JSON-protocol services (KMS) name it."""
+
+    code = "ExpiredTokenException"
 
 
 class InvalidClientTokenId(AwsError):
@@ -486,6 +505,30 @@ class SerializationException(AwsError):
     """The request body is not what the protocol expects (malformed JSON, a wrong type)."""
 
     code = "SerializationException"
+
+
+class InvalidAction(AwsError):
+    """Query protocols: the ``Action`` is not an operation of the service at this ``Version``."""
+
+    code = "InvalidAction"
+
+
+class MissingAction(AwsError):
+    """Query protocols: the request has no ``Action``."""
+
+    code = "MissingAction"
+
+
+class MalformedQueryString(AwsError):
+    """Query protocols: the form is malformed (encoding, names, a value of the wrong type)."""
+
+    code = "MalformedQueryString"
+
+
+class UnknownParameter(AwsError):
+    """EC2: the request has a parameter the action does not take."""
+
+    code = "UnknownParameter"
 
 
 class UnknownOperationException(AwsError):

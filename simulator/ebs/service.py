@@ -27,6 +27,7 @@ from ..crypto import wipe
 from ..crypto.volume import DATA_KEY_SIZE, VOLUME_CIPHERS, GcmVolumeCipher, XtsVolumeCipher
 from ..errors import (
     AwsError,
+    IdempotentParameterMismatch,
     IncorrectState,
     InvalidAttachmentNotFound,
     InvalidBlockCiphertext,
@@ -361,14 +362,34 @@ class ElasticBlockStore(Tagging):
         encryption_context: Mapping[str, str] | None = None,
         grant_tokens: Sequence[str] | None = None,
         tag_specifications: Sequence[Mapping[str, Any]] | None = None,
+        client_token: str | None = None,
     ) -> Volume:
         """CreateVolume: returns at once in ``creating``; ``available`` (or ``error``) later.
+
+        ``client_token`` makes the call idempotent (EC2 API Reference, "Ensuring idempotency"):
+        the same token with the same parameters returns the volume it created; with other
+        parameters it is ``IdempotentParameterMismatch``.
 
         ``encryption_context`` holds the pairs a calling AWS service adds (WorkSpaces:
         ``aws:workspaces:sid-directoryid``); EBS adds ``aws:ebs:id``. ``volume_cipher`` is
         ``"xts"`` or ``"gcm"`` (default: the simulation's ``volume_cipher`` setting).
         """
         self._before("CreateVolume", kmsKeyId=kms_key_id, snapshotId=snapshot_id)
+        request = repr((size, encrypted, kms_key_id, availability_zone, snapshot_id,
+                        volume_cipher, encryption_context, grant_tokens, tag_specifications))
+        if client_token is not None:
+            if not isinstance(client_token, str) or not 1 <= len(client_token) <= 64 or (
+                    not client_token.isascii()):
+                raise InvalidParameterValue(
+                    "The client token must be 1 to 64 ASCII characters.")
+            seen = self._state.client_tokens.get(client_token)
+            if seen is not None:
+                if seen[0] != request:
+                    raise IdempotentParameterMismatch(
+                        f"The client token {client_token} was used with other parameters.")
+                done = self._state.volumes.get(seen[1])
+                if done is not None:
+                    return done.to_volume()
         rt = self._rt
         enc_flag = self._check_bool(encrypted, "encrypted")
         key_arg = self._check_key_id(kms_key_id)
@@ -416,6 +437,8 @@ class ElasticBlockStore(Tagging):
             cipher=cipher, tags=tags,
         )
         self._state.volumes[volume_id] = rec
+        if client_token is not None:
+            self._state.client_tokens[client_token] = (request, volume_id)
         with rt.trace.phase("ebs.create_volume"):
             self._trace("CreateVolume", volume_id, size_gib=size, encrypted=will_encrypt,
                         volume_cipher=cipher, snapshot_id=snapshot_id, availability_zone=az)
@@ -795,13 +818,22 @@ class ElasticBlockStore(Tagging):
         self, *, source_region: str, source_snapshot_id: str, encrypted: bool | None = None,
         kms_key_id: str | None = None, description: str | None = None,
         tag_specifications: Sequence[Mapping[str, Any]] | None = None,
+        destination_region: str | None = None, presigned_url: str | None = None,
     ) -> Snapshot:
         """CopySnapshot: encrypted copies stay encrypted; a new key means a new data key and
         re-encrypted blocks (a full copy). The copy's context is ``{"aws:ebs:id": <copy id>}``.
 
         ``source_region`` is required, as in EC2; only the simulation's own Region holds
-        snapshots (a snapshot named in another Region is not found there).
+        snapshots (a snapshot named in another Region is not found there). SDKs add
+        ``destination_region`` (it must be this Region) and ``presigned_url`` (the source
+        Region's authorization of the read, moot in one Region: checked to be text, not used).
         """
+        if destination_region is not None and destination_region != self._rt.region:
+            raise InvalidParameterValue(
+                f"Value ({str(destination_region)[:64]!r}) for parameter DestinationRegion is "
+                f"invalid: this simulation is Region {self._rt.region}.")
+        if presigned_url is not None and not isinstance(presigned_url, str):
+            raise InvalidParameterValue("PresignedUrl must be a string.")
         self._before("CopySnapshot", snapshotId=source_snapshot_id, kmsKeyId=kms_key_id,
                      sourceRegion=source_region)
         if not isinstance(source_region, str) or not _REGION.fullmatch(source_region):

@@ -23,3 +23,5 @@ class EbsState:
         self.default_kms_key_id = "alias/aws/ebs"
         #: Arena chunks of deleted volumes and snapshots, reused by new ones.
         self.chunk_pool = ChunkPool()
+        #: CreateVolume ClientToken -> (the request's parameters, the volume it created)
+        self.client_tokens: dict[str, tuple[str, str]] = {}

@@ -250,6 +250,14 @@ class IdentityAndAccessManagement(ManagedPolicies, RoleTrust):
     def account_id(self) -> str:
         return self._account
 
+    def with_caller(self, caller: Caller) -> IdentityAndAccessManagement:
+        """IAM as seen by ``caller``: the same service. IAM's own operations are not authorized
+        per caller (any caller may manage users, roles and policies); what the policies allow
+        is enforced by the services they govern."""
+        if not isinstance(caller, Caller):
+            raise ValidationException("with_caller takes a Caller (see sim.iam.caller_for)")
+        return self
+
     # --- users ------------------------------------------------------------------------------
 
     def create_user(self, *, user_name: str, path: str = "/") -> User:

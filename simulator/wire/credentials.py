@@ -3,8 +3,12 @@
 An access key the simulation issued (``sim.iam.create_access_key``) acts as its user, and the
 signature is recomputed with the issued secret by botocore's own SigV4 signer. Any other access
 key id acts as the account root (so ``test``/``test`` credentials work as with other local
-emulators) unless credentials are strict. The signature's date is not compared with the clock:
-virtual time and the client's wall clock differ by design.
+emulators) unless credentials are strict. Temporary credentials from the simulation's STS
+(``ASIA...`` with a session token) act as their assumed-role session until they expire on the
+virtual clock. IAM is a global service: its requests are signed for ``us-east-1`` (AWS General
+Reference, "AWS Identity and Access Management endpoints"), which is accepted beside the
+simulation's Region. The signature's date is not compared with the clock: virtual time and the
+client's wall clock differ by design.
 """
 
 from __future__ import annotations
@@ -19,13 +23,18 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from ..errors import (
+    AwsError,
+    ExpiredTokenException,
+    ExpiredTokenJsonException,
     IncompleteSignatureException,
+    InvalidClientTokenId,
     InvalidSignatureException,
     MissingAuthenticationTokenException,
     UnrecognizedClientException,
 )
 from ..iam.principals import Caller
 from ..iam.service import IdentityAndAccessManagement
+from ..sts import SecurityTokenService
 from .protocols import WireRequest
 
 __all__ = ["Authenticator", "Signature", "authenticate", "parse_authorization", "signature_matches"]
@@ -36,6 +45,9 @@ _AUTHORIZATION = re.compile(
     r"Signature=(?P<signature>[0-9a-f]{64})\Z")
 
 _ISSUABLE = re.compile(r"AKIA[A-Z2-7]{16}\Z")
+_TEMPORARY = re.compile(r"ASIA[A-Z2-7]{16}\Z")
+#: Signing names of global services, signed for us-east-1 whatever the client's Region.
+_GLOBAL = frozenset({"iam"})
 _INVALID_TOKEN = "The security token included in the request is invalid."
 _BAD_SIGNATURE = ("The request signature we calculated does not match the signature you provided. "
                   "Check your AWS Secret Access Key and signing method. Consult the service "
@@ -101,23 +113,28 @@ class Authenticator:
     deactivating or deleting one takes effect at once.
     """
 
-    def __init__(self, iam: IdentityAndAccessManagement, region: str, strict: bool) -> None:
+    def __init__(self, iam: IdentityAndAccessManagement, region: str, strict: bool,
+                 sts: SecurityTokenService | None = None) -> None:
         self.iam = iam
         self.region = region
         self.strict = strict
+        self.sts = sts
         self._anonymous: dict[str, Caller] = {}
 
-    def __call__(self, request: WireRequest, signing_name: str) -> Caller:
+    def __call__(self, request: WireRequest, signing_name: str, protocol: str = "json") -> Caller:
         return authenticate(request, iam=self.iam, region=self.region, signing_name=signing_name,
-                            strict=self.strict, anonymous=self._anonymous)
+                            strict=self.strict, anonymous=self._anonymous, sts=self.sts,
+                            protocol=protocol)
 
 
 def authenticate(request: WireRequest, *, iam: IdentityAndAccessManagement, region: str,
                  signing_name: str, strict: bool, anonymous: dict[str, Caller] | None = None,
-                 ) -> Caller:
-    """The caller behind a signed request, or the AWS error refusing it."""
+                 sts: SecurityTokenService | None = None, protocol: str = "json") -> Caller:
+    """The caller behind a signed request, or the AWS error refusing it (named as the
+    request's ``protocol`` names it)."""
     signature = parse_authorization(request)
-    if signature.region != region:
+    if signature.region != region and not (
+            signing_name in _GLOBAL and signature.region == "us-east-1"):
         raise InvalidSignatureException(
             f"Credential should be scoped to a valid region: this envelope-sim endpoint "
             f"simulates {region}, the request was signed for {signature.region}.")
@@ -126,6 +143,10 @@ def authenticate(request: WireRequest, *, iam: IdentityAndAccessManagement, regi
             f"Credential should be scoped to correct service: '{signing_name}'.")
     # Only AKIA-shaped ids can be issued; any other id is unknown without asking IAM.
     key_id = signature.access_key_id
+    if sts is not None and _TEMPORARY.match(key_id):
+        session = sts.credentials_for(key_id)
+        if session is not None:
+            return _session_caller(request, signature, sts, session.secret_access_key, protocol)
     issued = iam.credentials_for(key_id) if _ISSUABLE.match(key_id) else None
     if issued is None:
         if strict:
@@ -141,3 +162,26 @@ def authenticate(request: WireRequest, *, iam: IdentityAndAccessManagement, regi
     if not signature_matches(request, signature, issued.secret_access_key):
         raise InvalidSignatureException(_BAD_SIGNATURE)
     return replace(iam.caller_for(issued.user_arn), access_key_id=signature.access_key_id)
+
+
+def _session_caller(request: WireRequest, signature: Signature, sts: SecurityTokenService,
+                    secret: str, protocol: str) -> Caller:
+    """The assumed-role session behind temporary credentials STS issued."""
+    try:
+        caller = sts.caller_for_session(access_key_id=signature.access_key_id,
+                                        session_token=request.headers.get("x-amz-security-token"))
+    except (InvalidClientTokenId, ExpiredTokenException) as err:
+        raise _auth_error(err, protocol) from None
+    if not signature_matches(request, signature, secret):
+        raise InvalidSignatureException(_BAD_SIGNATURE)
+    return replace(caller, access_key_id=signature.access_key_id)
+
+
+def _auth_error(err: AwsError, protocol: str) -> AwsError:
+    """STS's errors as the JSON-protocol services name them (``UnrecognizedClientException``,
+    ``ExpiredTokenException``); the query protocols use STS's own codes."""
+    if protocol != "json":
+        return err
+    if isinstance(err, ExpiredTokenException):
+        return ExpiredTokenJsonException(err.message)
+    return UnrecognizedClientException(err.message)

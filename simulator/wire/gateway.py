@@ -30,6 +30,7 @@ from ..errors import (
 from ..iam.principals import Caller
 from .credentials import Authenticator
 from .protocols import JsonProtocol, WireProtocol, WireRequest, WireResponse
+from .query import Ec2Protocol, QueryProtocol
 
 if TYPE_CHECKING:
     from ..simulation import Simulation
@@ -39,7 +40,8 @@ __all__ = ["PROTOCOLS", "SERVICES", "Catalog", "Gateway", "ServiceSpec", "catalo
 _log = logging.getLogger("simulator.wire")
 
 #: Services reachable over the wire: botocore's service name -> the Simulation attribute.
-SERVICES = {"kms": "kms", "workspaces": "workspaces", "ds": "directory"}
+SERVICES = {"kms": "kms", "workspaces": "workspaces", "ds": "directory", "iam": "iam",
+            "sts": "sts", "ec2": "ebs"}
 
 #: The error a service's model uses for "not supported", in order of preference.
 _UNSUPPORTED_CODES = ("UnsupportedOperationException", "OperationNotSupportedException")
@@ -61,7 +63,8 @@ class ServiceSpec:
 
 
 #: The wire protocols served, by botocore's protocol name (the query protocols join here).
-PROTOCOLS: dict[str, type[JsonProtocol]] = {"json": JsonProtocol}
+PROTOCOLS: dict[str, Callable[[], WireProtocol]] = {
+    "json": JsonProtocol, "query": QueryProtocol, "ec2": Ec2Protocol}
 
 
 class Catalog:
@@ -144,7 +147,8 @@ class Gateway:
     @sim.setter
     def sim(self, sim: Simulation) -> None:
         self._sim = sim
-        self._authenticate = Authenticator(sim.iam, sim.region, self.strict_credentials)
+        self._authenticate = Authenticator(sim.iam, sim.region, self.strict_credentials,
+                                           sim.sts)
         self._views: dict[tuple[str, str | None], dict[tuple[str, str], _Method]] = {}
         self._pacer = WallClockPacer(self.speed) if self.clock == "realtime" else None
 
@@ -169,7 +173,7 @@ class Gateway:
             protocol = spec.protocol
             if self._pacer is not None:
                 self.tick()
-            caller = self._authenticate(request, spec.signing_name)
+            caller = self._authenticate(request, spec.signing_name, protocol.name)
             operation = protocol.operation(spec.model, request)
             params = protocol.decode(operation, request)
             method = self._method(spec, caller, operation)
