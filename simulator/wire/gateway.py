@@ -164,6 +164,14 @@ class Gateway:
         n = next(self._requests)
         return f"{n >> 32 & 0xFFFFFFFF:08x}-0000-4000-8000-{n & 0xFFFFFFFFFFFF:012x}"
 
+    def refuse(self, request: WireRequest, error: AwsError) -> WireResponse:
+        """``error`` in the protocol of the service the request is for (JSON if it names none)."""
+        try:
+            protocol = self.catalog.route(request).protocol
+        except AwsError:
+            protocol = self.catalog.specs["kms"].protocol
+        return protocol.error(error, self.next_request_id())
+
     def handle(self, request: WireRequest) -> WireResponse:
         """Answer one request; never raises (every failure is an AWS-shaped error)."""
         request_id = self.next_request_id()

@@ -93,9 +93,8 @@ class WireServer:
                 url += "?" + query
             request = WireRequest(scope["method"], url, headers, body)
             if too_large:
-                response = self.gateway.catalog.specs["kms"].protocol.error(SerializationException(
-                    f"The request body exceeds {MAX_BODY_BYTES} bytes."),
-                    self.gateway.next_request_id())
+                response = self.gateway.refuse(request, SerializationException(
+                    f"The request body exceeds {MAX_BODY_BYTES} bytes."))
             else:
                 response = self.gateway.handle(request)
         await send({"type": "http.response.start", "status": response.status,
