@@ -7,6 +7,8 @@ In process (CPU time per pair, best of 7 rounds, measured round by round interle
   (c) boto3 through moto's ``mock_aws``, when moto is importable.
 Over HTTP (wall-clock pairs per second, client processes each running boto3 for a fixed time):
   envelope-sim serve vs moto's threaded server (``python -m moto.server``), at 1 and 8 clients.
+The query protocols over HTTP (issue 13): EC2 CreateVolume + DescribeVolumes and IAM
+CreateUser + GetUser pairs per second through one boto3 client, envelope-sim vs moto's server.
 Memory: signed GenerateDataKey and Decrypt requests (built once by botocore) replayed through
 the server; its resident set after the first 10,000 calls vs after the last.
 
@@ -15,6 +17,7 @@ server's RSS within 50 MiB after all calls of where it was after 10,000. Exit st
 missed. The machine is shared: figures are noisy, ratios measured in the same run are what count.
 
     python bench/wire_bench.py [--seconds S] [--memory-calls N]   (the issue's check: 200000)
+    python bench/wire_bench.py --only-query                     (just the query-protocol lines)
 """
 
 from __future__ import annotations
@@ -204,6 +207,58 @@ def _replay_worker(endpoint: str, requests: list[tuple[bytes, dict[str, str]]],
     return pairs
 
 
+def _query_worker(endpoint: str, service: str, seconds: float) -> int:
+    """Pairs of EC2 CreateVolume + DescribeVolumes, or IAM CreateUser + GetUser."""
+    os.nice(10)
+    client = boto3.client(service, endpoint_url=endpoint, **CREDS)
+    tag = f"{os.getpid()}-{time.monotonic_ns()}"
+
+    def pair(n: int) -> None:
+        if service == "ec2":
+            vol = client.create_volume(Size=1, AvailabilityZone="us-west-2a")["VolumeId"]
+            client.describe_volumes(VolumeIds=[vol])
+        else:
+            name = f"u{tag}-{n}"
+            client.create_user(UserName=name)
+            client.get_user(UserName=name)
+
+    for n in range(5):  # warm the connection pool and the client
+        pair(-n - 1)
+    pairs = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pair(pairs)
+        pairs += 1
+    return pairs
+
+
+def query_rates(servers: list[str], seconds: float) -> dict[tuple[str, str], float]:
+    """Pairs per second of the query-protocol lines, one client per measurement."""
+    rates: dict[tuple[str, str], float] = {}
+    for kind in servers:
+        endpoint, proc = start_server(kind)
+        try:
+            for service in ("ec2", "iam"):
+                with ProcessPoolExecutor(1) as pool:
+                    count = pool.submit(_query_worker, endpoint, service, seconds).result()
+                rates[kind, service] = count / seconds
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    return rates
+
+
+def print_query_rates(rates: dict[tuple[str, str], float], have_moto: bool) -> None:
+    names = {"ec2": "EC2 CreateVolume+DescribeVolumes", "iam": "IAM CreateUser+GetUser"}
+    print("\nQuery protocols over HTTP: pairs per second, one boto3 client (niced)")
+    for (kind, service), rate in rates.items():
+        print(f"  {kind:14s} {names[service]:34s} {rate:8.0f} pairs/s")
+    if have_moto:
+        for service, name in names.items():
+            ratio = rates["envelope-sim", service] / rates["moto", service]
+            print(f"  envelope-sim / moto, {name}: {ratio:.2f}x")
+
+
 def http_rate(endpoint: str, clients: int, seconds: float, replay: bool) -> float:
     with ProcessPoolExecutor(clients) as pool:
         if replay:
@@ -271,6 +326,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="seconds per HTTP measurement")
     parser.add_argument("--memory-calls", type=int, default=40_000,
                         help="calls through the server for the memory check (the issue: 200000)")
+    parser.add_argument("--only-query", action="store_true",
+                        help="measure only the query-protocol lines (EC2, IAM)")
     args = parser.parse_args()
     failed = []
 
@@ -279,6 +336,10 @@ def main() -> int:
         have_moto = True
     except ImportError:
         have_moto = False
+    servers = ["envelope-sim"] + (["moto"] if have_moto else [])
+    if args.only_query:
+        print_query_rates(query_rates(servers, args.seconds), have_moto)
+        return 0
     contenders: dict[str, tuple[Callable[[], Callable[[], object]], int]] = {
         "botocore floor (canned before-send)": (floor_pair, args.pairs),
         "envelope-sim mock_aws": (sim_pair, args.pairs),
@@ -297,7 +358,6 @@ def main() -> int:
     print(f"\nOver HTTP: pairs per second (wall clock, {args.seconds:g} s per figure; clients "
           "niced)\n  boto3 clients: what an application sees; replayed signed requests: the "
           "server's capacity")
-    servers = ["envelope-sim"] + (["moto"] if have_moto else [])
     rates: dict[tuple[str, str, int], float] = {}
     for kind in servers:
         endpoint, proc = start_server(kind)
@@ -318,6 +378,8 @@ def main() -> int:
                 if ratio < 2:
                     failed.append(f"HTTP ({client_kind}) at {clients} client(s) is {ratio:.2f}x "
                                   "moto's server (minimum: 2x)")
+
+    print_query_rates(query_rates(servers, args.seconds), have_moto)
 
     baseline_at = min(10_000, max(1, args.memory_calls // 2))
     before, after = memory_check(args.memory_calls, baseline_at)
