@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -215,3 +216,15 @@ def test_malformed_and_hostile_forms_get_the_protocols_xml_error(
         assert root.tag == "ErrorResponse" and root.findtext("Error/Code") == expected
     with urllib.request.urlopen(endpoint + "/_envelope-sim/health", timeout=10) as resp:
         assert resp.status == 200
+
+
+def test_the_readme_ec2_example_runs_against_the_server(server: tuple[str, Any]) -> None:
+    endpoint, _ = server
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = text.index("\n## Use it from boto3, the aws-cli and the Encryption SDK\n")
+    code = re.findall(r"```python\n(.*?)```", text[start:text.find("\n## ", start + 1)], re.S)[1]
+    namespace: dict[str, Any] = {"boto3": boto3}
+    exec(compile(code.replace("http://127.0.0.1:4599", endpoint), "<README.md>", "exec"),
+         namespace)
+    assert namespace["ec2"].describe_volumes(VolumeIds=[namespace["vol"]["VolumeId"]])[
+        "Volumes"][0]["State"] == "available"
