@@ -9,8 +9,6 @@ protocols (IAM, STS, EC2) plug in beside it with the same four methods.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,7 +19,7 @@ from urllib.parse import urlsplit
 from botocore.model import OperationModel, ServiceModel
 
 from ..errors import AwsError, SerializationException, UnknownOperationException
-from .shapes import Decoder, ShapeCodec, conversion_error
+from .shapes import Base64Blobs, Decoder, ShapeCodec, conversion_error
 
 __all__ = ["JsonProtocol", "WireProtocol", "WireRequest", "WireResponse"]
 
@@ -81,21 +79,8 @@ class WireProtocol(Protocol):
         ...
 
 
-class _JsonScalars:
+class _JsonScalars(Base64Blobs):
     """JSON protocol scalars: blobs are base64 text, timestamps epoch seconds."""
-
-    @staticmethod
-    def blob_in(value: object, where: str) -> bytes:
-        if type(value) is not str:
-            raise conversion_error(where, "base64-encoded bytes", value)
-        try:
-            return base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise SerializationException(f"The value at '{where}' is not valid base64.") from None
-
-    @staticmethod
-    def blob_out(value: bytes) -> str:
-        return base64.b64encode(value).decode("ascii")
 
     @staticmethod
     def timestamp_in(value: object, where: str) -> datetime:

@@ -25,8 +25,6 @@ AWS does (botocore decodes them).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -41,11 +39,10 @@ from ..errors import (
     InvalidAction,
     MalformedQueryString,
     MissingAction,
-    SerializationException,
     UnknownParameter,
 )
 from .protocols import WireRequest, WireResponse
-from .shapes import Decoder, ShapeCodec, conversion_error
+from .shapes import Base64Blobs, Decoder, ShapeCodec, conversion_error
 
 __all__ = ["MAX_DEPTH", "MAX_FIELDS", "MAX_KEY", "Ec2Protocol", "QueryProtocol"]
 
@@ -59,21 +56,8 @@ _FORM_TYPE = "application/x-www-form-urlencoded"
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-class _QueryScalars:
+class _QueryScalars(Base64Blobs):
     """Blobs are base64 text, timestamps ISO 8601 (in both directions)."""
-
-    @staticmethod
-    def blob_in(value: object, where: str) -> bytes:
-        if type(value) is not str:
-            raise conversion_error(where, "base64-encoded bytes", value)
-        try:
-            return base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise SerializationException(f"The value at '{where}' is not valid base64.") from None
-
-    @staticmethod
-    def blob_out(value: bytes) -> str:
-        return base64.b64encode(value).decode("ascii")
 
     @staticmethod
     def timestamp_in(value: object, where: str) -> datetime:

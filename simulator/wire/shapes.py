@@ -12,6 +12,8 @@ once per shape.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -22,7 +24,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from ..errors import SerializationException
 
-__all__ = ["Decoder", "Encoder", "Scalars", "ShapeCodec", "conversion_error"]
+__all__ = ["Base64Blobs", "Decoder", "Encoder", "Scalars", "ShapeCodec", "conversion_error"]
 
 Decoder = Callable[[Any, str], Any]
 Encoder = Callable[[Any], Any]
@@ -38,6 +40,23 @@ class Scalars(Protocol):
     def timestamp_in(self, value: object, where: str) -> datetime: ...
 
     def timestamp_out(self, value: datetime) -> Any: ...
+
+
+class Base64Blobs:
+    """Blobs as base64 text, as both the JSON and the query protocols write them."""
+
+    @staticmethod
+    def blob_in(value: object, where: str) -> bytes:
+        if type(value) is not str:
+            raise conversion_error(where, "base64-encoded bytes", value)
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise SerializationException(f"The value at '{where}' is not valid base64.") from None
+
+    @staticmethod
+    def blob_out(value: bytes) -> str:
+        return base64.b64encode(value).decode("ascii")
 
 
 def conversion_error(where: str, expected: str, value: object) -> SerializationException:
