@@ -172,13 +172,14 @@ class Simulation:
 
 
 class PrincipalView:
-    """``sim.as_principal(arn)``: ``.kms``, ``.ebs`` and ``.workspaces`` calling as one principal."""
+    """``sim.as_principal(arn)``: ``.kms``, ``.iam``, ``.sts``, ``.ebs``, ``.directory`` and
+    ``.workspaces`` calling as one principal."""
 
     def __init__(self, sim: Simulation, caller: Caller) -> None:
         self.caller = caller
         self.kms = sim.kms.with_caller(caller)
         # Optional services attach their views here (see Simulation._wire_*).
-        for name in ("sts", "ebs", "directory", "workspaces"):
+        for name in ("iam", "sts", "ebs", "directory", "workspaces"):
             service = getattr(sim, name, None)
             if service is not None:
                 setattr(self, name, service.with_caller(caller))

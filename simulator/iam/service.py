@@ -36,6 +36,7 @@ from ..errors import (
     ValidationException,
 )
 from ..runtime import Runtime
+from .callers import IamAsCaller, install_operations
 from .managed import ManagedPolicies
 from .paging import page
 from .policy import _ACCOUNT_RE, _SERVICE_RE, PolicyDocument, parse_policy
@@ -250,13 +251,14 @@ class IdentityAndAccessManagement(ManagedPolicies, RoleTrust):
     def account_id(self) -> str:
         return self._account
 
-    def with_caller(self, caller: Caller) -> IdentityAndAccessManagement:
-        """IAM as seen by ``caller``: the same service. IAM's own operations are not authorized
-        per caller (any caller may manage users, roles and policies); what the policies allow
-        is enforced by the services they govern."""
+    def with_caller(self, caller: Caller) -> IdentityAndAccessManagement | IamAsCaller:
+        """IAM as ``caller`` calls it: each operation needs ``iam:<Operation>`` in the caller's
+        identity policies (:mod:`.callers`); the account root's view is this service itself."""
         if not isinstance(caller, Caller):
             raise ValidationException("with_caller takes a Caller (see sim.iam.caller_for)")
-        return self
+        if caller.is_root:
+            return self
+        return IamAsCaller(self, caller, self._rt.lock, self._rt.clock.now)
 
     # --- users ------------------------------------------------------------------------------
 
@@ -650,3 +652,6 @@ class IdentityAndAccessManagement(ManagedPolicies, RoleTrust):
 
     def _unique_id(self, prefix: str) -> str:
         return prefix + self._rt.entropy.choice_string(_ID_ALPHABET, 17)
+
+
+install_operations(IdentityAndAccessManagement)
