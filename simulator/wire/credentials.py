@@ -5,10 +5,11 @@ signature is recomputed with the issued secret by botocore's own SigV4 signer. A
 key id acts as the account root (so ``test``/``test`` credentials work as with other local
 emulators) unless credentials are strict. Temporary credentials from the simulation's STS
 (``ASIA...`` with a session token) act as their assumed-role session until they expire on the
-virtual clock. IAM is a global service: its requests are signed for ``us-east-1`` (AWS General
-Reference, "AWS Identity and Access Management endpoints"), which is accepted beside the
-simulation's Region. The signature's date is not compared with the clock: virtual time and the
-client's wall clock differ by design.
+virtual clock. IAM is a global service and STS has a global endpoint: their requests may be
+signed for ``us-east-1`` (AWS General Reference, "AWS Identity and Access Management endpoints",
+"AWS Security Token Service endpoints"), which is accepted beside the simulation's Region. The
+signature's date is not compared with the clock: virtual time and the client's wall clock
+differ by design.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ _AUTHORIZATION = re.compile(
 _ISSUABLE = re.compile(r"AKIA[A-Z2-7]{16}\Z")
 _TEMPORARY = re.compile(r"ASIA[A-Z2-7]{16}\Z")
 #: Signing names of global services, signed for us-east-1 whatever the client's Region.
-_GLOBAL = frozenset({"iam"})
+_GLOBAL = frozenset({"iam", "sts"})
 _INVALID_TOKEN = "The security token included in the request is invalid."
 _BAD_SIGNATURE = ("The request signature we calculated does not match the signature you provided. "
                   "Check your AWS Secret Access Key and signing method. Consult the service "
