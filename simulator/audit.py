@@ -31,7 +31,7 @@ from .clock import Clock
 from .ids import Ids
 from .redact import redact
 
-__all__ = ["AuditTrail", "Processor"]
+__all__ = ["AuditTrail", "CellAudit", "Processor"]
 
 Processor = Callable[[Any, str, MutableMapping[str, Any]], MutableMapping[str, Any]]
 
@@ -102,11 +102,17 @@ class AuditTrail:
         event_source: str = "kms.amazonaws.com",
         source_ip: str | None = None,
         user_agent: str | None = None,
+        recipient_account_id: str | None = None,
+        aws_region: str | None = None,
+        shared_event_id: str | None = None,
     ) -> None:
         """Append one event: the chain adds the envelope and redacts it before it is kept.
 
         ``user_identity`` None is AWS itself (``invokedBy: "AWS Internal"``); ``resources``
         are the key ARNs the call touched. Nothing given is kept by reference.
+        ``recipient_account_id`` and ``aws_region`` say whose trail the event belongs to
+        (default: the simulation's account and Region); ``shared_event_id`` ties the copies
+        of one cross-account event, as CloudTrail's ``sharedEventID`` does.
         """
         self._logger.record({
             "eventName": event_name, "userIdentity": user_identity,
@@ -114,14 +120,16 @@ class AuditTrail:
             "additionalEventData": additional_event_data, "resources": resources,
             "readOnly": read_only, "errorCode": error_code, "errorMessage": error_message,
             "eventType": event_type, "eventSource": event_source, "sourceIPAddress": source_ip,
-            "userAgent": user_agent})
+            "userAgent": user_agent, "recipientAccountId": recipient_account_id,
+            "awsRegion": aws_region, "sharedEventID": shared_event_id})
 
     def _envelope(self, _logger: Any, _method: str,
                   call: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         """Processor: a CloudTrail event, in CloudTrail's field order, from what a call reported."""
+        recipient = call["recipientAccountId"] or self._account_id
         identity = call["userIdentity"]
         if identity is None:
-            identity = {"accountId": self._account_id, "invokedBy": "AWS Internal"}
+            identity = {"accountId": recipient, "invokedBy": "AWS Internal"}
         invoked_by = identity.get("invokedBy")
         event: dict[str, Any] = {
             "eventVersion": _EVENT_VERSION,
@@ -129,7 +137,7 @@ class AuditTrail:
             "eventTime": _event_time(self._clock.now()),
             "eventSource": call["eventSource"],
             "eventName": call["eventName"],
-            "awsRegion": self._region,
+            "awsRegion": call["awsRegion"] or self._region,
             "sourceIPAddress": call["sourceIPAddress"] or invoked_by or _DEFAULT_SOURCE_IP,
             "userAgent": call["userAgent"] or invoked_by or _DEFAULT_USER_AGENT,
         }
@@ -146,7 +154,9 @@ class AuditTrail:
         event["resources"] = [self._resource(arn) for arn in call["resources"]]
         event["eventType"] = call["eventType"]
         event["managementEvent"] = True
-        event["recipientAccountId"] = self._account_id
+        event["recipientAccountId"] = recipient
+        if call["sharedEventID"] is not None:
+            event["sharedEventID"] = call["sharedEventID"]
         event["eventCategory"] = "Management"
         return event
 
@@ -231,6 +241,50 @@ class AuditTrail:
     def to_jsonl(self) -> str:
         """Every stored record as JSON lines."""
         return "".join(json.dumps(r) + "\n" for r in self._records)
+
+    def for_cell(self, account_id: str, region: str) -> CellAudit:
+        """The trail of one account in one Region (see :class:`CellAudit`)."""
+        return CellAudit(self, account_id, region)
+
+
+class CellAudit:
+    """One account's trail in one Region, as CloudTrail's event history shows it there.
+
+    Records go to the simulation's one :class:`AuditTrail` (which keeps showing everything),
+    stamped with this account as ``recipientAccountId`` and this Region as ``awsRegion``;
+    queries see only those records. A cross-account KMS call is recorded in both the caller's
+    and the key owner's trail, as CloudTrail does.
+    """
+
+    def __init__(self, trail: AuditTrail, account_id: str, region: str) -> None:
+        self.trail = trail
+        self.account_id = account_id
+        self.region = region
+
+    def record(self, event_name: str, **fields: Any) -> None:
+        """:meth:`AuditTrail.record` into this account's trail in this Region."""
+        fields.setdefault("recipient_account_id", self.account_id)
+        fields.setdefault("aws_region", self.region)
+        self.trail.record(event_name, **fields)
+
+    def _mine(self, rec: Mapping[str, Any]) -> bool:
+        return bool(rec["recipientAccountId"] == self.account_id
+                    and rec["awsRegion"] == self.region)
+
+    def events(self, event_name: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """:meth:`AuditTrail.events`, of this account and Region only."""
+        return [r for r in self.trail.events(event_name, **filters) if self._mine(r)]
+
+    def subscribe(self, sink: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        """Call ``sink`` with every new record of this account and Region."""
+        return self.trail.subscribe(lambda rec: sink(rec) if self._mine(rec) else None)
+
+    def __len__(self) -> int:
+        return len(self.events())
+
+    def to_jsonl(self) -> str:
+        """This account's records in this Region as JSON lines."""
+        return "".join(json.dumps(r) + "\n" for r in self.events())
 
 
 #: The sections that hold what callers sent and services returned; the rest of an event is

@@ -44,6 +44,10 @@ class Ids:
         """An audit record's ``eventID`` (a UUID), from its own stream."""
         return _format_uuid(self._of("event").token_bytes(16))
 
+    def shared_event_id(self) -> str:
+        """The ``sharedEventID`` tying the copies of one cross-account event (a UUID)."""
+        return _format_uuid(self._of("shared-event").token_bytes(16))
+
     def key_id(self) -> str:
         """A KMS key id (a UUID), from the keys' own stream."""
         return _format_uuid(self._of("key").token_bytes(16))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass, field
 
-from .audit import AuditTrail
+from .audit import AuditTrail, CellAudit
 from .clock import Clock
 from .entropy import Entropy
 from .hooks import Hooks
@@ -60,6 +61,11 @@ class Runtime:
 
     ``lock`` is the simulation's re-entrant lock: every service operation holds it for the whole
     call (``simulator.boundary``), and so does running the virtual clock.
+
+    ``account_id`` and ``region`` say where the services holding this runtime live; a
+    simulation of several accounts and Regions gives each of them :meth:`for_cell`'s runtime,
+    which shares every leaf (one clock, one entropy, one trace, one audit trail) but its
+    hooks.
     """
 
     def __init__(self, settings: Settings, seed: int | None, clock: Clock) -> None:
@@ -69,13 +75,21 @@ class Runtime:
         self.entropy = Entropy(seed)
         self.ids = Ids(self.entropy)
         self.trace = Trace(clock)
-        self.audit = AuditTrail(clock, self.ids, settings.account_id, settings.region)
+        #: The simulation's one trail (every account's and Region's records).
+        self.trail = AuditTrail(clock, self.ids, settings.account_id, settings.region)
+        #: Where this runtime's services record: the whole trail, or one cell's part of it.
+        self.audit: AuditTrail | CellAudit = self.trail
         self.hooks = Hooks()
+        self.account_id = settings.account_id
+        self.region = settings.region
 
-    @property
-    def account_id(self) -> str:
-        return self.settings.account_id
-
-    @property
-    def region(self) -> str:
-        return self.settings.region
+    def for_cell(self, account_id: str, region: str) -> Runtime:
+        """This runtime's leaves, for the services of ``account_id`` in ``region``."""
+        cell = copy.copy(self)
+        cell.account_id = account_id
+        cell.region = region
+        cell.audit = self.trail.for_cell(account_id, region)
+        # Each cell has its own hooks: a fault plan installed through a cell's ``faults``
+        # triggers on that account's calls in that Region only.
+        cell.hooks = Hooks()
+        return cell

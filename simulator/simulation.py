@@ -1,4 +1,7 @@
-"""The composition root: one ``Simulation`` wires every service of one account and Region.
+"""The composition root: one ``Simulation`` of one or many accounts and Regions.
+
+Its services (``sim.kms`` and the like) are its own account's in its own Region; ``sim.view``
+gives any other account's and Region's (:mod:`simulator.cells` wires each).
 
 No module globals: two simulations never share anything. ``Simulation(seed=N)`` replays a run
 byte for byte (ids, data keys, nonces, times); ``Simulation()`` draws from the OS.
@@ -10,13 +13,11 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .cells import Cell, Cells, PrincipalView, check_account_id, check_region
 from .clock import DEFAULT_EPOCH, Clock
 from .crypto.volume import VOLUME_CIPHERS
 from .errors import ValidationException
 from .iam.principals import Caller
-from .iam.service import IdentityAndAccessManagement
-from .kms.service import KeyManagementService
-from .kms.state import KmsState
 from .runtime import Runtime, Settings
 from .sts import Credentials
 
@@ -43,7 +44,9 @@ def _check_setting(name: str, value: Any) -> None:
 
 
 class Simulation:
-    """One simulated AWS account in one Region: IAM, KMS, EBS, Directory Service, WorkSpaces.
+    """One simulated cloud: IAM, STS, KMS, EBS, Directory Service, WorkSpaces of one account in
+    one Region (``sim.kms`` and the like), and of any other account and Region through
+    :meth:`view`.
 
     Settings (see :class:`~simulator.runtime.Settings`) are keywords:
     ``Simulation(seed=7, volume_cipher="gcm", grant_propagation_seconds=60)``.
@@ -86,48 +89,42 @@ class Simulation:
         self.clock = Clock(start_time)
         self.runtime = Runtime(self.settings, seed, self.clock)
         self.trace = self.runtime.trace
-        self.audit = self.runtime.audit
+        self.audit = self.runtime.trail
         self.root = Caller.root(account_id)
 
-        self.iam = IdentityAndAccessManagement(self.runtime)
-        self._kms_state = KmsState(self.runtime, self.iam)
-        self.kms = KeyManagementService(self._kms_state, self.root)
-        self._wire_sts()
-        self._wire_ebs()
-        self._wire_workspaces()
-        self._wire_faults()
+        self.trail = self.runtime.trail
+        #: The directory of account/Region cells; the default cell is this simulation's own.
+        self.cells = Cells(self.runtime)
+        cell = self.cells.cell(account_id, region)
+        self.iam = cell.iam
+        self._kms_state = cell.kms_state
+        self.kms = cell.kms
+        self._sts_state = cell.sts_state
+        self.sts = cell.sts
+        self._ebs_state = cell.ebs_state
+        self.ebs = cell.ebs
+        self._directory_state = cell.directory_state
+        self.directory = cell.directory
+        self._workspaces_state = cell.workspaces_state
+        self.workspaces = cell.workspaces
+        self.faults = cell.faults
 
-    # Each service package wires itself here, so the composition stays in one place.
+    def view(self, account_id: str | None = None, region: str | None = None) -> Cell:
+        """The services of another account and/or Region, made on first use: ``.iam`` and
+        ``.sts`` (the account's: they are global), ``.kms``, ``.ebs``, ``.directory``,
+        ``.workspaces``, ``.faults``, ``.audit`` (that account's trail in that Region),
+        ``.root`` and ``.as_principal(arn)``. All share this simulation's clock, entropy, trace
+        and trail.
 
-    def _wire_sts(self) -> None:
-        from .sts import SecurityTokenService, StsState
-
-        self._sts_state = StsState(self.runtime)
-        self.sts = SecurityTokenService(self._sts_state, self.iam, self.root)
-
-    def _wire_ebs(self) -> None:
-        from .ebs.service import ElasticBlockStore
-        from .ebs.state import EbsState
-
-        self._ebs_state = EbsState(self.runtime)
-        self.ebs = ElasticBlockStore(self._ebs_state, self.kms, self.root)
-
-    def _wire_workspaces(self) -> None:
-        from .workspaces.auth import IamAuthorizer
-        from .workspaces.directory import DirectoryService, DirectoryState
-        from .workspaces.service import WorkSpacesService, WorkSpacesState
-
-        self._directory_state = DirectoryState(self.runtime)
-        self.directory = DirectoryService(self._directory_state, self.root,
-                                          IamAuthorizer(self.iam, self.clock.now))
-        self._workspaces_state = WorkSpacesState(self.runtime, self._directory_state)
-        self.workspaces = WorkSpacesService(self._workspaces_state, self.kms, self.ebs,
-                                            self.iam, self.root)
-
-    def _wire_faults(self) -> None:
-        from .faults import FaultInjector
-
-        self.faults = FaultInjector(self.runtime, self.kms, self.ebs, self.workspaces)
+        ``account_id``: 12 digits (default: this simulation's); ``region``: a Region of the
+        ``aws`` partition (:mod:`simulator.regions`; default: this simulation's).
+        """
+        acct = self.account_id if account_id is None else check_account_id(account_id)
+        reg = self.region if region is None else region
+        if reg != self.region:
+            check_region(reg)
+        with self.runtime.lock:
+            return self.cells.cell(acct, reg)
 
     @property
     def account_id(self) -> str:
@@ -165,21 +162,4 @@ class Simulation:
         The principal must exist first (``sim.iam.create_user`` / ``create_role``): an unknown
         ARN is refused, as AWS refuses credentials of a principal that does not exist; expired
         or unknown temporary credentials are STS's ``ExpiredToken`` / ``InvalidClientTokenId``."""
-        if isinstance(arn, Credentials):
-            return PrincipalView(self, self.sts.caller_for_session(
-                access_key_id=arn.access_key_id, session_token=arn.session_token))
-        return PrincipalView(self, self.iam.caller_for(arn))
-
-
-class PrincipalView:
-    """``sim.as_principal(arn)``: ``.kms``, ``.iam``, ``.sts``, ``.ebs``, ``.directory`` and
-    ``.workspaces`` calling as one principal."""
-
-    def __init__(self, sim: Simulation, caller: Caller) -> None:
-        self.caller = caller
-        self.kms = sim.kms.with_caller(caller)
-        # Optional services attach their views here (see Simulation._wire_*).
-        for name in ("iam", "sts", "ebs", "directory", "workspaces"):
-            service = getattr(sim, name, None)
-            if service is not None:
-                setattr(self, name, service.with_caller(caller))
+        return self.cells.cell(self.account_id, self.region).as_principal(arn)

@@ -189,6 +189,10 @@ def test_decisions_agree_with_an_independent_model(key_stmts, iam_stmts, grants,
             any(k.lower() == ck.lower() and v == cv for ck, cv in (context or {}).items())
             for k, v in g["subset"].items()))
         for g in grants)
+    if caller.account_id != ACCOUNT:
+        # Another account's caller needs its own IAM policy even where the key policy names it
+        # (KMS Developer Guide, "Allowing users in other accounts to use a KMS key").
+        account, direct = account or direct, False
     expected = not deny and (direct or (account and (iam_allow or caller.is_root)) or grant_ok)
 
     assert decision.allowed == expected

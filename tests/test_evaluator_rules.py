@@ -61,11 +61,14 @@ def test_key_policy_naming_the_caller_does_not_extend_to_other_actions():
     assert not d.allowed and "no resource-based policy" in d.message
 
 
-def test_star_principal_allows_every_caller_of_every_account():
+def test_star_principal_allows_the_account_alone_and_other_accounts_with_their_iam():
     doc = key_policy(statement_policy(
         '{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"}'))
     assert decide(BOB, "kms:Decrypt", policy=doc).allowed
-    assert decide(user("Eve", OTHER_ACCOUNT), "kms:Decrypt", policy=doc).allowed
+    eve = user("Eve", OTHER_ACCOUNT)
+    denied = decide(eve, "kms:Decrypt", policy=doc)
+    assert not denied.allowed and "no identity-based policy" in denied.message
+    assert decide(eve, "kms:Decrypt", policy=doc, iam=(IAM_ALL,)).allowed
 
 
 def test_aws_star_with_caller_account_condition_limits_to_the_account():

@@ -20,7 +20,7 @@ from ..kms.models import (
     ReEncryptResult,
 )
 
-__all__ = ["KmsForEbs"]
+__all__ = ["EbsRegions", "KmsForEbs"]
 
 
 class KmsForEbs(Protocol):
@@ -54,3 +54,12 @@ class KmsForEbs(Protocol):
 
     def retire_grant(self, *, grant_token: str | None = None, key_id: str | None = None,
                      grant_id: str | None = None) -> None: ...
+
+
+class EbsRegions(Protocol):
+    """The same account's EBS in its other Regions (CopySnapshot's ``SourceRegion``)."""
+
+    def ebs_in(self, region: str) -> Any:
+        """That Region's EBS (an ``ElasticBlockStore``), or None if the account never used
+        that Region (it then holds no snapshot)."""
+        ...

@@ -54,7 +54,7 @@ from .models import (
     VolumeAttachment,
     VolumeRecord,
 )
-from .seams import KmsForEbs
+from .seams import EbsRegions, KmsForEbs
 from .state import EbsState
 from .store import (
     BLOCK_SIZE,
@@ -211,17 +211,19 @@ class ElasticBlockStore(Tagging):
     Tags (CreateTags, DeleteTags, TagSpecifications) are :mod:`.tagging`'s; describe filters
     and paging :mod:`.filters`'."""
 
-    def __init__(self, state: EbsState, kms: KmsForEbs, caller: Caller) -> None:
+    def __init__(self, state: EbsState, kms: KmsForEbs, caller: Caller,
+                 regions: EbsRegions | None = None) -> None:
         self._state = state
         self._kms = kms
         self._caller = caller
+        self._regions = regions
         # KMS views made on first use and kept: one caller object per view, not one per call.
         self._kms_ec2: KmsForEbs | None = None
         self._kms_ebs: KmsForEbs | None = None
 
     def with_caller(self, caller: Caller) -> ElasticBlockStore:
         """The same EBS, called by ``caller``."""
-        return ElasticBlockStore(self._state, self._kms, caller)
+        return ElasticBlockStore(self._state, self._kms, caller, self._regions)
 
     @property
     def caller(self) -> Caller:

@@ -16,6 +16,12 @@ on a key is decided in this order.
 
 3. Otherwise it is implicitly denied.
 
+A caller of another account than the key's (AWS KMS Developer Guide, "Allowing users in other
+accounts to use a KMS key") needs both sides: the key policy must allow its account or itself,
+**and** its own identity policies must allow the request on the key's ARN (its account root
+has every IAM permission of its account); a key-policy statement naming the external caller
+itself is not enough alone. Grants for external principals need no IAM policy.
+
 An IAM Allow with no account statement in the key policy therefore does nothing (an IAM Deny
 still applies). The policy language itself is :mod:`simulator.iam.evaluator`'s; this module only
 combines its answers with grants.
@@ -117,9 +123,11 @@ def authorize_kms(request: KmsRequest | AuthRequest, *, key_policy: PolicyDocume
         iam = evaluate(identity_policies, request, ctx)
         if iam is Effect.DENY:
             return _denied(request, "identity-based", explicit=True)
-    if key_effect is Effect.ALLOW:
+    # The key's account is the fifth field of its ARN: another account's caller needs IAM too.
+    external = key_effect is Effect.ALLOW and key_arn.split(":", 5)[4] != caller.account_id
+    if key_effect is Effect.ALLOW and not external:
         return _ALLOW_KEY_POLICY
-    account = key_effect is Effect.ALLOW_ACCOUNT
+    account = key_effect is Effect.ALLOW_ACCOUNT or external
     if account and (iam is Effect.ALLOW or caller.is_root):
         return _ALLOW_IAM
     if grants is not None and isinstance(request, KmsRequest) and request.grant_operation is not None:

@@ -79,12 +79,16 @@ class _Api:
         rt = svc._s.runtime
         caller = svc._caller
         name = self.name
-        if ev is None:  # success: the common case, without the error fields
+        foreign = self._foreign()
+        if foreign is not None:
+            self._record_shared(ev, foreign)
+        elif ev is None:  # success: the common case, without the error fields
             rt.audit.record(
                 name, user_identity=svc._user_identity(),
                 request_parameters=self.params,
                 response_elements=self.response, additional_event_data=self.additional,
                 resources=self.resources, read_only=self._read_only)
+        if ev is None:
             detail = self.trace_detail
             if detail is not None:
                 detail = {"caller": caller.arn, "invoked_by": caller.invoked_by, **detail}
@@ -93,17 +97,18 @@ class _Api:
                     outcome="ok", phase="kms." + name)
             return
         err = ev if isinstance(ev, AwsError) else None
-        rt.audit.record(
-            name,
-            user_identity=svc._user_identity(),
-            request_parameters=self.params,
-            response_elements=self.response,
-            additional_event_data=self.additional,
-            resources=self.resources,
-            read_only=self._read_only,
-            error_code=err.code if err is not None else "InternalFailure",
-            error_message=err.message if err is not None else None,
-        )
+        if foreign is None:
+            rt.audit.record(
+                name,
+                user_identity=svc._user_identity(),
+                request_parameters=self.params,
+                response_elements=self.response,
+                additional_event_data=self.additional,
+                resources=self.resources,
+                read_only=self._read_only,
+                error_code=err.code if err is not None else "InternalFailure",
+                error_message=err.message if err is not None else None,
+            )
         if self.trace_detail is not None or err is not None:
             detail = self.trace_detail or {}
             if err is not None and err.message:
@@ -112,6 +117,31 @@ class _Api:
                 "KMS", name, self.resources[0] if self.resources else "-",
                 {"caller": caller.arn, "invoked_by": caller.invoked_by, **detail},
                 outcome=err.code if err is not None else "error", phase="kms." + name)
+
+    def _foreign(self) -> str | None:
+        """The first key ARN of this call owned by another account (None: all are ours)."""
+        prefix = self._svc._s.arn_prefix
+        for arn in self.resources:
+            if not arn.startswith(prefix) and ":kms:" in arn:
+                return arn
+        return None
+
+    def _record_shared(self, ev: BaseException | None, foreign: str) -> None:
+        """A call on another account's key: CloudTrail records it in the caller's account and
+        in the key owner's, two events tied by one ``sharedEventID``."""
+        svc = self._svc
+        s = svc._s
+        err = ev if isinstance(ev, AwsError) else None
+        fields: dict[str, Any] = {
+            "request_parameters": self.params, "response_elements": self.response,
+            "additional_event_data": self.additional, "resources": self.resources,
+            "read_only": self._read_only, "shared_event_id": s.runtime.ids.shared_event_id()}
+        if ev is not None:
+            fields["error_code"] = err.code if err is not None else "InternalFailure"
+            fields["error_message"] = err.message if err is not None else None
+        owner = svc._home_of_arn(foreign)
+        for cell in (s, owner) if owner is not None else (s,):
+            cell.runtime.audit.record(self.name, user_identity=svc._user_identity(), **fields)
 
 
 class KmsBase:
@@ -157,11 +187,14 @@ class KmsBase:
                                 if _UUID.fullmatch(key_id) else
                                 MESSAGES["invalid_key_id"].format(value=shown))
 
-    def _resolve(self, key_id: object, *, aliases: bool, field: str = "keyId") -> KeyRecord:
+    def _resolve(self, key_id: object, *, aliases: bool, field: str = "keyId",
+                 cross_account: bool = False) -> KeyRecord:
         """Find the key ``key_id`` names, in the forms AWS accepts for this operation: a key id
         or key ARN, and where ``aliases`` an alias name or alias ARN (AWS KMS API Reference,
-        the ``KeyId`` parameter). An ARN of another partition, Region or account names no key
-        here: NotFound."""
+        the ``KeyId`` parameter). An ARN of another partition or Region names no key here:
+        NotFound. Another account's key is found by its key ARN (or alias ARN) only, and only
+        where ``cross_account`` (the operations AWS lets other accounts call: "Allowing users
+        in other accounts to use a KMS key"); key ids and alias names are this account's."""
         ident = v.check_str(key_id, field, max_len=2048)
         if not ident.startswith("arn:"):
             if ident.startswith("alias/"):
@@ -175,20 +208,56 @@ class KmsBase:
             partition, region, account, kid = m.groups()
             if region != rt.region:
                 raise NotFoundException(MESSAGES["invalid_arn_region"].format(region=region))
-            if account != rt.account_id or partition != self._s.partition:
+            if partition != self._s.partition:
                 raise NotFoundException(MESSAGES["key_not_found"].format(arn=ident))
+            if account != rt.account_id:
+                home = self._other_account(account, cross_account)
+                key = home.keys.get(kid) if home is not None else None
+                if key is None:
+                    raise NotFoundException(MESSAGES["key_not_found"].format(arn=ident))
+                return key
             return self._key_by_id(kid, ident)
         m = _ALIAS_ARN.fullmatch(ident)
         if m is not None and aliases:
             partition, region, account, alias = m.groups()
             if region != rt.region:
                 raise NotFoundException(MESSAGES["invalid_arn_region"].format(region=region))
-            if account != rt.account_id or partition != self._s.partition:
+            if partition != self._s.partition:
                 raise NotFoundException(MESSAGES["alias_not_found"].format(arn=ident))
+            if account != rt.account_id:
+                home = self._other_account(account, cross_account)
+                rec = home.aliases.get(alias) if home is not None else None
+                if home is None or rec is None:
+                    raise NotFoundException(MESSAGES["alias_not_found"].format(arn=ident))
+                return home.keys[rec.target_key_id]
             return self._by_alias(alias)
         if m is None and not ident.startswith("arn:aws"):
             raise InvalidArnException(f"Invalid arn {ident}")
         raise NotFoundException(MESSAGES["invalid_key_id"].format(value=ident))
+
+    def _other_account(self, account: str, cross_account: bool) -> KmsState | None:
+        """Another account's KMS in this Region, if this operation may use its keys."""
+        directory = self._s.directory
+        if not cross_account or directory is None:
+            return None
+        return directory.kms_state(account, self._s.runtime.region)
+
+    def _home(self, key: KeyRecord) -> KmsState:
+        """The KMS holding ``key``: this one, or (a key used across accounts) its owner's."""
+        s = self._s
+        if key.account_id == s.runtime.account_id:
+            return s
+        home = self._other_account(key.account_id, True)
+        assert home is not None, "a key of another account is only found through its home"
+        return home
+
+    def _home_of_arn(self, arn: str) -> KmsState | None:
+        """The KMS whose key ``arn`` is (None when no cell holds it)."""
+        m = _KEY_ARN.fullmatch(arn)
+        directory = self._s.directory
+        if m is None or directory is None:
+            return None
+        return directory.kms_state(m.group(3), m.group(2))
 
     def _by_alias(self, alias: str) -> KeyRecord:
         rec = self._s.aliases.get(alias)
@@ -250,10 +319,11 @@ class KmsBase:
         caller: Caller | None = None,
     ) -> None:
         caller = caller or self._caller
+        grants = self._home(key).grants
         if tokens:
             # After the key is found (a deleted key is NotFound, not a bad token), and whoever
             # the caller: unknown or malformed tokens are refused even if a policy allows.
-            self._s.grants.resolve_tokens(tokens)
+            grants.resolve_tokens(tokens)
         # The root has every IAM permission: its identity policies are never consulted.
         identity = () if caller.is_root else self._s.iam.identity_policies(caller)
         conditions: dict[str, object] = {
@@ -276,7 +346,7 @@ class KmsBase:
             ),
             key_policy=key.policy,
             identity_policies=identity,
-            grants=self._s.grants,
+            grants=grants,
             key_arn=key.arn,
         )
         if not decision.allowed:

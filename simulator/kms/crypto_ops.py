@@ -103,12 +103,18 @@ class CryptoOperations(KmsBase):
             key_id, material_id = header_ids(blob)
         except BlobError:
             raise InvalidCiphertextException("") from None
-        key = self._s.keys.get(key_id)
+        s = self._s
+        key = s.keys.get(key_id)
         if key is None:
-            if key_id in self._s.deleted:
-                raise NotFoundException(
-                    MESSAGES["key_not_found"].format(arn=self._s.key_arn(key_id)))
-            raise InvalidCiphertextException("")
+            # The blob's key may be another account's (in this Region): its home is a lookup.
+            home = (s.directory.key_home(s.runtime.region, key_id) if s.directory is not None
+                    else None) or s
+            key = home.keys.get(key_id)
+            if key is None:
+                if key_id in home.deleted:
+                    raise NotFoundException(
+                        MESSAGES["key_not_found"].format(arn=home.key_arn(key_id)))
+                raise InvalidCiphertextException("")
         if expected is not None and expected is not key:
             raise IncorrectKeyException(MESSAGES["incorrect_key"])
         return key, material_id
@@ -136,7 +142,7 @@ class CryptoOperations(KmsBase):
             ctx = v.check_context(encryption_context)
             tokens = v.check_tokens(grant_tokens)
             algorithm = self._algorithm(encryption_algorithm)
-            key = self._resolve(key_id, aliases=True)
+            key = self._resolve(key_id, aliases=True, cross_account=True)
             call.resources.append(key.arn)
             self._authorize(key, "kms:Encrypt", grant_operation="Encrypt", context=ctx, tokens=tokens,
                             extra={"kms:EncryptionAlgorithm": algorithm})
@@ -171,7 +177,7 @@ class CryptoOperations(KmsBase):
             # audit record keep redacted copies.
             ctx = v.check_context(encryption_context, copy=False)
             tokens = v.check_tokens(grant_tokens)
-            key = self._resolve(key_id, aliases=True)
+            key = self._resolve(key_id, aliases=True, cross_account=True)
             call.resources.append(key.arn)
             self._authorize(key, "kms:" + name, grant_operation=name, context=ctx, tokens=tokens)
             self._require_usable(key)
@@ -224,7 +230,8 @@ class CryptoOperations(KmsBase):
             ctx = v.check_context(encryption_context, copy=False)  # read during the call only
             tokens = v.check_tokens(grant_tokens)
             algorithm = self._algorithm(encryption_algorithm)
-            expected = self._resolve(key_id, aliases=True) if key_id is not None else None
+            expected = (self._resolve(key_id, aliases=True, cross_account=True)
+                        if key_id is not None else None)
             key, material_id = self._open(blob, expected)
             call.resources.append(key.arn)
             self._authorize(key, "kms:Decrypt", grant_operation="Decrypt", context=ctx, tokens=tokens,
@@ -266,9 +273,11 @@ class CryptoOperations(KmsBase):
             src_alg = self._algorithm(source_encryption_algorithm, "sourceEncryptionAlgorithm")
             dst_alg = self._algorithm(destination_encryption_algorithm,
                                       "destinationEncryptionAlgorithm")
-            expected = (self._resolve(source_key_id, aliases=True, field="sourceKeyId")
+            expected = (self._resolve(source_key_id, aliases=True, field="sourceKeyId",
+                                      cross_account=True)
                         if source_key_id is not None else None)
-            dest = self._resolve(destination_key_id, aliases=True, field="destinationKeyId")
+            dest = self._resolve(destination_key_id, aliases=True, field="destinationKeyId",
+                                 cross_account=True)
             src, material_id = self._open(blob, expected)
             call.resources.extend(dict.fromkeys([src.arn, dest.arn]))
             self._authorize(src, "kms:ReEncryptFrom", grant_operation="ReEncryptFrom",

@@ -117,7 +117,7 @@ class GrantOperations(KmsBase):
             grant_name = (None if name is None else
                           v.check_str(name, "name", max_len=256, pattern=_GRANT_NAME))
             tokens = v.check_tokens(grant_tokens)
-            key = self._resolve(key_id, aliases=False)
+            key = self._resolve(key_id, aliases=False, cross_account=True)
             call.resources.append(key.arn)
             family = "SYMMETRIC" if key.is_symmetric else (
                 "HMAC" if key.key_spec.startswith("HMAC") else "ASYMMETRIC")
@@ -148,7 +148,7 @@ class GrantOperations(KmsBase):
             )
             self._require_usable(key)
             self._dry_run(dry_run)
-            grant, token = self._s.grants.create(
+            grant, token = self._home(key).grants.create(
                 key_arn=key.arn, grantee_principal=grantee, operations=ops_t, constraints=cons,
                 retiring_principal=retiring, name=grant_name, created_by=self._caller.arn)
             call.response = {"grantId": grant.grant_id}
@@ -177,10 +177,10 @@ class GrantOperations(KmsBase):
                 v.check_str(grant_id, "grantId", max_len=128)
             if grantee_principal is not None:
                 v.check_str(grantee_principal, "granteePrincipal", max_len=256, pattern=_PRINCIPAL)
-            key = self._resolve(key_id, aliases=False)
+            key = self._resolve(key_id, aliases=False, cross_account=True)
             call.resources.append(key.arn)
             self._authorize(key, "kms:ListGrants")
-            grants = self._s.grants.list(key.arn, grant_id=grant_id,
+            grants = self._home(key).grants.list(key.arn, grant_id=grant_id,
                                          grantee_principal=grantee_principal)
             page, more, marker = _page(grants, start, lim)
             return ListGrantsResult(tuple(map(self._grant_entry, page)), more, marker)
@@ -214,13 +214,15 @@ class GrantOperations(KmsBase):
                 if not known or self._s.grants.get(known[0].key_arn, known[0].grant_id) is None:
                     raise NotFoundException("The grant of this token is already retired or revoked.")
                 grant = known[0]
+                store = self._s.grants
             else:
                 if key_id is None or grant_id is None:
                     raise ValidationException(
                         "RetireGrant needs a grant token, or both a key ARN and a grant ID.")
                 gid = v.check_str(grant_id, "grantId", max_len=128)
-                key = self._resolve(key_id, aliases=False)
-                found = self._s.grants.get(key.arn, gid)
+                key = self._resolve(key_id, aliases=False, cross_account=True)
+                store = self._home(key).grants
+                found = store.get(key.arn, gid)
                 if found is None:
                     raise _grant_not_found(gid)
                 grant = found
@@ -228,7 +230,7 @@ class GrantOperations(KmsBase):
             call.additional = {"grantId": grant.grant_id}
             self._check_retirer(grant)
             self._dry_run(dry_run)
-            self._s.grants.retire(grant)
+            store.retire(grant)
             call.trace_detail = {"grant_id": grant.grant_id, "grantee": grant.grantee_principal}
 
     def _check_retirer(self, grant: Grant) -> None:
@@ -255,14 +257,15 @@ class GrantOperations(KmsBase):
         """RevokeGrant: key administrators remove a grant (no token accepted)."""
         with self._api("RevokeGrant", {"keyId": key_id, "grantId": grant_id}) as call:
             gid = v.check_str(grant_id, "grantId", max_len=128)
-            key = self._resolve(key_id, aliases=False)
+            key = self._resolve(key_id, aliases=False, cross_account=True)
             call.resources.append(key.arn)
             self._authorize(key, "kms:RevokeGrant")
-            grant = self._s.grants.get(key.arn, gid)
+            store = self._home(key).grants
+            grant = store.get(key.arn, gid)
             if grant is None:
                 raise _grant_not_found(gid)
             self._dry_run(dry_run)
-            self._s.grants.revoke(grant)
+            store.revoke(grant)
             call.trace_detail = {"grant_id": gid, "grantee": grant.grantee_principal}
 
 

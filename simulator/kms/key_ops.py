@@ -124,7 +124,7 @@ class KeyOperations(KmsBase):
             if service in AWS_MANAGED_SERVICES and alias not in self._s.aliases:
                 key = self._aws_managed_key(service)
             else:
-                key = self._resolve(ident, aliases=True)
+                key = self._resolve(ident, aliases=True, cross_account=True)
             call.resources.append(key.arn)
             self._authorize(key, "kms:DescribeKey", grant_operation="DescribeKey", tokens=tokens)
             return key.metadata()

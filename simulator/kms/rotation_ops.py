@@ -69,7 +69,7 @@ class RotationOperations(KmsBase):
     def get_key_rotation_status(self, *, key_id: str) -> KeyRotationStatus:
         """GetKeyRotationStatus; reads false while the key is pending deletion."""
         with self._api("GetKeyRotationStatus", {"keyId": key_id}, read_only=True) as call:
-            key = self._resolve(key_id, aliases=False)
+            key = self._resolve(key_id, aliases=False, cross_account=True)
             call.resources.append(key.arn)
             self._authorize(key, "kms:GetKeyRotationStatus")
             enabled = key.rotation_enabled and key.key_state != "PendingDeletion"

@@ -1,19 +1,26 @@
-"""What KMS needs from IAM, as a typing Protocol (``simulator.iam.service`` provides it).
+"""What KMS needs from its collaborators, as typing Protocols.
 
-KMS asks IAM two things: a caller's identity policies (for every decision a key policy delegates
-to IAM) and whether a principal named in a key policy exists (PutKeyPolicy and CreateKey refuse
-a policy naming one that does not).
+KMS asks IAM two things (``simulator.iam.service`` provides them): a caller's identity policies
+(for every decision a key policy delegates to IAM) and whether a principal named in a key
+policy exists (PutKeyPolicy and CreateKey refuse a policy naming one that does not).
+
+KMS asks the simulation's directory of account/Region cells (``simulator.cells`` provides it)
+where another account's or Region's KMS is: a key used across accounts by its ARN, a blob whose
+key lives in another account, a multi-Region key's replicas.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..iam.policy import PolicyDocument
 from ..iam.principals import Caller
 
-__all__ = ["IamForKms"]
+if TYPE_CHECKING:
+    from .state import KmsState
+
+__all__ = ["IamForKms", "KmsDirectory"]
 
 
 class IamForKms(Protocol):
@@ -22,3 +29,21 @@ class IamForKms(Protocol):
     def identity_policies(self, caller: Caller) -> Sequence[PolicyDocument]: ...
 
     def principal_exists(self, arn: str) -> bool: ...
+
+
+class KmsDirectory(Protocol):
+    """The other KMS cells of the simulation (each a dict lookup, never a scan)."""
+
+    def kms_state(self, account_id: str, region: str, *, create: bool = False
+                  ) -> KmsState | None:
+        """The KMS of ``account_id`` in ``region``: None if that cell was never used, unless
+        ``create`` (then it is made, as AWS accounts and Regions always exist)."""
+        ...
+
+    def key_home(self, region: str, key_id: str) -> KmsState | None:
+        """The KMS in ``region`` holding (or having held) the key ``key_id``."""
+        ...
+
+    def add_key(self, region: str, key_id: str, home: KmsState) -> None:
+        """Note that ``home`` holds ``key_id`` in ``region`` (for :meth:`key_home`)."""
+        ...
