@@ -45,7 +45,7 @@ def test_a_volume_under_another_accounts_key_fails_without_the_callers_iam_polic
 
 
 def test_a_volume_under_another_accounts_key_fails_without_the_key_policy():
-    sim, security, key_arn = two_accounts(key_policy_names=())
+    sim, _, key_arn = two_accounts(key_policy_names=())
     vol = _volume(sim, sim.as_principal(DEV_ARN).ebs, key_arn)
     assert vol.state == "error"
     assert vol.state_reason is not None

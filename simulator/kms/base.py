@@ -37,7 +37,10 @@ from .state import AliasRecord, KmsState
 __all__ = ["KmsBase", "check_marker"]
 
 _T = TypeVar("_T")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}")
+#: How key states other than Enabled/Disabled/PendingDeletion read in KMSInvalidState messages.
+_STATE_WORDS = {"Creating": "being created", "PendingReplicaDeletion": "pending replica deletion",
+                "Updating": "updating its primary Region"}
 _KEY_ARN = re.compile(r"arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):key/(.+)")
 _ALIAS_ARN = re.compile(r"arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):(alias/.+)")
 
@@ -304,7 +307,42 @@ class KmsBase:
         material_id = rt.ids.key_material_id()
         key.materials[material_id] = BackingKey(material_id, rt.entropy.token_bytes(32))
         key.current_material_id = material_id
+        self._sync_replicas(key)
         return material_id
+
+    def _in(self, state: KmsState) -> Self:
+        """This KMS's operations on another of the simulation's KMS cells, by the same caller
+        (a multi-Region key's other Regions)."""
+        return self if state is self._s else type(self)(state, self._caller)
+
+    def _replicas(self, key: KeyRecord) -> list[tuple[KmsState, KeyRecord]]:
+        """The other members of ``key``'s multi-Region set, each with its Region's KMS."""
+        mrk, directory = key.multi_region, self._s.directory
+        if mrk is None or directory is None:
+            return []
+        out = []
+        for region in mrk.regions:
+            state = directory.kms_state(key.account_id, region)
+            other = state.keys.get(key.key_id) if state is not None else None
+            if state is not None and other is not None and other is not key:
+                out.append((state, other))
+        return out
+
+    def _sync_replicas(self, key: KeyRecord) -> None:
+        """A multi-Region primary's shared properties reach its replicas: key material and
+        automatic rotation (KMS Developer Guide, "Multi-Region keys: shared properties")."""
+        if key.multi_region is None or key.is_replica:
+            return
+        for _, replica in self._replicas(key):
+            if key.origin != "EXTERNAL":  # imported material is imported into each key
+                replica.materials = dict(key.materials)
+                replica.current_material_id = key.current_material_id
+                replica.asymmetric = key.asymmetric
+                replica.hmac = key.hmac
+            replica.rotation_enabled = key.rotation_enabled
+            replica.rotation_period_in_days = key.rotation_period_in_days
+            replica.next_rotation_date = key.next_rotation_date
+            replica.rotations = list(key.rotations)
 
     def _authorize(
         self,
@@ -367,9 +405,16 @@ class KmsBase:
             return
         if key.key_state == "Disabled":
             raise DisabledException(MESSAGES["key_disabled"].format(arn=key.arn))
+        raise KmsBase._invalid_state(key)
+
+    @staticmethod
+    def _invalid_state(key: KeyRecord) -> KMSInvalidStateException:
+        if key.key_state == "PendingDeletion":
+            return KMSInvalidStateException(MESSAGES["key_pending_deletion"].format(arn=key.arn))
         if key.key_state == "PendingImport":
-            raise KMSInvalidStateException(MESSAGES["key_pending_import"].format(arn=key.arn))
-        raise KMSInvalidStateException(MESSAGES["key_pending_deletion"].format(arn=key.arn))
+            return KMSInvalidStateException(MESSAGES["key_pending_import"].format(arn=key.arn))
+        return KMSInvalidStateException(MESSAGES["key_state_invalid"].format(
+            arn=key.arn, state=_STATE_WORDS.get(key.key_state, key.key_state)))
 
     @staticmethod
     def _require_material(key: KeyRecord) -> None:
@@ -379,8 +424,8 @@ class KmsBase:
 
     @staticmethod
     def _require_not_pending(key: KeyRecord) -> None:
-        if key.key_state == "PendingDeletion":
-            raise KMSInvalidStateException(MESSAGES["key_pending_deletion"].format(arn=key.arn))
+        if key.key_state in ("PendingDeletion", "PendingReplicaDeletion"):
+            raise KmsBase._invalid_state(key)
 
     def _require_customer_managed(self, key: KeyRecord, action: str) -> None:
         # AWS managed keys' policies allow no management actions at all, so policy evaluation
@@ -451,6 +496,7 @@ class KmsBase:
             return  # KMS does not rotate a disabled key; enable_key resumes the schedule
         material_id = self._new_material(key)
         key.rotations.append(Rotation(material_id, self._now(), "AUTOMATIC"))
+        self._sync_replicas(key)
         rt.audit.record("RotateKey", user_identity=None, resources=[key.arn],
                         event_type="AwsServiceEvent", source_ip="AWS Internal",
                         user_agent="AWS Internal",

@@ -18,7 +18,7 @@ from ..errors import (
 )
 from . import validation as v
 from .base import KmsBase
-from .keys import ENCRYPT_DECRYPT, KeyRecord
+from .keys import ENCRYPT_DECRYPT, KeyRecord, mrk_key_id
 from .models import (
     DataKey,
     DecryptResult,
@@ -91,7 +91,7 @@ class CryptoOperations(KmsBase):
             raise InvalidCiphertextException("") from None
 
     def _seal(self, key: KeyRecord, plaintext: bytes, context: Mapping[str, str] | None) -> bytes:
-        return seal(key.current_material, key.key_id, plaintext, context,
+        return seal(key.current_material, key.blob_key_id, plaintext, context,
                     self._s.runtime.entropy.token_bytes(12))
 
     def _open(self, blob: bytes, expected: KeyRecord | None) -> tuple[KeyRecord, str]:
@@ -106,15 +106,21 @@ class CryptoOperations(KmsBase):
         s = self._s
         key = s.keys.get(key_id)
         if key is None:
-            # The blob's key may be another account's (in this Region): its home is a lookup.
-            home = (s.directory.key_home(s.runtime.region, key_id) if s.directory is not None
-                    else None) or s
-            key = home.keys.get(key_id)
+            # A multi-Region key's blob carries its id's hex digits as a UUID; and the blob's
+            # key may be another account's (in this Region): its home is a directory lookup.
+            mrk = mrk_key_id(key_id)
+            key = s.keys.get(mrk)
             if key is None:
-                if key_id in home.deleted:
-                    raise NotFoundException(
-                        MESSAGES["key_not_found"].format(arn=home.key_arn(key_id)))
-                raise InvalidCiphertextException("")
+                directory, region = s.directory, s.runtime.region
+                home = (directory.key_home(region, key_id) or directory.key_home(region, mrk)
+                        if directory is not None else None) or s
+                key = home.keys.get(key_id) or home.keys.get(mrk)
+                if key is None:
+                    for gone in (key_id, mrk):
+                        if gone in home.deleted:
+                            raise NotFoundException(
+                                MESSAGES["key_not_found"].format(arn=home.key_arn(gone)))
+                    raise InvalidCiphertextException("")
         if expected is not None and expected is not key:
             raise IncorrectKeyException(MESSAGES["incorrect_key"])
         return key, material_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import (
@@ -14,14 +14,20 @@ from ..errors import (
     KMSInvalidStateException,
     LimitExceededException,
     NotFoundException,
-    UnsupportedOperationException,
     ValidationException,
 )
 from ..iam.policy import default_key_policy, parse_policy
 from . import validation as v
 from .base import _ALIAS_ARN, KmsBase, _page, check_marker
 from .key_material import check_creatable, generate_material
-from .keys import AWS_MANAGED_SERVICES, ENCRYPT_DECRYPT, KEY_SPECS, ImportedMaterial, KeyRecord
+from .keys import (
+    AWS_MANAGED_SERVICES,
+    ENCRYPT_DECRYPT,
+    KEY_SPECS,
+    ImportedMaterial,
+    KeyRecord,
+    MultiRegion,
+)
 from .models import (
     AliasListEntry,
     KeyListEntry,
@@ -79,13 +85,13 @@ class KeyOperations(KmsBase):
                         f"KeyUsage {usage} is not compatible with KeySpec {spec}.")
             v.check_enum(origin, "origin", ("AWS_KMS", "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"))
             check_creatable(spec, origin)
-            if v.check_bool(multi_region, "multiRegion"):
-                raise UnsupportedOperationException(
-                    "Multi-Region keys are not supported by envelope-sim.")
+            multi = v.check_bool(multi_region, "multiRegion")
             bypass = v.check_bool(bypass_policy_lockout_safety_check, "bypassPolicyLockoutSafetyCheck")
             tag_map = self._check_tags(tags)
             self._authorize_identity("kms:CreateKey")
             key_id = rt.ids.key_id()
+            if multi:  # mrk- and 32 hex digits (KMS Developer Guide, "Multi-Region key IDs")
+                key_id = "mrk-" + key_id.replace("-", "")
             arn = self._s.key_arn(key_id)
             doc = (parse_policy(default_key_policy(rt.account_id), kind="key")
                    if policy is None else self._check_policy(policy, arn, bypass))
@@ -93,6 +99,7 @@ class KeyOperations(KmsBase):
                 key_id=key_id, arn=arn, account_id=rt.account_id, creation_date=self._now(),
                 key_spec=spec, key_usage=usage, description=description,
                 key_manager="CUSTOMER", origin=origin, policy=doc, tags=tag_map,
+                multi_region=MultiRegion(rt.region, [rt.region]) if multi else None,
             )
             if origin == "EXTERNAL":
                 key.key_state = "PendingImport"
@@ -168,16 +175,30 @@ class KeyOperations(KmsBase):
                 raise ValidationException(
                     f"PendingWindowInDays should be between 7 and 30, but it is {days}")
             key = self._admin_key(key_id, "kms:ScheduleKeyDeletion", call)
-            when = self._now() + timedelta(days=days)
-            key.key_state = "PendingDeletion"
-            key.deletion_date = when
             key.pending_window_in_days = days
-            key.deletion_call = self._s.runtime.clock.schedule_at(
-                when, f"kms:DeleteKey {key.key_id}", lambda: self._delete_key(key))
+            if key.multi_region is not None and not key.is_replica and self._replicas(key):
+                # KMS never deletes a primary key with replicas: it waits, unusable, until the
+                # last replica is deleted, and only then starts its waiting period.
+                key.key_state = "PendingReplicaDeletion"
+                call.response = {"keyId": key.arn, "keyState": key.key_state,
+                                 "pendingWindowInDays": days}
+                call.trace_detail = {"pending_window_in_days": days,
+                                     "waiting_for": [r.arn for _, r in self._replicas(key)]}
+                return ScheduleKeyDeletionResult(key.arn, None, key.key_state, days)
+            when = self._start_deletion(key)
             call.response = {"keyId": key.arn, "deletionDate": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
                              "keyState": "PendingDeletion", "pendingWindowInDays": days}
             call.trace_detail = {"deletion_date": when, "pending_window_in_days": days}
             return ScheduleKeyDeletionResult(key.arn, when, "PendingDeletion", days)
+
+    def _start_deletion(self, key: KeyRecord) -> datetime:
+        """Start ``key``'s waiting period (``pending_window_in_days``); returns its end."""
+        when = self._now() + timedelta(days=key.pending_window_in_days or 30)
+        key.key_state = "PendingDeletion"
+        key.deletion_date = when
+        key.deletion_call = self._s.runtime.clock.schedule_at(
+            when, f"kms:DeleteKey {key.key_id}", lambda: self._delete_key(key))
+        return when
 
     def cancel_key_deletion(self, *, key_id: str) -> str:
         """CancelKeyDeletion: the key goes back to Disabled (not Enabled), or to PendingImport if it
@@ -186,7 +207,7 @@ class KeyOperations(KmsBase):
             key = self._resolve(key_id, aliases=False)
             call.resources.append(key.arn)
             self._authorize(key, "kms:CancelKeyDeletion")
-            if key.key_state != "PendingDeletion":
+            if key.key_state not in ("PendingDeletion", "PendingReplicaDeletion"):
                 raise KMSInvalidStateException(
                     MESSAGES["key_not_pending_deletion"].format(arn=key.arn))
             if key.deletion_call is not None:
@@ -219,6 +240,26 @@ class KeyOperations(KmsBase):
                         additional_event_data={"keyId": key.arn})
         rt.trace.record("KMS", "DeleteKey", key.arn, phase="kms.DeleteKey",
                         reason="the deletion waiting period ended; key material destroyed")
+        mrk = key.multi_region
+        if mrk is not None:
+            mrk.regions.remove(rt.region)
+            self._after_replica_deleted(key)
+
+    def _after_replica_deleted(self, key: KeyRecord) -> None:
+        """A primary waiting for its replicas' deletion starts its own waiting period when
+        the last of them is gone (ScheduleKeyDeletion, multi-Region primary keys)."""
+        mrk = key.multi_region
+        directory = self._s.directory
+        if mrk is None or directory is None or mrk.regions != [mrk.primary_region]:
+            return
+        state = directory.kms_state(key.account_id, mrk.primary_region)
+        primary = state.keys.get(key.key_id) if state is not None else None
+        if state is None or primary is None or primary.key_state != "PendingReplicaDeletion":
+            return
+        when = self._in(state)._start_deletion(primary)
+        state.runtime.trace.record("KMS", "ScheduleKeyDeletion", primary.arn,
+                                   phase="kms.ScheduleKeyDeletion", deletion_date=when,
+                                   reason="the last replica key was deleted")
 
     def update_key_description(self, *, key_id: str, description: str) -> None:
         with self._api("UpdateKeyDescription", {"keyId": key_id, "description": description}) as call:

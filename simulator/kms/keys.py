@@ -9,7 +9,7 @@ from ..clock import ScheduledCall
 from ..crypto import AsymmetricKey, BackingKey, HmacKey
 from ..crypto.asymmetric import signing_algorithms_for
 from ..iam.policy import PolicyDocument
-from .models import KeyMetadata, Tag
+from .models import KeyMetadata, MultiRegionConfiguration, MultiRegionKey, Tag
 
 __all__ = [
     "AWS_MANAGED_SERVICES",
@@ -21,7 +21,9 @@ __all__ = [
     "ImportParameters",
     "ImportedMaterial",
     "KeyRecord",
+    "MultiRegion",
     "Rotation",
+    "mrk_key_id",
     "usages_for_spec",
 ]
 
@@ -72,6 +74,18 @@ _ENCRYPTION_ALGORITHMS = {
 }
 
 
+def _blob_key_id(key_id: str) -> str:
+    if key_id.startswith("mrk-") and len(key_id) == 36:
+        h = key_id[4:]
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return key_id
+
+
+def mrk_key_id(blob_key_id: str) -> str:
+    """The multi-Region key id a blob's key id stands for, if it is one (``mrk-`` + hex)."""
+    return "mrk-" + blob_key_id.replace("-", "")
+
+
 def usages_for_spec(key_spec: str) -> tuple[str, ...]:
     return KEY_SPECS[key_spec]
 
@@ -109,6 +123,15 @@ class ImportedMaterial:
     valid_to: datetime | None = None
     description: str | None = None
     expiry_call: ScheduledCall | None = field(default=None, repr=False)
+
+
+@dataclass
+class MultiRegion:
+    """What a multi-Region key's primary and replicas share (one object for the set): the
+    primary's Region and every member's Region, in the order they were made."""
+
+    primary_region: str
+    regions: list[str]
 
 
 @dataclass
@@ -152,6 +175,35 @@ class KeyRecord:
     def has_material(self) -> bool:
         """Whether the key can be used once enabled (an EXTERNAL key may have none)."""
         return bool(self.materials) or self.asymmetric is not None or self.hmac is not None
+    #: The multi-Region set this key belongs to (None: a single-Region key).
+    multi_region: MultiRegion | None = field(default=None, repr=False)
+    #: The key id as a ciphertext blob carries it (a UUID; an ``mrk-`` id's 32 hex digits are
+    #: those of a UUID): see :func:`mrk_key_id`.
+    blob_key_id: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.blob_key_id = _blob_key_id(self.key_id)
+
+    @property
+    def region(self) -> str:
+        return self.arn.split(":", 4)[3]
+
+    @property
+    def is_replica(self) -> bool:
+        """A multi-Region replica key (not the set's primary)."""
+        mrk = self.multi_region
+        return mrk is not None and mrk.primary_region != self.region
+
+    def _multi_region_configuration(self) -> MultiRegionConfiguration | None:
+        mrk = self.multi_region
+        if mrk is None:
+            return None
+        head = self.arn.split(":", 4)
+        def member(region: str) -> MultiRegionKey:
+            return MultiRegionKey(":".join([*head[:3], region, head[4]]), region)
+        return MultiRegionConfiguration(
+            "REPLICA" if self.is_replica else "PRIMARY", member(mrk.primary_region),
+            tuple(member(r) for r in mrk.regions if r != mrk.primary_region))
 
     @property
     def is_aws_managed(self) -> bool:
@@ -194,14 +246,16 @@ class KeyRecord:
             mac_algorithms=mac,
             signing_algorithms=sign,
             key_agreement_algorithms=agree,
-            multi_region=False,
+            multi_region=self.multi_region is not None,
             deletion_date=self.deletion_date if self.key_state == "PendingDeletion" else None,
             pending_deletion_window_in_days=(
-                self.pending_window_in_days if self.key_state == "PendingDeletion" else None
+                self.pending_window_in_days
+                if self.key_state in ("PendingDeletion", "PendingReplicaDeletion") else None
             ),
             current_key_material_id=self.current_material_id,
             expiration_model=self.imported.expiration_model if self.imported else None,
             valid_to=self.imported.valid_to if self.imported else None,
+            multi_region_configuration=self._multi_region_configuration(),
         )
 
     def tag_list(self) -> tuple[Tag, ...]:

@@ -27,12 +27,32 @@ __all__ = [
     "ListKeyRotationsResult",
     "ListKeysResult",
     "ListResourceTagsResult",
+    "MultiRegionConfiguration",
+    "MultiRegionKey",
     "ReEncryptResult",
+    "ReplicateKeyResult",
     "RotateKeyOnDemandResult",
     "RotationsListEntry",
     "ScheduleKeyDeletionResult",
     "Tag",
 ]
+
+@dataclass(frozen=True)
+class MultiRegionKey:
+    """A primary or replica key of a multi-Region key: its ARN and Region."""
+
+    arn: str
+    region: str
+
+
+@dataclass(frozen=True)
+class MultiRegionConfiguration:
+    """DescribeKey's MultiRegionConfiguration (only for multi-Region keys)."""
+
+    multi_region_key_type: str  # PRIMARY | REPLICA
+    primary_key: MultiRegionKey
+    replica_keys: tuple[MultiRegionKey, ...]
+
 
 @dataclass(frozen=True)
 class KeyMetadata:
@@ -60,6 +80,7 @@ class KeyMetadata:
     current_key_material_id: str | None = None
     expiration_model: str | None = None
     valid_to: datetime | None = None
+    multi_region_configuration: MultiRegionConfiguration | None = None
 
 
 @dataclass(frozen=True)
@@ -143,10 +164,22 @@ class ListAliasesResult:
 
 @dataclass(frozen=True)
 class ScheduleKeyDeletionResult:
+    """``deletion_date`` is None for a multi-Region primary key with replicas: its waiting
+    period starts when its last replica is deleted."""
+
     key_id: str
-    deletion_date: datetime
+    deletion_date: datetime | None
     key_state: str
     pending_window_in_days: int
+
+
+@dataclass(frozen=True)
+class ReplicateKeyResult:
+    """ReplicateKey: the new replica's metadata (in its ``Creating`` state), policy and tags."""
+
+    replica_key_metadata: KeyMetadata
+    replica_policy: str
+    replica_tags: tuple[Tag, ...]
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,10 @@ class RotationOperations(KmsBase):
         if not key.is_symmetric:
             raise UnsupportedOperationException(
                 f"{key.arn} key spec {key.key_spec} does not support key rotation.")
+        if key.is_replica:
+            # Rotation is a shared property: managed on the primary key, synced to replicas.
+            raise UnsupportedOperationException(
+                f"{key.arn} is a multi-Region replica key; manage rotation on its primary key.")
         return key
 
     def enable_key_rotation(self, *, key_id: str, rotation_period_in_days: int | None = None) -> None:
@@ -54,6 +58,7 @@ class RotationOperations(KmsBase):
             if changed:
                 key.next_rotation_date = None
                 self._schedule_rotation(key)
+            self._sync_replicas(key)
             call.trace_detail = {"rotation_period_in_days": days,
                                  "next_rotation_date": key.next_rotation_date}
 
@@ -65,6 +70,7 @@ class RotationOperations(KmsBase):
             if key.rotation_call is not None:
                 key.rotation_call.cancel()
                 key.rotation_call = None
+            self._sync_replicas(key)
 
     def get_key_rotation_status(self, *, key_id: str) -> KeyRotationStatus:
         """GetKeyRotationStatus; reads false while the key is pending deletion."""
@@ -96,6 +102,7 @@ class RotationOperations(KmsBase):
             material_id = self._new_material(key)
             key.on_demand_rotations += 1
             key.rotations.append(Rotation(material_id, self._now(), "ON_DEMAND"))
+            self._sync_replicas(key)
             call.trace_detail = {"key_material_id": material_id, "rotation_type": "ON_DEMAND"}
             return RotateKeyOnDemandResult(key.arn)
 

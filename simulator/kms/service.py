@@ -20,7 +20,8 @@ authorization and key-state rules):
 - :mod:`.asymmetric_ops` - Sign, Verify, GetPublicKey, DeriveSharedSecret, GenerateDataKeyPair*;
 - :mod:`.mac_ops` - GenerateMac, VerifyMac;
 - :mod:`.import_ops` - GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial;
-- :mod:`.unsupported_ops` - the operations out of scope (custom key stores, multi-Region).
+- :mod:`.multi_region_ops` - multi-Region keys (ReplicateKey, UpdatePrimaryRegion);
+- :mod:`.unsupported_ops` - the operations out of scope (custom key stores).
 
 ``KeyManagementService`` is the one class composing them; a new family is one more module and
 one more base here. Mixins (not delegation) keep every operation a method of the one service
@@ -37,6 +38,7 @@ from .grant_ops import GRANT_OPERATIONS, GrantOperations
 from .import_ops import ImportOperations
 from .key_ops import KeyOperations
 from .mac_ops import MacOperations
+from .multi_region_ops import MultiRegionOperations
 from .policy_ops import PolicyOperations
 from .rotation_ops import RotationOperations
 from .tag_ops import TagOperations
@@ -48,5 +50,5 @@ __all__ = ["GRANT_OPERATIONS", "KeyManagementService"]
 @operation_boundary(lambda kms: kms._s.runtime.lock)
 class KeyManagementService(KeyOperations, CryptoOperations, GrantOperations, PolicyOperations,
                            RotationOperations, TagOperations, AsymmetricOperations, MacOperations,
-                           ImportOperations, OutOfScopeOperations):
+                           ImportOperations, MultiRegionOperations, OutOfScopeOperations):
     """AWS KMS for one account and Region, as seen by one caller."""

@@ -18,8 +18,6 @@ OUT_OF_SCOPE_OPERATIONS = {
     "DescribeCustomKeyStores": "custom key stores (AWS CloudHSM and external key stores)",
     "DisconnectCustomKeyStore": "custom key stores (AWS CloudHSM and external key stores)",
     "UpdateCustomKeyStore": "custom key stores (AWS CloudHSM and external key stores)",
-    "ReplicateKey": "multi-Region keys (one simulation is one account in one Region)",
-    "UpdatePrimaryRegion": "multi-Region keys (one simulation is one account in one Region)",
 }
 
 
@@ -49,9 +47,3 @@ class OutOfScopeOperations(KmsBase):
 
     def update_custom_key_store(self, **params: Any) -> None:
         self._out_of_scope("UpdateCustomKeyStore")
-
-    def replicate_key(self, **params: Any) -> None:
-        self._out_of_scope("ReplicateKey")
-
-    def update_primary_region(self, **params: Any) -> None:
-        self._out_of_scope("UpdatePrimaryRegion")
