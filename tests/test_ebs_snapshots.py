@@ -146,7 +146,7 @@ def test_pending_snapshot_cannot_be_restored_and_deleted_is_gone(sim: Simulation
     assert sim.ebs.describe_snapshots().snapshots == ()
 
 
-def test_copy_snapshot_requires_source_region_and_accepts_only_the_simulations_own(
+def test_copy_snapshot_requires_a_source_region_holding_the_snapshot(
         sim: Simulation) -> None:
     _, _, snap_id = snapshot_of(sim)
     before = sim.ebs.describe_snapshots().snapshots

@@ -235,3 +235,14 @@ def test_replicate_key_needs_create_key_in_the_callers_iam_policy():
     with pytest.raises(AccessDeniedException, match="kms:CreateKey"):
         sim.as_principal(user.arn).kms.replicate_key(key_id=key.key_id, replica_region=EAST)
     assert sim.view(region=EAST).kms.list_keys().keys == ()
+
+
+def test_grant_tokens_of_a_multi_region_key_work_at_once():
+    sim = Simulation(seed=1, grant_propagation_seconds=60)
+    key = sim.kms.create_key(multi_region=True)
+    user = sim.iam.create_user(user_name="app")
+    grant = sim.kms.create_grant(key_id=key.key_id, grantee_principal=user.arn,
+                                 operations=["Encrypt"])
+    out = sim.as_principal(user.arn).kms.encrypt(key_id=key.arn, plaintext=b"x",
+                                                 grant_tokens=[grant.grant_token])
+    assert out.key_id == key.arn

@@ -348,7 +348,10 @@ class GrantStore:
 
     def _issue_token(self, e: _Entry) -> str:
         g = e.grant
-        payload = uuid.UUID(g.key_arn.rsplit("/", 1)[-1]).bytes + bytes.fromhex(g.grant_id)
+        key_id = g.key_arn.rsplit("/", 1)[-1]
+        # A multi-Region key id is "mrk-" and the 32 hex digits of 16 bytes, like a UUID's.
+        raw = bytes.fromhex(key_id[4:]) if key_id.startswith("mrk-") else uuid.UUID(key_id).bytes
+        payload = raw + bytes.fromhex(g.grant_id)
         return seal_token(self._token_key, payload, self._rt.entropy.token_bytes(_TOKEN_NONCE))
 
     # --- tokens -----------------------------------------------------------------------------
@@ -371,6 +374,9 @@ class GrantStore:
             except TokenError:
                 raise InvalidGrantTokenException("The grant token is not valid.") from None
             key_arn = self._arn_prefix + str(uuid.UUID(bytes=payload[:16]))
+            if (key_arn not in self._by_key and key_arn not in self._ending
+                    and key_arn not in self._removed):
+                key_arn = self._arn_prefix + "mrk-" + payload[:16].hex()
             if key_arn in self._removed:
                 raise InvalidGrantTokenException("The grant token is not valid.")
             grant_id = payload[16:].hex()
