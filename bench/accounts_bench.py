@@ -71,7 +71,7 @@ def _launch(sim: Simulation, cell: Any, key: str, users: list[str]) -> None:
 def build(crowded: bool) -> tuple[Simulation, str]:
     sim = Simulation(seed=15)
     if crowded:
-        for account in ACCOUNTS + [sim.account_id]:
+        for account in [*ACCOUNTS, sim.account_id]:
             for region in REGIONS:
                 if (account, region) != (sim.account_id, sim.region):
                     _populate(sim, sim.view(account_id=account, region=region))

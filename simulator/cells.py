@@ -122,6 +122,7 @@ class Cells:
         self._iam: dict[str, IdentityAndAccessManagement] = {}
         self._sts: dict[str, StsState] = {}
         self._key_homes: dict[tuple[str, str], KmsState] = {}
+        self._access_keys: dict[str, str] = {}
 
     def cell(self, account_id: str, region: str) -> Cell:
         """The cell of ``account_id`` in ``region``, made (with its account's IAM) if new."""
@@ -150,11 +151,18 @@ class Cells:
         return iter(list(self._cells.values()))
 
     def account_of_access_key(self, access_key_id: str) -> str | None:
-        """The account an IAM access key belongs to (None: no account issued it)."""
-        for iam in self._iam.values():
+        """The account an IAM access key belongs to (None: no account issued it), for a wire
+        layer routing a request by its credentials. Each account's IAM is asked through its
+        ``access_key_owner(access_key_id)`` lookup, where it has one; an answer is kept, so a
+        known key costs a dict lookup (access keys never change accounts)."""
+        known = self._access_keys.get(access_key_id)
+        if known is not None:
+            return known
+        for account, iam in self._iam.items():
             finder = getattr(iam, "access_key_owner", None)
             if finder is not None and finder(access_key_id) is not None:
-                return iam.account_id
+                self._access_keys[access_key_id] = account
+                return account
         return None
 
     # --- simulator.kms.seams.KmsDirectory ----------------------------------------------------

@@ -20,10 +20,10 @@ GOLDEN = ROOT / "tests" / "golden" / "launch_seed7_trace.json"
 ANSI = re.compile(r"\x1b\[")
 
 
-def test_scenario_list_shows_the_twelve_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
+def test_scenario_list_shows_the_fourteen_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenario", "list"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert names[0] == "launch" and names[-1] == "fleet" and len(names) == 12
+    assert names[0] == "launch" and names[-1] == "multi-region" and len(names) == 14
 
 
 def test_run_launch_writes_trace_audit_and_mermaid_files(

@@ -16,7 +16,7 @@ from simulator.present.scenario import ScenarioResult, discover, load_scenario
 
 NAMES = ["launch", "aws-managed-key", "reboot-rebuild", "key-disabled", "key-deletion",
          "rotation", "context-binding", "grants", "seed-policies", "restrictions", "faults",
-         "fleet"]
+         "fleet", "cross-account", "multi-region"]
 
 
 def run(name: str, seed: int = 7, **options: Any) -> tuple[ScenarioResult, Simulation]:
@@ -27,7 +27,7 @@ def run(name: str, seed: int = 7, **options: Any) -> tuple[ScenarioResult, Simul
     return result, sim
 
 
-def test_the_twelve_scenarios_are_listed_in_teaching_order() -> None:
+def test_the_scenarios_are_listed_in_teaching_order() -> None:
     assert list(discover()) == NAMES
 
 
@@ -236,3 +236,26 @@ def test_fleet_rejects_a_bad_count(count: object) -> None:
     info = load_scenario("fleet")
     with pytest.raises(ValidationException, match="count"):
         info.module.run(Simulation(seed=1), Narrator.silent(), count=count)
+
+
+def test_cross_account_needs_both_sides_and_records_in_both_trails() -> None:
+    result, sim = run("cross-account")
+    assert result.errors["alias_name_from_workload"] == "NotFoundException"
+    assert result["volume_without_key_policy"] == "error"
+    assert result["volume_without_iam_policy"] == "error"
+    assert result["volume_with_both"] == "available"
+    assert result["grants_in_security_account"] == 1
+    assert result["workload_trail_records"] == result["security_trail_records"] == 3
+    assert result["new_volume_after_unsharing"] == "error"
+    assert result.errors["attach_after_revoke"] == "AccessDeniedException"
+    assert len(sim.cells) == 2
+
+
+def test_multi_region_re_encrypts_the_copy_and_shares_the_mrk_material() -> None:
+    result, sim = run("multi-region")
+    assert result["source_snapshot_state"] == "completed"
+    assert result["copy_state"] == "completed"
+    assert result["copy_with_source_key"] == "error"
+    assert result["replica_type"] == "REPLICA"
+    east = sim.view(region="us-east-1")
+    assert {s.state for s in east.ebs.describe_snapshots().snapshots} == {"completed", "error"}

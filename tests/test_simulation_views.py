@@ -124,3 +124,31 @@ def test_faults_installed_through_a_view_trigger_in_that_account_and_region_only
         other.kms.encrypt(key_id=other_key.key_id, plaintext=b"x")
     assert other.audit.events("FaultInjected")
     assert sim.view().audit.events("FaultInjected") == []
+
+
+def test_an_access_key_is_traced_to_the_account_whose_iam_issued_it():
+    sim = Simulation(seed=1)
+    other = sim.view(account_id=OTHER, region="eu-west-1")
+    assert sim.cells.account_of_access_key("AKIAEXAMPLE") is None
+    asked: list[str] = []
+
+    def owner(key: str) -> str | None:
+        asked.append(key)
+        return "ops" if key == "AKIAEXAMPLE" else None
+
+    other.iam.access_key_owner = owner  # what an IAM issuing access keys answers
+    assert sim.cells.account_of_access_key("AKIAEXAMPLE") == OTHER
+    assert sim.cells.account_of_access_key("AKIAEXAMPLE") == OTHER
+    assert asked == ["AKIAEXAMPLE"]  # the second lookup is a dict lookup
+    assert sim.cells.account_of_access_key("AKIAUNKNOWN") is None
+
+
+def test_no_data_key_of_another_cell_reaches_a_repr_or_the_trace():
+    sim = Simulation(seed=1)
+    other = sim.view(account_id=OTHER, region="us-east-1")
+    key = other.kms.create_key(multi_region=True)
+    made = other.kms.generate_data_key(key_id=key.key_id, key_spec="AES_256")
+    secret = bytes(made.plaintext)
+    for text in (repr(other), repr(other.kms), sim.trace.to_json(), sim.audit.to_jsonl(),
+                 other.audit.to_jsonl()):
+        assert secret.hex() not in text and repr(secret) not in text

@@ -73,7 +73,7 @@ def test_a_wheel_installs_the_scenarios_and_they_run_outside_the_checkout(tmp_pa
 
     names = [ln.split()[0] for ln in _run(["envelope-sim", "scenario", "list"], elsewhere, env)
              .splitlines()]
-    assert names[0] == "launch" and names[-1] == "fleet" and len(names) == 12
+    assert names[0] == "launch" and names[-1] == "multi-region" and len(names) == 14
 
     out = _run(["envelope-sim", "scenario", "run", "launch", "--seed", "7", "--trace", "t.json"],
                elsewhere, env)

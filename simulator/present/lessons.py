@@ -76,6 +76,9 @@ _VARIANTS: tuple[tuple[str, str, str, str], ...] = (
      "unaffected."),
     ("NotFoundException", "Alias", "alias",
      "No such alias: the name points at no key. The keys themselves are unaffected."),
+    ("NotFoundException", "Invalid arn", "region",
+     "The ARN names a key of another Region: a KMS key lives in one Region, and a call in "
+     "this Region cannot use it. The key itself is unaffected."),
     ("AccessDeniedException", "explicit deny", "explicit",
      "A Deny statement matched the call; a Deny beats every Allow."),
     ("AccessDeniedException", "no resource-based policy", "resource",
