@@ -86,7 +86,8 @@ class Cell:
         self.workspaces_state: WorkSpacesState = WorkSpacesState(runtime, self.directory_state)
         self.workspaces: WorkSpacesService = WorkSpacesService(
             self.workspaces_state, self.kms, self.ebs, iam, self.root)
-        self.faults: FaultInjector = FaultInjector(runtime, self.kms, self.ebs, self.workspaces)
+        self.faults: FaultInjector = FaultInjector(runtime, self.kms, self.ebs, self.workspaces,
+                                                   cells.faults_in)
 
     def as_principal(self, arn: str | Credentials) -> PrincipalView:
         """Views of this cell's services calling as ``arn`` (a principal of this account), or
@@ -139,6 +140,13 @@ class Cells:
             self._sts[account_id] = StsState(account_rt)
         made = self._cells[(account_id, region)] = Cell(rt, iam, self._sts[account_id], self)
         return made
+
+    def faults_in(self, account_id: str, region: str) -> FaultInjector:
+        """The fault injector of that account and Region (checked; made on first use)."""
+        check_account_id(account_id)
+        if region != self._runtime.region:
+            check_region(region)
+        return self.cell(account_id, region).faults
 
     def find(self, account_id: str, region: str) -> Cell | None:
         """The cell, if it was ever used."""

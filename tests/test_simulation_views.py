@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from simulator import Simulation
@@ -11,7 +13,7 @@ from simulator.errors import (
     NotFoundException,
     ValidationException,
 )
-from simulator.faults import Fault, OnCall, RaiseError
+from simulator.faults import Chance, Fault, OnCall, RaiseError
 from simulator.regions import BUNDLED_REGIONS, known_regions
 
 OTHER = "111122223333"
@@ -152,3 +154,42 @@ def test_no_data_key_of_another_cell_reaches_a_repr_or_the_trace():
     for text in (repr(other), repr(other.kms), sim.trace.to_json(), sim.audit.to_jsonl(),
                  other.audit.to_jsonl()):
         assert secret.hex() not in text and repr(secret) not in text
+
+
+def test_a_fault_naming_an_account_and_region_is_installed_there():
+    sim = Simulation(seed=1)
+    fault = Fault(OnCall("kms:Encrypt"), RaiseError("KMSInternalException"),
+                  account_id=OTHER, region="eu-west-1")
+    assert Fault.from_json(fault.to_json()) == fault
+    assert "account 111122223333, eu-west-1" in fault.describe()
+    sim.faults.inject(fault)
+    own = sim.kms.create_key()
+    sim.kms.encrypt(key_id=own.key_id, plaintext=b"x")
+    other = sim.view(account_id=OTHER, region="eu-west-1")
+    with pytest.raises(KMSInternalException):
+        other.kms.encrypt(key_id=other.kms.create_key().key_id, plaintext=b"x")
+    assert other.faults.active and not sim.faults.active
+
+
+@pytest.mark.parametrize("where", [{"account_id": "12"}, {"region": ""}, {"region": "moon-1"}])
+def test_a_fault_naming_no_valid_account_or_region_is_refused(where):
+    sim = Simulation(seed=1)
+    with pytest.raises(ValidationException):
+        sim.faults.inject(Fault(OnCall("kms:Encrypt"), RaiseError("KMSInternalException"),
+                                **where))
+
+
+def _faulty_run(seed: int) -> str:
+    sim = Simulation(seed=seed)
+    other = sim.view(account_id=OTHER, region="us-east-1")
+    other.faults.inject(Fault(Chance(0.5, "kms:Encrypt"), RaiseError("KMSInternalException")))
+    key = other.kms.create_key().key_id
+    for _ in range(20):
+        with contextlib.suppress(KMSInternalException):
+            other.kms.encrypt(key_id=key, plaintext=b"x")
+    return sim.audit.to_jsonl()
+
+
+def test_faults_in_another_account_replay_for_a_seed():
+    assert _faulty_run(4) == _faulty_run(4)
+    assert "KMSInternalException" in _faulty_run(4)

@@ -153,8 +153,12 @@ class FaultInjector:
 
     def __init__(self, runtime: Runtime, kms: KmsForFaults,
                  ebs: ElasticBlockStore | None = None,
-                 workspaces: WorkSpacesForFaults | None = None) -> None:
+                 workspaces: WorkSpacesForFaults | None = None,
+                 cells: Callable[[str, str], FaultInjector] | None = None) -> None:
         self._rt = runtime
+        #: The injector of another account and Region of the simulation (for faults naming
+        #: one); None: this injector serves one account and Region only.
+        self._cells = cells
         self._kms = kms
         self._ebs = ebs
         self._workspaces = workspaces
@@ -171,6 +175,13 @@ class FaultInjector:
         """Install ``fault``; it fires when its trigger does. Returns a handle to cancel it."""
         if not isinstance(fault, Fault):
             raise ValidationException(f"inject needs a Fault, not {type(fault).__name__}")
+        where = (fault.account_id or self._rt.account_id, fault.region or self._rt.region)
+        if where != (self._rt.account_id, self._rt.region):
+            if self._cells is None:
+                raise ValidationException(
+                    f"This injector serves account {self._rt.account_id} in "
+                    f"{self._rt.region} only; the fault names {where[0]} in {where[1]}.")
+            return self._cells(*where).inject(fault)
         problem = fault.missing_target()
         if problem is not None:
             raise ValidationException(f"This fault could never act ({fault.describe()}): {problem}")

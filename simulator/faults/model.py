@@ -468,13 +468,25 @@ def _loads(text: object) -> Any:
 
 @dataclass(frozen=True)
 class Fault:
-    """One fault: ``effect`` happens when ``trigger`` fires. ``name`` labels it in traces."""
+    """One fault: ``effect`` happens when ``trigger`` fires. ``name`` labels it in traces.
+
+    ``account_id`` and ``region`` (default: the injector's own) say in which account and
+    Region of the simulation the fault lives: its trigger watches that account's calls there
+    and its effect acts there (``sim.faults.inject`` hands it to that cell's injector).
+    """
 
     trigger: Trigger
     effect: Effect
     name: str | None = None
+    account_id: str | None = None
+    region: str | None = None
 
     def __post_init__(self) -> None:
+        if self.account_id is not None and not (
+                isinstance(self.account_id, str) and len(self.account_id) == 12
+                and self.account_id.isascii() and self.account_id.isdigit()):
+            raise _fail(Fault, f"account_id must be 12 digits, not {self.account_id!r}")
+        _text(self, "region", self.region, optional=True, max_len=32)
         if not isinstance(self.trigger, Trigger) or type(self.trigger) is Trigger:
             raise ValidationException(f"Fault: trigger must be one of {', '.join(_TRIGGERS)}, "
                                       f"not {self.trigger!r}")
@@ -512,7 +524,10 @@ class Fault:
     def describe(self) -> str:
         """One line for people: ``"before step 5 of any WorkSpace: DisableKey 1234..."``."""
         label = f"[{self.name}] " if self.name else ""
-        return f"{label}{self.trigger.describe()}: {self.effect.describe()}"
+        where = ", ".join(x for x in (self.account_id and f"account {self.account_id}",
+                                      self.region) if x)
+        return (f"{label}{self.trigger.describe()}: {self.effect.describe()}"
+                + (f" (in {where})" if where else ""))
 
     def __str__(self) -> str:
         return self.describe()
@@ -520,19 +535,21 @@ class Fault:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; ``Fault.from_dict`` reads it back."""
         out: dict[str, Any] = {"trigger": _to_dict(self.trigger), "effect": _to_dict(self.effect)}
-        if self.name is not None:
-            out["name"] = self.name
+        for key in ("name", "account_id", "region"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
 
     @classmethod
     def from_dict(cls, data: object) -> Fault:
         if not isinstance(data, dict):
             raise ValidationException(f"A fault must be an object, not {data!r}")
-        unknown = set(data) - {"trigger", "effect", "name"}
+        unknown = set(data) - {"trigger", "effect", "name", "account_id", "region"}
         if unknown:
             raise ValidationException(f"Fault: unknown field(s) {sorted(unknown, key=str)}")
         return cls(_from_dict("trigger", data.get("trigger"), _TRIGGERS),
-                   _from_dict("effect", data.get("effect"), _EFFECTS), data.get("name"))
+                   _from_dict("effect", data.get("effect"), _EFFECTS), data.get("name"),
+                   data.get("account_id"), data.get("region"))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
