@@ -250,7 +250,7 @@ def scenario() -> list[Step]:
         Step("kms", "DeleteImportedKeyMaterial", lambda c: {"key_id": c["external"].key_id}),
         Step("kms", "DeleteImportedKeyMaterial", lambda c: {"key_id": k(c)},
              expect="UnsupportedOperationException"),
-        # Refused by name: custom key stores and multi-Region keys.
+        # Refused by name: custom key stores.
         Step("kms", "CreateCustomKeyStore", lambda c: {"custom_key_store_name": "s"},
              expect="UnsupportedOperationException"),
         Step("kms", "ConnectCustomKeyStore", lambda c: {"custom_key_store_id": "cks-1234567890abcdef0"},
@@ -262,8 +262,21 @@ def scenario() -> list[Step]:
         Step("kms", "UpdateCustomKeyStore", lambda c: {"custom_key_store_id": "cks-1234567890abcdef0"},
              expect="UnsupportedOperationException"),
         Step("kms", "DescribeCustomKeyStores", lambda c: {}, expect="UnsupportedOperationException"),
+        # Multi-Region keys.
+        Step("kms", "CreateKey", lambda c: {"multi_region": True}, save="mrk"),
         Step("kms", "ReplicateKey", lambda c: {"key_id": k(c), "replica_region": "eu-west-1"},
              expect="UnsupportedOperationException"),
+        Step("kms", "ReplicateKey", lambda c: {"key_id": c["mrk"].key_id,
+                                               "replica_region": "eu-west-1"}),
+        Step("kms", "ReplicateKey", lambda c: {"key_id": c["mrk"].key_id,
+                                               "replica_region": "eu-west-1"},
+             expect="AlreadyExistsException"),
+        IDLE,
+        Step("kms", "UpdatePrimaryRegion", lambda c: {"key_id": c["mrk"].key_id,
+                                                      "primary_region": "ap-south-1"},
+             expect="NotFoundException"),
+        Step("kms", "UpdatePrimaryRegion", lambda c: {"key_id": c["mrk"].key_id,
+                                                      "primary_region": "eu-west-1"}),
         Step("kms", "UpdatePrimaryRegion", lambda c: {"key_id": k(c), "primary_region": "eu-west-1"},
              expect="UnsupportedOperationException"),
         # Directory Service and WorkSpaces.
