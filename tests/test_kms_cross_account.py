@@ -7,7 +7,15 @@ from __future__ import annotations
 import base64
 
 import pytest
-from accounts_support import DEV_ARN, REGION, SECURITY, WORKLOAD, iam_policy, two_accounts
+from accounts_support import (
+    DEV_ARN,
+    REGION,
+    SECURITY,
+    WORKLOAD,
+    iam_policy,
+    key_policy,
+    two_accounts,
+)
 
 from simulator import Simulation
 from simulator.errors import AccessDeniedException, NotFoundException
@@ -183,3 +191,30 @@ def test_no_plaintext_reaches_either_trail_of_a_cross_account_call():
     text = sim.audit.to_jsonl()
     assert made.plaintext.hex() not in text
     assert base64.b64encode(bytes(made.plaintext)).decode() not in text
+
+
+def test_macs_and_signatures_work_across_accounts_when_both_sides_allow():
+    sim, security, _ = two_accounts()
+    policy = key_policy(f"arn:aws:iam::{WORKLOAD}:root")
+    hmac_arn = security.kms.create_key(key_spec="HMAC_256", key_usage="GENERATE_VERIFY_MAC",
+                                       policy=policy).arn
+    ecc_arn = security.kms.create_key(key_spec="ECC_NIST_P256", key_usage="SIGN_VERIFY",
+                                      policy=policy).arn
+    dev = sim.as_principal(DEV_ARN).kms
+    with pytest.raises(AccessDeniedException, match="no resource-based policy"):
+        dev.generate_mac(key_id=hmac_arn, message=b"m", mac_algorithm="HMAC_SHA_256")
+    sim.iam.put_user_policy(user_name="dev", policy_name="macs", policy_document=iam_policy(
+        "*", ["kms:GenerateMac", "kms:VerifyMac", "kms:Sign", "kms:Verify"]))
+    with pytest.raises(AccessDeniedException, match="no resource-based policy"):
+        dev.generate_mac(key_id=hmac_arn, message=b"m", mac_algorithm="HMAC_SHA_256")
+    both = key_policy(f"arn:aws:iam::{WORKLOAD}:root").replace(
+        '"kms:GetKeyRotationStatus"]', '"kms:GetKeyRotationStatus", "kms:GenerateMac", '
+        '"kms:VerifyMac", "kms:Sign", "kms:Verify"]')
+    for arn in (hmac_arn, ecc_arn):
+        security.kms.put_key_policy(key_id=arn, policy=both)
+    mac = dev.generate_mac(key_id=hmac_arn, message=b"m", mac_algorithm="HMAC_SHA_256").mac
+    assert dev.verify_mac(key_id=hmac_arn, message=b"m", mac=mac,
+                          mac_algorithm="HMAC_SHA_256").mac_valid
+    sig = dev.sign(key_id=ecc_arn, message=b"m", signing_algorithm="ECDSA_SHA_256").signature
+    assert security.kms.verify(key_id=ecc_arn, message=b"m", signature=sig,
+                               signing_algorithm="ECDSA_SHA_256").signature_valid

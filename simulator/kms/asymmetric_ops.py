@@ -50,7 +50,7 @@ class AsymmetricOperations(KmsBase):
                  tokens: tuple[str, ...], extra: Mapping[str, object],
                  context: Mapping[str, str] | None = None) -> KeyRecord:
         """The key ``key_id`` names, authorized for ``operation``, enabled, of ``usage``."""
-        key = self._resolve(key_id, aliases=True)
+        key = self._resolve(key_id, aliases=True, cross_account=True)
         call.resources.append(key.arn)
         self._authorize(key, "kms:" + operation, grant_operation=operation, tokens=tokens,
                         context=context, extra={"kms:KeyOrigin": key.origin, **extra})
@@ -140,7 +140,7 @@ class AsymmetricOperations(KmsBase):
         """GetPublicKey: an asymmetric key's public key (DER SubjectPublicKeyInfo)."""
         with self._api("GetPublicKey", {"keyId": key_id}, read_only=True) as call:
             tokens = v.check_tokens(grant_tokens)
-            key = self._resolve(key_id, aliases=True)
+            key = self._resolve(key_id, aliases=True, cross_account=True)
             call.resources.append(key.arn)
             self._authorize(key, "kms:GetPublicKey", grant_operation="GetPublicKey", tokens=tokens,
                             extra={"kms:KeyOrigin": key.origin})

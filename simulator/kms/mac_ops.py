@@ -27,7 +27,7 @@ class MacOperations(KmsBase):
         if name == "VerifyMac":
             v.check_blob(mac, "mac")
         tokens = v.check_tokens(grant_tokens)
-        key = self._resolve(key_id, aliases=True)
+        key = self._resolve(key_id, aliases=True, cross_account=True)
         resources.append(key.arn)
         self._authorize(key, "kms:" + name, grant_operation=name, tokens=tokens,
                         extra={"kms:MacAlgorithm": algorithm, "kms:KeyOrigin": key.origin})
