@@ -907,18 +907,13 @@ class ElasticBlockStore(Tagging):
         kms = self._kms_via_ec2()
         context = {"aws:ebs:id": copy.snapshot_id}
         copy.encryption_context = context
+        source_kms: KmsForEbs | None = None
         if src.encrypted and source is not self:
-            # Another Region: always a new data key under a key of this Region.
-            here = key_arg if key_arg is not None else self._state.default_kms_key_id
-            made = self._retrying(lambda: kms.generate_data_key_without_plaintext(
-                key_id=here, number_of_bytes=DATA_KEY_SIZE, encryption_context=context))
-            copy.kms_key_arn = made.key_id
-            copy.encrypted_data_key = made.ciphertext_blob
-            copy.data_encryption_key_id = self._rt.ids.uuid()
-            copy.store = self._reencrypt(src, copy, kms, (), src.store.size_bytes,
-                                         source_kms=source._kms_via_ec2())
-            return
-        if src.encrypted:
+            # Another Region: always a new data key under a key of this Region, the old one
+            # decrypted by the source Region's KMS.
+            key_ref = key_arg if key_arg is not None else self._state.default_kms_key_id
+            source_kms = source._kms_via_ec2()
+        elif src.encrypted:
             target = (src.kms_key_arn if key_arg is None
                       else self._retrying(lambda: kms.describe_key(key_id=key_arg)).arn)
             if target == src.kms_key_arn:
@@ -932,7 +927,7 @@ class ElasticBlockStore(Tagging):
                 copy.data_encryption_key_id = src.data_encryption_key_id
                 copy.store = src.store.clone()
                 return
-            key_ref: str = target or DEFAULT_KMS_KEY
+            key_ref = target or DEFAULT_KMS_KEY
         else:
             key_ref = key_arg if key_arg is not None else self._state.default_kms_key_id
         made = self._retrying(lambda: kms.generate_data_key_without_plaintext(
@@ -940,7 +935,8 @@ class ElasticBlockStore(Tagging):
         copy.kms_key_arn = made.key_id
         copy.encrypted_data_key = made.ciphertext_blob
         copy.data_encryption_key_id = self._rt.ids.uuid()
-        copy.store = self._reencrypt(src, copy, kms, (), src.store.size_bytes)
+        copy.store = self._reencrypt(src, copy, kms, (), src.store.size_bytes,
+                                     source_kms=source_kms)
 
     # --- encryption by default -----------------------------------------------------------
 
