@@ -159,16 +159,15 @@ class Cells:
         return iter(list(self._cells.values()))
 
     def account_of_access_key(self, access_key_id: str) -> str | None:
-        """The account an IAM access key belongs to (None: no account issued it), for a wire
-        layer routing a request by its credentials. Each account's IAM is asked through its
-        ``access_key_owner(access_key_id)`` lookup, where it has one; an answer is kept, so a
-        known key costs a dict lookup (access keys never change accounts)."""
+        """The account whose IAM issued an access key (None: none did), for a wire layer
+        routing a request by its credentials. A key found once is kept, so a known key costs a
+        dict lookup (access keys never change accounts); an unknown one asks each account's
+        IAM (a lookup each)."""
         known = self._access_keys.get(access_key_id)
         if known is not None:
             return known
         for account, iam in self._iam.items():
-            finder = getattr(iam, "access_key_owner", None)
-            if finder is not None and finder(access_key_id) is not None:
+            if iam.credentials_for(access_key_id) is not None:
                 self._access_keys[access_key_id] = account
                 return account
         return None

@@ -131,18 +131,14 @@ def test_faults_installed_through_a_view_trigger_in_that_account_and_region_only
 def test_an_access_key_is_traced_to_the_account_whose_iam_issued_it():
     sim = Simulation(seed=1)
     other = sim.view(account_id=OTHER, region="eu-west-1")
-    assert sim.cells.account_of_access_key("AKIAEXAMPLE") is None
-    asked: list[str] = []
-
-    def owner(key: str) -> str | None:
-        asked.append(key)
-        return "ops" if key == "AKIAEXAMPLE" else None
-
-    other.iam.access_key_owner = owner  # what an IAM issuing access keys answers
-    assert sim.cells.account_of_access_key("AKIAEXAMPLE") == OTHER
-    assert sim.cells.account_of_access_key("AKIAEXAMPLE") == OTHER
-    assert asked == ["AKIAEXAMPLE"]  # the second lookup is a dict lookup
-    assert sim.cells.account_of_access_key("AKIAUNKNOWN") is None
+    other.iam.create_user(user_name="ops")
+    key = other.iam.create_access_key(user_name="ops").access_key_id
+    sim.iam.create_user(user_name="dev")
+    own = sim.iam.create_access_key(user_name="dev").access_key_id
+    assert sim.cells.account_of_access_key(key) == OTHER
+    assert sim.cells.account_of_access_key(key) == OTHER  # now a dict lookup
+    assert sim.cells.account_of_access_key(own) == sim.account_id
+    assert sim.cells.account_of_access_key("AKIAUNKNOWNKEY000000") is None
 
 
 def test_no_data_key_of_another_cell_reaches_a_repr_or_the_trace():
