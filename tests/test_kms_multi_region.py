@@ -16,6 +16,7 @@ from simulator.errors import (
     DisabledException,
     InvalidCiphertextException,
     KMSInvalidStateException,
+    MalformedPolicyDocumentException,
     NotFoundException,
     UnsupportedOperationException,
     ValidationException,
@@ -246,3 +247,12 @@ def test_grant_tokens_of_a_multi_region_key_work_at_once():
     out = sim.as_principal(user.arn).kms.encrypt(key_id=key.arn, plaintext=b"x",
                                                  grant_tokens=[grant.grant_token])
     assert out.key_id == key.arn
+
+
+def test_a_refused_replicate_key_leaves_the_other_region_untouched():
+    sim = Simulation(seed=1)
+    key = sim.kms.create_key(multi_region=True)
+    with pytest.raises(MalformedPolicyDocumentException):
+        sim.kms.replicate_key(key_id=key.key_id, replica_region=EAST, policy="{not json")
+    assert sim.cells.find(sim.account_id, EAST) is None
+    assert sim.kms.describe_key(key_id=key.key_id).multi_region_configuration.replica_keys == ()

@@ -90,11 +90,12 @@ class MultiRegionOperations(KmsBase):
                 raise AlreadyExistsException(
                     f"A key with ID {key.key_id} already exists in Region {region}.")
             rt = self._s.runtime
-            home = directory.kms_state(rt.account_id, region, create=True)
-            assert home is not None
-            arn = home.key_arn(key.key_id)
+            arn = f"arn:{self._s.partition}:kms:{region}:{rt.account_id}:key/{key.key_id}"
             doc = (parse_policy(default_key_policy(rt.account_id), kind="key") if policy is None
                    else self._check_policy(policy, arn, bypass))
+            # Every check passed: only now is the replica's Region (maybe new) touched.
+            home = directory.kms_state(rt.account_id, region, create=True)
+            assert home is not None
             replica = KeyRecord(
                 key_id=key.key_id, arn=arn, account_id=rt.account_id, creation_date=self._now(),
                 key_spec=key.key_spec, key_usage=key.key_usage, description=description,
