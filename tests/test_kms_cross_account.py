@@ -5,6 +5,7 @@ accounts to use a KMS key")."""
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from accounts_support import (
@@ -16,6 +17,8 @@ from accounts_support import (
     key_policy,
     two_accounts,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simulator import Simulation
 from simulator.errors import AccessDeniedException, NotFoundException
@@ -218,3 +221,36 @@ def test_macs_and_signatures_work_across_accounts_when_both_sides_allow():
     sig = dev.sign(key_id=ecc_arn, message=b"m", signing_algorithm="ECDSA_SHA_256").signature
     assert security.kms.verify(key_id=ecc_arn, message=b"m", signature=sig,
                                signing_algorithm="ECDSA_SHA_256").signature_valid
+
+
+@given(key_side=st.sampled_from(["none", "account", "user", "deny-user"]),
+       iam_side=st.sampled_from(["none", "allow", "deny"]),
+       caller=st.sampled_from(["dev", "root"]))
+def test_a_cross_account_decision_needs_both_sides_and_no_deny(key_side, iam_side, caller):
+    names = {"none": (), "account": (f"arn:aws:iam::{WORKLOAD}:root",),
+             "user": (DEV_ARN,), "deny-user": (f"arn:aws:iam::{WORKLOAD}:root",)}[key_side]
+    sim, security, key_arn = two_accounts(key_policy_names=names, dev_iam=False)
+    if key_side == "deny-user":
+        doc = json.loads(security.kms.get_key_policy(key_id=key_arn).policy)
+        doc["Statement"].append({"Effect": "Deny", "Principal": {"AWS": DEV_ARN},
+                                 "Action": "kms:Encrypt", "Resource": "*"})
+        security.kms.put_key_policy(key_id=key_arn, policy=json.dumps(doc))
+    if iam_side != "none":
+        sim.iam.put_user_policy(user_name="dev", policy_name="p", policy_document=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow" if iam_side == "allow" else "Deny",
+                "Action": "kms:Encrypt", "Resource": key_arn}]}))
+    kms = sim.kms if caller == "root" else sim.as_principal(DEV_ARN).kms
+    key_allows = key_side == "account" or (key_side == "user" and caller == "dev") or (
+        key_side == "deny-user")
+    denied_explicitly = caller == "dev" and (key_side == "deny-user" or iam_side == "deny")
+    iam_allows = caller == "root" or iam_side == "allow"
+    expected = key_allows and iam_allows and not denied_explicitly
+    before = len(security.kms.list_grants(key_id=key_arn).grants)
+    try:
+        kms.encrypt(key_id=key_arn, plaintext=b"x")
+        allowed = True
+    except AccessDeniedException:
+        allowed = False
+    assert allowed == expected
+    assert len(security.kms.list_grants(key_id=key_arn).grants) == before
