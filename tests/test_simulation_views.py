@@ -58,6 +58,7 @@ def test_iam_is_global_per_account_and_kms_per_region():
     sim = Simulation(seed=1)
     west, east = sim.view(account_id=OTHER), sim.view(account_id=OTHER, region="us-east-1")
     assert west.iam is east.iam and west.iam is not sim.iam
+    assert west.sts_state is east.sts_state and west.sts_state is not sim.view().sts_state
     west.iam.create_user(user_name="ops")
     assert east.as_principal(f"arn:aws:iam::{OTHER}:user/ops").caller.account_id == OTHER
     key = west.kms.create_key()
@@ -189,3 +190,21 @@ def _faulty_run(seed: int) -> str:
 def test_faults_in_another_account_replay_for_a_seed():
     assert _faulty_run(4) == _faulty_run(4)
     assert "KMSInternalException" in _faulty_run(4)
+
+
+def test_a_role_session_of_another_account_calls_that_accounts_services():
+    sim = Simulation(seed=1)
+    other = sim.view(account_id=OTHER)
+    other.iam.create_role(role_name="app", assume_role_policy_document=(
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":'
+        f'"arn:aws:iam::{OTHER}:root"}},"Action":"sts:AssumeRole"}}]}}'))
+    other.iam.create_user(user_name="ops")
+    other.iam.put_user_policy(user_name="ops", policy_name="assume", policy_document=(
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",'
+        '"Resource":"*"}]}'))
+    ops = other.as_principal(f"arn:aws:iam::{OTHER}:user/ops")
+    creds = ops.sts.assume_role(role_arn=f"arn:aws:iam::{OTHER}:role/app",
+                                role_session_name="s1").credentials
+    session = other.as_principal(creds)
+    assert session.caller.account_id == OTHER
+    assert session.sts.get_caller_identity().account == OTHER
