@@ -14,7 +14,7 @@ import json
 import logging
 import signal
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -129,9 +129,11 @@ class WireServer:
             seed = _document(body).get("seed", self.config.seed)
             if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
                 raise ValidationException("seed must be an integer or null")
+            # Build the new simulation first: a seed it refuses leaves the old one serving.
+            fresh = replace(self.config, seed=seed).simulation()
             self.config.seed = seed
             sim.audit.close()
-            self.gateway.sim = self.config.simulation()
+            self.gateway.sim = fresh
             return self._health()
         if (method, route) == ("POST", "advance"):
             doc = _document(body)
