@@ -48,6 +48,4 @@ def test_a_mac_verifies_only_for_its_own_message_and_key(message: bytes, other: 
 def test_the_key_material_never_shows() -> None:
     key = HmacKey.generate("HMAC_512", Entropy(5))
     assert bytes(key._material).hex() not in repr(key)
-    assert key.same_material(bytes(key._material))
-    assert not key.same_material(bytes(64))
     assert std_hmac.compare_digest(key._material, key._material)

@@ -182,10 +182,6 @@ class AsymmetricKey:
         return cls(key_spec, key)
 
     @property
-    def is_rsa(self) -> bool:
-        return isinstance(self._private, rsa.RSAPrivateKey)
-
-    @property
     def modulus_bytes(self) -> int:
         """An RSA key's modulus length in bytes (the length of its ciphertexts)."""
         assert isinstance(self._private, rsa.RSAPrivateKey)
@@ -201,10 +197,6 @@ class AsymmetricKey:
         return SecretBytes(self._private.private_bytes(
             serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption()))
-
-    def same_key(self, other: AsymmetricKey) -> bool:
-        """Whether ``other`` holds the same key pair (compares the public halves)."""
-        return self.public_key_der() == other.public_key_der()
 
     # ------------------------------------------------------------------ signatures
 

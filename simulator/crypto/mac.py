@@ -38,10 +38,6 @@ class HmacKey:
         """New material for ``key_spec``, drawn from ``source``."""
         return cls(key_spec, hmac_key(key_spec, source))
 
-    def same_material(self, material: bytes) -> bool:
-        """Whether ``material`` is this key's (constant time)."""
-        return hmac.compare_digest(self._material, material)
-
     def generate_mac(self, algorithm: str, message: bytes) -> bytes:
         """The HMAC of ``message`` under this key with ``algorithm``."""
         return hmac.digest(self._material, message, MAC_ALGORITHMS[algorithm])

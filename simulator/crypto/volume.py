@@ -221,21 +221,6 @@ class GcmVolumeCipher:
             raise ValueError("gcm nonces are 12 bytes")
         return nonce + self._live().encrypt(nonce, plaintext, aad)
 
-    def open_into(self, stored: bytes | bytearray | memoryview, aad: bytes,
-                  plaintext: bytearray | memoryview) -> None:
-        """Decrypt one stored block into ``plaintext``, or :class:`BlockAuthenticationError`
-        (``plaintext`` then holds no plaintext of the block)."""
-        view = memoryview(stored).cast("B")
-        if view.nbytes != memoryview(plaintext).nbytes + GCM_OVERHEAD:
-            raise BlockAuthenticationError("stored block has the wrong length")
-        try:
-            self._live().decrypt_into(view[:GCM_NONCE_SIZE], view[GCM_NONCE_SIZE:], aad, plaintext)
-        except InvalidTag:
-            # OpenSSL has already written the unauthenticated plaintext: do not keep it.
-            out = memoryview(plaintext).cast("B")
-            out[:] = bytes(out.nbytes)
-            raise BlockAuthenticationError("block failed authentication") from None
-
     def seal_run(self, nonces: memoryview, plaintext: memoryview, aads: Sequence[bytes],
                  stored: memoryview) -> None:
         """Seal ``len(aads)`` consecutive blocks into consecutive stored blocks in ``stored``

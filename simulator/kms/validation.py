@@ -19,7 +19,6 @@ __all__ = [
     "check_enum",
     "check_int",
     "check_limit",
-    "check_marker",
     "check_plaintext",
     "check_policy",
     "check_str",
@@ -113,17 +112,6 @@ def check_enum(value: object, field: str, allowed: Sequence[str]) -> str:
 
 def check_limit(value: object, field: str = "limit", high: int = 1000) -> int | None:
     return None if value is None else check_int(value, field, 1, high)
-
-
-def check_marker(value: object) -> int:
-    """Markers are opaque to users; ours are decimal offsets."""
-    from ..errors import InvalidMarkerException
-
-    if value is None:
-        return 0
-    if not isinstance(value, str) or not value.isdigit():
-        raise InvalidMarkerException("The marker is not valid for this request.")
-    return int(value)
 
 
 def check_context(value: object, field: str = "encryptionContext", *,
