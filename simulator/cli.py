@@ -31,7 +31,7 @@ from .present.scenario import (
     not_found_message,
 )
 from .present.style import Style, want_color
-from .wire.options import add_serve_parser
+from .wire.options import add_serve_parser, seed_number
 
 __all__ = ["build_parser", "main", "run_scenario_cli", "run_script"]
 
@@ -63,16 +63,6 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     pass
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
-
-
 def _output_file(text: str) -> Path:
     if not text.strip():
         raise argparse.ArgumentTypeError("expects a file name, not an empty string")
@@ -81,7 +71,7 @@ def _output_file(text: str) -> Path:
 
 def _add_run_options(parser: argparse.ArgumentParser, info: ScenarioInfo,
                      with_scenario_options: bool = True) -> None:
-    parser.add_argument("--seed", type=_seed, default=None, metavar="N",
+    parser.add_argument("--seed", type=seed_number, default=None, metavar="N",
                         help="seed the simulation so the run replays exactly (0 or more; "
                              "default: random)")
     parser.add_argument("--mermaid", type=_output_file, metavar="FILE",

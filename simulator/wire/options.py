@@ -6,7 +6,7 @@ import argparse
 import math
 from typing import Any, TextIO
 
-__all__ = ["ADMIN_HELP", "add_serve_parser", "run_serve"]
+__all__ = ["ADMIN_HELP", "add_serve_parser", "run_serve", "seed_number"]
 
 ADMIN_HELP = """\
 admin API (JSON; under /_envelope-sim/):
@@ -42,6 +42,27 @@ examples:
 """
 
 
+def seed_number(text: str) -> int:
+    """A ``--seed`` value: a whole number, 0 or more (what ``Simulation(seed=...)`` accepts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0 to 65535, not {value}")
+    return value
+
+
 def _positive(text: str) -> float:
     try:
         value = float(text)
@@ -72,8 +93,8 @@ def add_serve_parser(commands: Any, formatter_class: type[argparse.HelpFormatter
         epilog=_EPILOG.format(admin=ADMIN_HELP), formatter_class=formatter_class)
     serve.set_defaults(handler=run_serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
-    serve.add_argument("--port", type=int, default=4599, help="port (default %(default)s)")
-    serve.add_argument("--seed", type=int, default=None,
+    serve.add_argument("--port", type=_port, default=4599, help="port (default %(default)s)")
+    serve.add_argument("--seed", type=seed_number, default=None,
                        help="seed the simulation: the same calls give the same ids and blobs")
     serve.add_argument("--clock", choices=("realtime", "manual"), default="realtime",
                        help="how virtual time moves (default %(default)s)")
@@ -108,4 +129,10 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         serve(config, announce)
     except KeyboardInterrupt:  # Ctrl-C: uvicorn has finished in-flight requests and closed
         return 130
+    except OSError as exc:
+        if exc.filename is None:  # not a file of ours (standard output): the caller reports it
+            raise
+        stderr.write(f"envelope-sim serve: error: cannot write {exc.filename}: "
+                     f"{exc.strerror or exc}\n")
+        return 2
     return 0
