@@ -285,7 +285,9 @@ def serve(config: ServeConfig, announce: Callable[[str], None] = print) -> None:
         f"  boto3:   boto3.client('kms', endpoint_url='{endpoint}', region_name='{sim.region}',\n"
         f"                        aws_access_key_id='test', aws_secret_access_key='test')\n"
         f"  aws-cli: aws --endpoint-url {endpoint} --region {sim.region} kms list-keys\n"
-        f"  any SDK: AWS_ENDPOINT_URL={endpoint} AWS_REGION={sim.region}\n"
+        # botocore and the aws-cli read AWS_DEFAULT_REGION; the other SDKs AWS_REGION.
+        f"  any SDK: AWS_ENDPOINT_URL={endpoint} AWS_REGION={sim.region} "
+        f"AWS_DEFAULT_REGION={sim.region}\n"
         f"  admin:   {endpoint}{ADMIN}health (see envelope-sim serve --help)\n"
         "  Ctrl-C stops it.")
     # uvicorn stops gracefully on SIGINT/SIGTERM, then raises the signal again for the handler
