@@ -19,13 +19,12 @@ class MacOperations(KmsBase):
 
     def _mac_call(self, name: str, resources: list[str], key_id: object, message: object,
                   mac_algorithm: object, mac: object, grant_tokens: object, dry_run: object,
-                  ) -> tuple[KeyRecord, bytes, str]:
+                  ) -> tuple[KeyRecord, bytes, str, bytes]:
         """Validation, key, authorization, state, usage and algorithm for GenerateMac and
-        VerifyMac (``mac`` is checked for VerifyMac only)."""
+        VerifyMac: the key, message, algorithm and (VerifyMac only; else empty) the MAC."""
         msg = v.check_plaintext(message, "message")
         algorithm = v.check_enum(mac_algorithm, "macAlgorithm", tuple(MAC_ALGORITHMS))
-        if name == "VerifyMac":
-            v.check_blob(mac, "mac")
+        checked_mac = v.check_blob(mac, "mac") if name == "VerifyMac" else b""
         tokens = v.check_tokens(grant_tokens)
         key = self._resolve(key_id, aliases=True, cross_account=True)
         resources.append(key.arn)
@@ -40,7 +39,7 @@ class MacOperations(KmsBase):
                 f"{key.arn} key spec {key.key_spec} does not support the MAC algorithm "
                 f"{algorithm}; it supports {mac_algorithm_for(key.key_spec)}.")
         self._dry_run(dry_run)
-        return key, msg, algorithm
+        return key, msg, algorithm, checked_mac
 
     def generate_mac(self, *, key_id: str, message: bytes, mac_algorithm: str,
                      grant_tokens: Sequence[str] | None = None,
@@ -48,7 +47,7 @@ class MacOperations(KmsBase):
         """GenerateMac: the HMAC of a message (up to 4096 bytes) under an HMAC key."""
         with self._api("GenerateMac", {"keyId": key_id, "macAlgorithm": mac_algorithm},
                        read_only=True) as call:
-            key, msg, algorithm = self._mac_call("GenerateMac", call.resources, key_id, message,
+            key, msg, algorithm, _ = self._mac_call("GenerateMac", call.resources, key_id, message,
                                                  mac_algorithm, None, grant_tokens, dry_run)
             assert key.hmac is not None  # an enabled HMAC key has its material
             mac = key.hmac.generate_mac(algorithm, msg)
@@ -62,12 +61,12 @@ class MacOperations(KmsBase):
         """VerifyMac; a MAC that does not verify is KMSInvalidMacException."""
         with self._api("VerifyMac", {"keyId": key_id, "macAlgorithm": mac_algorithm},
                        read_only=True) as call:
-            key, msg, algorithm = self._mac_call("VerifyMac", call.resources, key_id, message,
+            key, msg, algorithm, checked_mac = self._mac_call("VerifyMac", call.resources, key_id, message,
                                                  mac_algorithm, mac, grant_tokens, dry_run)
             assert key.hmac is not None
             call.additional = {"keySpec": key.key_spec}
             call.trace_detail = {"mac_algorithm": algorithm, "key_spec": key.key_spec}
-            if not key.hmac.verify_mac(algorithm, msg, v.check_blob(mac, "mac")):
+            if not key.hmac.verify_mac(algorithm, msg, checked_mac):
                 raise KMSInvalidMacException(
                     "The MAC does not verify for this message, key and MAC algorithm.")
             return VerifyMacResult(key.arn, True, algorithm)
