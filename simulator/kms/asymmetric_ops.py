@@ -53,7 +53,7 @@ class AsymmetricOperations(KmsBase):
         key = self._resolve(key_id, aliases=True, cross_account=True)
         call.resources.append(key.arn)
         self._authorize(key, "kms:" + operation, grant_operation=operation, tokens=tokens,
-                        context=context, extra={"kms:KeyOrigin": key.origin, **extra})
+                        context=context, extra=extra)
         self._require_usable(key)
         if key.key_usage != usage:
             raise InvalidKeyUsageException(MESSAGES["key_usage"].format(
@@ -142,8 +142,7 @@ class AsymmetricOperations(KmsBase):
             tokens = v.check_tokens(grant_tokens)
             key = self._resolve(key_id, aliases=True, cross_account=True)
             call.resources.append(key.arn)
-            self._authorize(key, "kms:GetPublicKey", grant_operation="GetPublicKey", tokens=tokens,
-                            extra={"kms:KeyOrigin": key.origin})
+            self._authorize(key, "kms:GetPublicKey", grant_operation="GetPublicKey", tokens=tokens)
             self._require_usable(key)
             if key.asymmetric is None:
                 raise UnsupportedOperationException(

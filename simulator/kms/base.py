@@ -366,6 +366,7 @@ class KmsBase:
         identity = () if caller.is_root else self._s.iam.identity_policies(caller)
         conditions: dict[str, object] = {
             "kms:GrantIsForAWSResource": caller.via_service is not None,
+            "kms:KeyOrigin": key.origin,
             "kms:KeySpec": key.key_spec,
             "kms:KeyUsage": key.key_usage,
         }

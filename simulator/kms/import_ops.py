@@ -55,7 +55,7 @@ class ImportOperations(KmsBase):
                       extra: dict[str, object] | None = None) -> KeyRecord:
         key = self._resolve(key_id, aliases=False)
         resources.append(key.arn)
-        self._authorize(key, action, extra={"kms:KeyOrigin": key.origin, **(extra or {})})
+        self._authorize(key, action, extra=extra)
         self._require_customer_managed(key, action)
         self._require_not_pending(key)
         if key.origin != "EXTERNAL" or key.imported is None:

@@ -29,7 +29,7 @@ class MacOperations(KmsBase):
         key = self._resolve(key_id, aliases=True, cross_account=True)
         resources.append(key.arn)
         self._authorize(key, "kms:" + name, grant_operation=name, tokens=tokens,
-                        extra={"kms:MacAlgorithm": algorithm, "kms:KeyOrigin": key.origin})
+                        extra={"kms:MacAlgorithm": algorithm})
         self._require_usable(key)
         if key.key_usage != GENERATE_VERIFY_MAC:
             raise InvalidKeyUsageException(MESSAGES["key_usage"].format(
