@@ -15,7 +15,6 @@ from typing import Any
 from ..crypto import AsymmetricKey, CryptoInputError, seal
 from ..crypto.asymmetric import SIGNING_ALGORITHMS, digest_size, signing_algorithms_for
 from ..errors import (
-    MESSAGES,
     InvalidKeyUsageException,
     KMSInvalidSignatureException,
     UnsupportedOperationException,
@@ -30,7 +29,7 @@ from .asymmetric_models import (
     SignResult,
     VerifyResult,
 )
-from .base import KmsBase, _Api
+from .base import KmsBase
 from .key_material import UNSUPPORTED_KEY_SPECS
 from .keys import ENCRYPT_DECRYPT, KEY_AGREEMENT, SIGN_VERIFY, KeyRecord
 
@@ -45,20 +44,6 @@ _DATA_KEY_PAIR_SPECS = ("RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "EC
 
 class AsymmetricOperations(KmsBase):
     """The operations of this family, as a mixin of :class:`~.service.KeyManagementService`."""
-
-    def _use_key(self, call: _Api, key_id: object, operation: str, usage: str, *,
-                 tokens: tuple[str, ...], extra: Mapping[str, object],
-                 context: Mapping[str, str] | None = None) -> KeyRecord:
-        """The key ``key_id`` names, authorized for ``operation``, enabled, of ``usage``."""
-        key = self._resolve(key_id, aliases=True, cross_account=True)
-        call.resources.append(key.arn)
-        self._authorize(key, "kms:" + operation, grant_operation=operation, tokens=tokens,
-                        context=context, extra=extra)
-        self._require_usable(key)
-        if key.key_usage != usage:
-            raise InvalidKeyUsageException(MESSAGES["key_usage"].format(
-                arn=key.arn, usage=key.key_usage, operation=operation))
-        return key
 
     @staticmethod
     def _recipient(recipient: object) -> None:

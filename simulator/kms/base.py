@@ -18,6 +18,7 @@ from ..errors import (
     DisabledException,
     DryRunOperationException,
     InvalidArnException,
+    InvalidKeyUsageException,
     InvalidMarkerException,
     KMSInvalidStateException,
     MalformedPolicyDocumentException,
@@ -506,6 +507,21 @@ class KmsBase:
                         key_material_id=material_id, rotation_type="AUTOMATIC")
         key.next_rotation_date = None
         self._schedule_rotation(key)
+
+    def _use_key(self, call: _Api, key_id: object, operation: str, usage: str, *,
+                 tokens: tuple[str, ...], extra: Mapping[str, object],
+                 context: Mapping[str, str] | None = None) -> KeyRecord:
+        """The key ``key_id`` names (another account's by ARN), authorized for ``operation``,
+        enabled, of ``usage``."""
+        key = self._resolve(key_id, aliases=True, cross_account=True)
+        call.resources.append(key.arn)
+        self._authorize(key, "kms:" + operation, grant_operation=operation, tokens=tokens,
+                        context=context, extra=extra)
+        self._require_usable(key)
+        if key.key_usage != usage:
+            raise InvalidKeyUsageException(MESSAGES["key_usage"].format(
+                arn=key.arn, usage=key.key_usage, operation=operation))
+        return key
 
     def _admin_key(self, key_id: str, action: str, call: _Api) -> KeyRecord:
         """The customer managed key a key-administration call acts on, authorized and not

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..crypto.mac import MAC_ALGORITHMS, mac_algorithm_for
-from ..errors import MESSAGES, InvalidKeyUsageException, KMSInvalidMacException
+from ..errors import InvalidKeyUsageException, KMSInvalidMacException
 from . import validation as v
 from .asymmetric_models import GenerateMacResult, VerifyMacResult
-from .base import KmsBase
+from .base import KmsBase, _Api
 from .keys import GENERATE_VERIFY_MAC, KeyRecord
 
 __all__ = ["MacOperations"]
@@ -17,7 +17,7 @@ __all__ = ["MacOperations"]
 class MacOperations(KmsBase):
     """The operations of this family, as a mixin of :class:`~.service.KeyManagementService`."""
 
-    def _mac_call(self, name: str, resources: list[str], key_id: object, message: object,
+    def _mac_call(self, name: str, call: _Api, key_id: object, message: object,
                   mac_algorithm: object, mac: object, grant_tokens: object, dry_run: object,
                   ) -> tuple[KeyRecord, bytes, str, bytes]:
         """Validation, key, authorization, state, usage and algorithm for GenerateMac and
@@ -26,14 +26,8 @@ class MacOperations(KmsBase):
         algorithm = v.check_enum(mac_algorithm, "macAlgorithm", tuple(MAC_ALGORITHMS))
         checked_mac = v.check_blob(mac, "mac") if name == "VerifyMac" else b""
         tokens = v.check_tokens(grant_tokens)
-        key = self._resolve(key_id, aliases=True, cross_account=True)
-        resources.append(key.arn)
-        self._authorize(key, "kms:" + name, grant_operation=name, tokens=tokens,
-                        extra={"kms:MacAlgorithm": algorithm})
-        self._require_usable(key)
-        if key.key_usage != GENERATE_VERIFY_MAC:
-            raise InvalidKeyUsageException(MESSAGES["key_usage"].format(
-                arn=key.arn, usage=key.key_usage, operation=name))
+        key = self._use_key(call, key_id, name, GENERATE_VERIFY_MAC, tokens=tokens,
+                            extra={"kms:MacAlgorithm": algorithm})
         if algorithm != mac_algorithm_for(key.key_spec):
             raise InvalidKeyUsageException(
                 f"{key.arn} key spec {key.key_spec} does not support the MAC algorithm "
@@ -47,7 +41,7 @@ class MacOperations(KmsBase):
         """GenerateMac: the HMAC of a message (up to 4096 bytes) under an HMAC key."""
         with self._api("GenerateMac", {"keyId": key_id, "macAlgorithm": mac_algorithm},
                        read_only=True) as call:
-            key, msg, algorithm, _ = self._mac_call("GenerateMac", call.resources, key_id, message,
+            key, msg, algorithm, _ = self._mac_call("GenerateMac", call, key_id, message,
                                                  mac_algorithm, None, grant_tokens, dry_run)
             assert key.hmac is not None  # an enabled HMAC key has its material
             mac = key.hmac.generate_mac(algorithm, msg)
@@ -61,7 +55,7 @@ class MacOperations(KmsBase):
         """VerifyMac; a MAC that does not verify is KMSInvalidMacException."""
         with self._api("VerifyMac", {"keyId": key_id, "macAlgorithm": mac_algorithm},
                        read_only=True) as call:
-            key, msg, algorithm, checked_mac = self._mac_call("VerifyMac", call.resources, key_id, message,
+            key, msg, algorithm, checked_mac = self._mac_call("VerifyMac", call, key_id, message,
                                                  mac_algorithm, mac, grant_tokens, dry_run)
             assert key.hmac is not None
             call.additional = {"keySpec": key.key_spec}
