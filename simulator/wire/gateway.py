@@ -204,7 +204,8 @@ class Gateway:
         except AwsError as err:
             return protocol.error(err, request_id)
         except Exception as exc:  # a simulator bug: answer like AWS, log one line (no body)
-            _log.error("envelope-sim failed on a request (%s: %s)", type(exc).__name__, exc)
+            # The type only: a bug's message may quote what the request carried (a plaintext).
+            _log.error("envelope-sim failed on a request (%s)", type(exc).__name__)
             _log.debug("failure detail", exc_info=True)
             return protocol.error(InternalFailure(
                 f"envelope-sim failed on this request ({type(exc).__name__}); please report it."),
