@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from simulator import Simulation
+from simulator.errors import ValidationException
 from simulator.wire import MockClosedError, mock_aws
 
 
@@ -115,3 +116,19 @@ def test_the_readme_example_runs_and_prints_the_disabled_key_error() -> None:
     with contextlib.redirect_stdout(out):
         exec(compile(code, "<README.md>", "exec"), {})
     assert "DisabledException" in out.getvalue() and "is disabled." in out.getvalue()
+
+
+@pytest.mark.parametrize("options", [
+    {"sim": "not a simulation"}, {"clock": "realtime", "speed": -1},
+    {"clock": "realtime", "speed": "fast"}, {"clock": "realtime", "speed": float("nan")},
+    {"speed": 0},
+])
+def test_bad_mock_aws_options_are_a_validation_error_and_open_no_route(
+        options: dict[str, object]) -> None:
+    with pytest.raises(ValidationException), mock_aws(**options):  # type: ignore[arg-type]
+        pass
+    kms = boto3.client("kms", region_name="us-west-2", aws_access_key_id="test",
+                       aws_secret_access_key="test", endpoint_url="http://127.0.0.1:9")
+    with mock_aws(Simulation(seed=1)) as sim:  # the router has no dangling route
+        kms.create_key()
+        assert len(sim.kms.list_keys().keys) == 1

@@ -11,9 +11,10 @@ import functools
 import inspect
 import itertools
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import botocore.session
 from botocore import xform_name
@@ -28,12 +29,10 @@ from ..errors import (
     error_for_code,
 )
 from ..iam.principals import Caller
+from ..simulation import Simulation
 from .credentials import Authenticator
 from .protocols import JsonProtocol, WireProtocol, WireRequest, WireResponse
 from .query import Ec2Protocol, QueryProtocol
-
-if TYPE_CHECKING:
-    from ..simulation import Simulation
 
 __all__ = ["PROTOCOLS", "SERVICES", "Catalog", "Gateway", "ServiceSpec", "catalog"]
 
@@ -133,6 +132,10 @@ class Gateway:
                  clock: str = "manual", speed: float = 1.0) -> None:
         if clock not in ("manual", "realtime"):
             raise ValidationException("clock must be 'manual' or 'realtime'")
+        if type(speed) not in (int, float) or not 0 < speed < math.inf:
+            raise ValidationException(f"speed must be a positive number, not {speed!r}")
+        if not isinstance(sim, Simulation):
+            raise ValidationException(f"a Simulation is needed, not {type(sim).__name__}")
         self.catalog = catalog()
         self.strict_credentials = strict_credentials
         self.clock = clock
