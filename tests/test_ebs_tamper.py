@@ -7,7 +7,7 @@ from ebs_support import attached
 
 from simulator import Simulation
 from simulator.ebs import BLOCK_SIZE
-from simulator.errors import InvalidBlockCiphertext
+from simulator.errors import InvalidBlockCiphertext, InvalidParameterValue
 
 
 def plaintext_runs(data: bytes) -> set[bytes]:
@@ -164,3 +164,20 @@ def test_the_tamper_seam_refuses_what_does_not_exist_with_ec2_errors(sim: Simula
     sim.ebs.detach_volume(volume_id=vol_id)
     with pytest.raises(IncorrectState):
         sim.ebs.tamper.fail_host(vol_id)
+
+
+@pytest.mark.parametrize(("act", "args"), [
+    ("flip_data_key_bit", {"bit": None}), ("flip_data_key_bit", {"bit": -1}),
+    ("flip_data_key_bit", {"bit": 1.5}), ("flip_block_bit", {"index": 0, "bit": "x"}),
+    ("flip_block_bit", {"index": -1}), ("put_raw_block", {"index": 0, "stored": 10 ** 12}),
+    ("put_raw_block", {"index": 0, "stored": "text"}), ("put_raw_block", {"index": None, "stored": b""}),
+])
+def test_the_tamper_seam_refuses_bad_arguments_by_name_and_changes_nothing(
+        sim: Simulation, act: str, args: dict[str, object]) -> None:
+    vol_id, dev = attached(sim, volume_cipher="gcm")
+    dev.write(0, b"data")
+    before = dict(sim.ebs.raw_blocks(vol_id))
+    with pytest.raises(InvalidParameterValue):
+        getattr(sim.ebs.tamper, act)(vol_id, **args)
+    assert sim.ebs.raw_blocks(vol_id) == before
+    assert dev.read(0, 4) == b"data"

@@ -31,6 +31,8 @@ class VolumeTamper:
 
     def flip_block_bit(self, volume_id: str, index: int, bit: int = 0) -> None:
         """Flip bit ``bit`` of stored block ``index`` (disk corruption or an attacker)."""
+        _check_number(index, "index")
+        _check_number(bit, "bit")
         rec = self._ebs._volume(volume_id)
         if rec.store is None or index not in rec.store.blocks:
             raise InvalidParameterValue(f"Block {index} of {volume_id} was never written.")
@@ -40,6 +42,9 @@ class VolumeTamper:
     def put_raw_block(self, volume_id: str, index: int, stored: bytes) -> None:
         """Put ``stored`` bytes at block ``index`` as an attacker with the disk would (swaps,
         replays); the volume metadata (gcm write counters) is left as it is."""
+        _check_number(index, "index")
+        if not isinstance(stored, bytes | bytearray | memoryview):
+            raise InvalidParameterValue(f"stored must be bytes, not {type(stored).__name__}.")
         rec = self._ebs._volume(volume_id)
         if rec.store is None:
             raise InvalidParameterValue(f"Volume {volume_id} has no blocks.")
@@ -53,6 +58,7 @@ class VolumeTamper:
 
     def flip_data_key_bit(self, volume_id: str, bit: int = 0) -> None:
         """Flip a bit of the volume's stored encrypted data key: the next attach fails."""
+        _check_number(bit, "bit")
         rec = self._ebs._volume(volume_id)
         if rec.encrypted_data_key is None:
             raise InvalidParameterValue(f"Volume {volume_id} has no encrypted data key.")
@@ -76,3 +82,8 @@ class VolumeTamper:
         return {rec.volume_id: rec.attachment.plaintext_data_key
                 for rec in self._ebs._state.volumes.values()
                 if rec.attachment is not None and rec.attachment.plaintext_data_key is not None}
+
+
+def _check_number(value: object, name: str) -> None:
+    if type(value) is not int or value < 0:
+        raise InvalidParameterValue(f"{name} must be a whole number, 0 or more, not {value!r}.")
