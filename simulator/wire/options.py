@@ -42,22 +42,23 @@ examples:
 """
 
 
-def seed_number(text: str) -> int:
-    """A ``--seed`` value: a whole number, 0 or more (what ``Simulation(seed=...)`` accepts)."""
+def _whole(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def seed_number(text: str) -> int:
+    """A ``--seed`` value: a whole number, 0 or more (what ``Simulation(seed=...)`` accepts)."""
+    value = _whole(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
 
 
 def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    value = _whole(text)
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be 0 to 65535, not {value}")
     return value
@@ -74,10 +75,7 @@ def _positive(text: str) -> float:
 
 
 def _records(text: str) -> int | None:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    value = _whole(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 (keep all) or more")
     return value or None
