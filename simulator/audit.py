@@ -28,6 +28,7 @@ from typing import IO, Any
 import structlog
 
 from .clock import Clock
+from .errors import ValidationException
 from .ids import Ids
 from .redact import redact
 
@@ -171,11 +172,13 @@ class AuditTrail:
 
     def add_processor(self, processor: Processor) -> None:
         """Add a structlog processor after the redaction step (e.g. to enrich or filter)."""
+        _check_callable(processor, "processor")
         self._user_processors.append(processor)
         self._logger = self._chain()
 
     def subscribe(self, sink: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         """Call ``sink`` with every finished record; returns a function that unsubscribes."""
+        _check_callable(sink, "sink")
         self._sinks.sinks.append(sink)
         return lambda: self._sinks.sinks.remove(sink)
 
@@ -320,3 +323,9 @@ def _account_in(arn: str) -> str | None:
 def _event_time(now: datetime) -> str:
     """CloudTrail's ``eventTime`` (memoised: the virtual clock often stands still)."""
     return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _check_callable(value: object, what: str) -> None:
+    # Refused when added: a non-callable in the chain would fail every later KMS call instead.
+    if not callable(value):
+        raise ValidationException(f"an audit {what} must be callable, not {type(value).__name__}")

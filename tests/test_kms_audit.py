@@ -191,3 +191,12 @@ def test_audit_ids_come_from_their_own_streams_and_shift_no_other_id() -> None:
         busy.kms.list_keys()  # five more audit records
     assert quiet.runtime.ids.uuid() == busy.runtime.ids.uuid()
     assert quiet.kms.create_key().key_id == busy.kms.create_key().key_id
+
+
+def test_a_processor_or_sink_that_is_not_callable_is_refused_when_added(sim: Simulation) -> None:
+    with pytest.raises(ValidationException, match="processor must be callable"):
+        sim.audit.add_processor(5)  # type: ignore[arg-type]
+    with pytest.raises(ValidationException, match="sink must be callable"):
+        sim.audit.subscribe("audit.jsonl")  # type: ignore[arg-type]
+    sim.kms.create_key()  # the chain is unchanged: KMS calls still record
+    assert [r["eventName"] for r in sim.audit.events()] == ["CreateKey"]
