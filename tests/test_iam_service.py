@@ -247,3 +247,15 @@ def test_principal_exists(iam, arn, exists):
     iam.create_user(user_name="Alice")
     iam.create_role(role_name="Ops")
     assert iam.principal_exists(arn) is exists
+
+
+def test_a_policy_document_over_the_model_length_is_refused_before_it_is_parsed(iam):
+    iam.create_user(user_name="Bob")
+    statement = '{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}'
+    huge = '{"Version":"2012-10-17","Statement":[' + ",".join([statement] * 3000) + "]}"
+    with pytest.raises(IamValidationError, match="less than or equal to 131072"):
+        iam.put_user_policy(user_name="Bob", policy_name="p", policy_document=huge)
+    broken = huge[:-1]  # too long and malformed: the length is checked first
+    with pytest.raises(IamValidationError, match="less than or equal to 131072"):
+        iam.put_user_policy(user_name="Bob", policy_name="p", policy_document=broken)
+    assert iam.list_user_policies(user_name="Bob").policy_names == []

@@ -223,6 +223,10 @@ def _check_name(value: object, field: str, pattern: re.Pattern[str], limit: int)
     return value
 
 
+#: IAM's model: policyDocumentType is at most 131,072 characters.
+_POLICY_DOCUMENT_MAX = 131_072
+
+
 def _policy_chars(text: str) -> int:
     return sum(1 for c in text if not c.isspace())
 
@@ -616,6 +620,12 @@ class IdentityAndAccessManagement(ManagedPolicies, RoleTrust):
         return doc
 
     def _parse_identity(self, text: object) -> PolicyDocument:
+        # IAM's model bounds a policy document (policyDocumentType): checked before parsing, so
+        # an oversized document costs nothing.
+        if isinstance(text, str) and len(text) > _POLICY_DOCUMENT_MAX:
+            raise IamValidationError(
+                "1 validation error detected: Value at 'policyDocument' failed to satisfy "
+                f"constraint: Member must have length less than or equal to {_POLICY_DOCUMENT_MAX}")
         try:
             return parse_policy(text, kind="identity")
         except MalformedPolicyDocumentException as exc:
