@@ -188,12 +188,12 @@ class WireServer:
         return [a.fault_id for a in active]
 
     def _iam(self, operation: str, body: bytes) -> Any:
-        import botocore.session
         from botocore import xform_name
 
         from .protocols import JsonProtocol
 
-        model = botocore.session.get_session().get_service_model("iam")
+        # The catalog's model: botocore reads it once per process, not on every admin call.
+        model = self.gateway.catalog.specs["iam"].model
         iam = self.gateway.sim.iam
         if operation not in model.operation_names or not hasattr(iam, xform_name(operation)):
             raise UnknownOperationException(f"envelope-sim does not implement IAM {operation}.")

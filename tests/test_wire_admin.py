@@ -1,8 +1,11 @@
-"""The admin API's reset: a refused seed changes nothing."""
+"""The admin API: a refused reset changes nothing; IAM calls reuse the loaded model."""
 
 from __future__ import annotations
 
 import json
+
+import botocore.session
+import pytest
 
 from simulator.wire.server import ServeConfig, WireServer
 
@@ -26,3 +29,15 @@ def test_a_reset_with_a_refused_seed_keeps_the_running_simulation_and_its_seed(t
     assert "DescribeKey" in log.read_text()
     status, body = _post(server, "reset", {})
     assert status == 200 and body["seed"] == 5
+
+
+def test_the_admin_iam_route_uses_the_catalog_model_without_reloading_botocore(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server = WireServer(ServeConfig(seed=5, clock="manual"))
+
+    def no_new_session() -> None:
+        raise AssertionError("botocore's models were loaded again for one admin call")
+
+    monkeypatch.setattr(botocore.session, "get_session", no_new_session)
+    status, body = _post(server, "iam/CreateUser", {"UserName": "carol"})
+    assert status == 200 and body["User"]["UserName"] == "carol"
