@@ -8,10 +8,13 @@ resource (``authorize_identity``, the same evaluator KMS uses for IAM policies).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..iam.evaluator import AuthRequest, authorize_identity
 from ..iam.principals import Caller
+
+if TYPE_CHECKING:
+    from .collaborators import IamApi
 
 __all__ = ["Authorizer", "IamAuthorizer", "allow_all"]
 
@@ -33,7 +36,7 @@ def allow_all(caller: Caller, action: str, resource: str) -> str | None:
 class IamAuthorizer:
     """Evaluates the caller's IAM identity policies through ``simulator.iam``."""
 
-    def __init__(self, iam: Any, now: Callable[[], Any]) -> None:
+    def __init__(self, iam: IamApi, now: Callable[[], Any]) -> None:
         self._iam = iam
         self._now = now
 
