@@ -592,7 +592,7 @@ MESSAGES: dict[str, str] = {
     "key_pending_import": "{arn} is pending import.",
     "origin_not_valid": "{arn} origin is {origin} which is not valid for this operation.",
     "key_state_invalid": "{arn} is {state}.",
-    "key_not_pending_deletion": "{arn} is not pending deletion",
+    "key_not_pending_deletion": "{arn} is not pending deletion.",
     "key_not_found": "Key '{arn}' does not exist",
     "invalid_key_id": "Invalid keyId '{value}'",
     "invalid_arn_region": "Invalid arn {region}",

@@ -43,8 +43,9 @@ class Settings:
     stop_seconds: float = 3 * 60
     start_seconds: float = 3 * 60
     terminate_seconds: float = 5 * 60
-    #: How long a TERMINATED WorkSpace stays visible in DescribeWorkspaces.
-    terminated_visible_seconds: float = 60 * 60
+    #: How long a TERMINATED WorkSpace stays visible in DescribeWorkspaces: TerminateWorkspaces'
+    #: reference says TERMINATED "is returned only briefly"; callers check that the id is gone.
+    terminated_visible_seconds: float = 60
     #: WorkSpaces snapshots user volumes this often (AWS: every 12 hours).
     snapshot_interval_hours: float = 12.0
     #: EBS volume state changes (creating -> available and the like).

@@ -36,5 +36,12 @@ def kms_fingerprint(s: Simulation) -> Any:
         grants = s.kms.grants.list(md.arn)
         rotation = s.kms.get_key_rotation_status(key_id=entry.key_id) if md.key_spec == "SYMMETRIC_DEFAULT" else None
         keys.append((md, tags, policy, tuple(g.grant_id for g in grants), rotation))
-    aliases = s.kms.list_aliases(limit=1000).aliases
+    aliases: list[Any] = []
+    marker = None
+    while True:  # ListAliases pages hold at most 100
+        page = s.kms.list_aliases(limit=100, marker=marker)
+        aliases += page.aliases
+        if not page.truncated:
+            break
+        marker = page.next_marker
     return keys, aliases, s.clock.pending().__len__()

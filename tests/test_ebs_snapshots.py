@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from ebs_support import attached
 
@@ -53,8 +55,8 @@ def test_same_key_restore_rewraps_the_data_key_with_reencrypt(sim: Simulation) -
     shown = sim.ebs.describe_volumes(volume_ids=[new_id]).volumes[0]
     assert shown.encrypted and shown.kms_key_id == key_arn and shown.snapshot_id == snap_id
     snap2 = sim.ebs.create_snapshot(volume_id=new_id)
-    [orig] = sim.ebs.describe_snapshots(snapshot_ids=[snap_id]).snapshots
-    assert snap2.data_encryption_key_id == orig.data_encryption_key_id
+    [orig, shown2] = sim.ebs.describe_snapshots(snapshot_ids=[snap_id, snap2.snapshot_id]).snapshots
+    assert shown2.data_encryption_key_id == orig.data_encryption_key_id
 
 
 def test_restore_under_another_key_gets_a_new_data_key_and_reencrypted_blocks(
@@ -66,8 +68,9 @@ def test_restore_under_another_key_gets_a_new_data_key_and_reencrypted_blocks(
     assert sim.ebs.describe_volumes(volume_ids=[new_id]).volumes[0].kms_key_id == other.arn
     assert sim.ebs.raw_blocks(new_id)[0] != sim.ebs.raw_blocks(vol_id)[0]
     new_snap = sim.ebs.create_snapshot(volume_id=new_id)
-    [orig] = sim.ebs.describe_snapshots(snapshot_ids=[snap_id]).snapshots
-    assert new_snap.data_encryption_key_id != orig.data_encryption_key_id
+    [orig, shown] = sim.ebs.describe_snapshots(
+        snapshot_ids=[snap_id, new_snap.snapshot_id]).snapshots
+    assert shown.data_encryption_key_id != orig.data_encryption_key_id
 
 
 def test_volume_from_encrypted_snapshot_cannot_drop_encryption(sim: Simulation) -> None:
@@ -131,7 +134,24 @@ def test_encryption_by_default_encrypts_snapshot_copies(sim: Simulation) -> None
     sim.run_until_idle()
     sim.ebs.enable_ebs_encryption_by_default()
     copy = sim.ebs.copy_snapshot(source_region=sim.region, source_snapshot_id=snap.snapshot_id)
-    assert copy.encrypted
+    [shown] = sim.ebs.describe_snapshots(snapshot_ids=[copy.snapshot_id]).snapshots
+    assert shown.encrypted
+
+
+def test_create_snapshot_response_leaves_out_the_data_encryption_key_id(sim: Simulation) -> None:
+    key = sim.kms.create_key()
+    vol_id, _ = attached(sim, kms_key_id=key.arn)
+    made = sim.ebs.create_snapshot(volume_id=vol_id)
+    assert made.data_encryption_key_id is None
+    [shown] = sim.ebs.describe_snapshots(snapshot_ids=[made.snapshot_id]).snapshots
+    assert shown.data_encryption_key_id
+
+
+def test_copy_snapshot_returns_only_the_new_id_and_its_tags(sim: Simulation) -> None:
+    _, _, snap_id = snapshot_of(sim)
+    copy = sim.ebs.copy_snapshot(source_region=sim.region, source_snapshot_id=snap_id)
+    assert dataclasses.asdict(copy) == {"snapshot_id": copy.snapshot_id, "tags": ()}
+    assert copy.snapshot_id != snap_id
 
 
 def test_pending_snapshot_cannot_be_restored_and_deleted_is_gone(sim: Simulation) -> None:

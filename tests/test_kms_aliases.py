@@ -125,3 +125,13 @@ def test_describe_key_of_another_accounts_predefined_alias_arn_is_not_found(sim:
     with pytest.raises(NotFoundException):
         sim.kms.describe_key(key_id=other)
     assert sim.kms.list_keys().keys == ()  # no AWS managed key was created for it
+
+
+@pytest.mark.parametrize("limit", [0, 101, 1000])
+def test_list_aliases_limit_is_1_to_100(sim: Simulation, limit: int) -> None:
+    with pytest.raises(ValidationException):
+        sim.kms.list_aliases(limit=limit)
+
+
+def test_list_aliases_accepts_a_limit_of_100(sim: Simulation) -> None:
+    assert sim.kms.list_aliases(limit=100).truncated is False

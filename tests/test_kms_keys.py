@@ -157,8 +157,9 @@ def test_cancel_key_deletion_returns_the_key_to_disabled(sim: Simulation) -> Non
 
 def test_cancel_key_deletion_of_a_key_not_pending_is_invalid_state(sim: Simulation) -> None:
     md = sim.kms.create_key()
-    with pytest.raises(KMSInvalidStateException, match="is not pending deletion"):
+    with pytest.raises(KMSInvalidStateException) as caught:
         sim.kms.cancel_key_deletion(key_id=md.key_id)
+    assert caught.value.message == f"{md.arn} is not pending deletion."
 
 
 def test_key_is_deleted_with_its_aliases_when_the_window_ends(sim: Simulation) -> None:

@@ -74,6 +74,24 @@ def test_reboot_while_rebooting_is_refused_until_stuck_for_20_minutes(fleet: Wor
     assert fleet.state(ws) == "AVAILABLE"
 
 
+def test_reboot_is_refused_from_impaired(fleet: WorkspacesWorld) -> None:
+    # RebootWorkspaces lists AVAILABLE, UNHEALTHY and (stuck) REBOOTING only.
+    ws = fleet.launch()
+    fleet.sim.workspaces.state.workspaces[ws].state = "IMPAIRED"
+    result = fleet.admin.workspaces.reboot_workspaces(workspace_ids=[ws])
+    assert [f.error_code for f in result.failed_requests] == ["InvalidResourceState"]
+    assert "IMPAIRED" in result.failed_requests[0].error_message
+
+
+def test_terminated_is_visible_only_briefly_by_default(fleet: WorkspacesWorld) -> None:
+    sim = fleet.sim
+    assert sim.settings.terminated_visible_seconds <= 60
+    ws = fleet.launch()
+    fleet.admin.workspaces.terminate_workspaces(workspace_ids=[ws])
+    sim.advance(sim.settings.terminate_seconds + 60)
+    assert fleet.state(ws) == "GONE"
+
+
 def test_rebuild_takes_exactly_one_workspace(fleet: WorkspacesWorld) -> None:
     with pytest.raises(InvalidParameterValuesException, match="between 1 and 1"):
         fleet.admin.workspaces.rebuild_workspaces(workspace_ids=["ws-000000001", "ws-000000002"])

@@ -1,6 +1,7 @@
 """Amazon EBS: volumes that really encrypt every block, attachments holding the data key, snapshots."""
 
 from .models import (
+    CopySnapshotResult,
     DescribeSnapshotsResult,
     DescribeVolumesResult,
     EbsDefaultKmsKeyId,
@@ -17,6 +18,7 @@ from .store import BLOCK_SIZE
 __all__ = [
     "BLOCK_SIZE",
     "BlockDevice",
+    "CopySnapshotResult",
     "DescribeSnapshotsResult",
     "DescribeVolumesResult",
     "EbsDefaultKmsKeyId",

@@ -9,6 +9,7 @@ from .store import BlockCodec, BlockStore
 
 __all__ = [
     "Attachment",
+    "CopySnapshotResult",
     "DescribeSnapshotsResult",
     "DescribeVolumesResult",
     "EbsDefaultKmsKeyId",
@@ -81,6 +82,14 @@ class Snapshot:
     description: str
     progress: str
     state_message: str | None = None
+    tags: tuple[Tag, ...] = ()
+
+
+@dataclass(frozen=True)
+class CopySnapshotResult:
+    """CopySnapshot's response: the new snapshot's id and its tags (nothing else, as in EC2)."""
+
+    snapshot_id: str
     tags: tuple[Tag, ...] = ()
 
 

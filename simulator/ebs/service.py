@@ -17,6 +17,7 @@ with the KMS error.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
@@ -44,6 +45,7 @@ from ..runtime import Runtime
 from .filters import SNAPSHOT_FILTERS, VOLUME_FILTERS, apply_filters, paginate
 from .models import (
     Attachment,
+    CopySnapshotResult,
     DescribeSnapshotsResult,
     DescribeVolumesResult,
     EbsDefaultKmsKeyId,
@@ -772,7 +774,8 @@ class ElasticBlockStore(Tagging):
                     kms_key=rec.kms_key_arn, data_encryption_key_id=rec.data_encryption_key_id)
         rt.clock.schedule(rt.settings.snapshot_seconds, f"ebs:{snap.snapshot_id}:completed",
                           lambda: self._settle_snapshot(snap, "completed", None))
-        return snap.to_snapshot()
+        # EC2's CreateSnapshot response leaves DataEncryptionKeyId out; DescribeSnapshots has it.
+        return dataclasses.replace(snap.to_snapshot(), data_encryption_key_id=None)
 
     def _settle_snapshot(self, snap: SnapshotRecord, state: str, message: str | None) -> None:
         if snap.state != "pending" or snap.snapshot_id not in self._state.snapshots:
@@ -824,7 +827,7 @@ class ElasticBlockStore(Tagging):
         kms_key_id: str | None = None, description: str | None = None,
         tag_specifications: Sequence[Mapping[str, Any]] | None = None,
         destination_region: str | None = None, presigned_url: str | None = None,
-    ) -> Snapshot:
+    ) -> CopySnapshotResult:
         """CopySnapshot: encrypted copies stay encrypted; a new key means a new data key and
         re-encrypted blocks (a full copy). The copy's context is ``{"aws:ebs:id": <copy id>}``.
 
@@ -896,7 +899,7 @@ class ElasticBlockStore(Tagging):
         rt.clock.schedule(rt.settings.snapshot_seconds, f"ebs:{copy.snapshot_id}:settle",
                           lambda: self._settle_snapshot(copy, "error" if failure else "completed",
                                                         failure))
-        return copy.to_snapshot()
+        return CopySnapshotResult(copy.snapshot_id, copy.to_snapshot().tags)
 
     def _copy_blocks(self, src: SnapshotRecord, copy: SnapshotRecord, key_arg: str | None,
                      source: ElasticBlockStore) -> None:

@@ -65,7 +65,8 @@ ALL_STATES = frozenset({PENDING, AVAILABLE, IMPAIRED, UNHEALTHY, REBOOTING, STAR
                         STOPPING, STOPPED, SUSPENDED, TERMINATING, TERMINATED, ERROR})
 
 #: Where each operation may start (spec F3, from the WorkSpaces API reference).
-REBOOT_FROM = frozenset({AVAILABLE, IMPAIRED, UNHEALTHY})  # + REBOOTING stuck > 20 minutes
+# RebootWorkspaces: "AVAILABLE, UNHEALTHY, or REBOOTING" (REBOOTING only when stuck > 20 minutes).
+REBOOT_FROM = frozenset({AVAILABLE, UNHEALTHY})
 REBUILD_FROM = frozenset({AVAILABLE, ERROR, UNHEALTHY, STOPPED, REBOOTING})
 STOP_FROM = frozenset({AVAILABLE, IMPAIRED, UNHEALTHY, ERROR})
 START_FROM = frozenset({STOPPED})
