@@ -154,6 +154,25 @@ def test_grantee_may_retire_only_with_the_retire_grant_operation(sim: Simulation
     assert sim.kms.list_grants(key_id=key.arn).grants == ()
 
 
+_DENY_RETIRE = """{"Version": "2012-10-17", "Statement": [
+    {"Effect": "Deny", "Action": "kms:RetireGrant", "Resource": "*"}]}"""
+
+
+@pytest.mark.parametrize("who", ["retiring principal", "grantee"])
+def test_an_iam_deny_of_retire_grant_stops_retiring_principal_and_grantee(
+        sim: Simulation, bob: str, who: str) -> None:
+    key = sim.kms.create_key()
+    ops = ["Decrypt", "RetireGrant"]
+    g = (sim.kms.create_grant(key_id=key.arn, grantee_principal=bob, operations=ops,
+                              retiring_principal=bob) if who == "retiring principal"
+         else sim.kms.create_grant(key_id=key.arn, grantee_principal=bob, operations=ops))
+    sim.iam.put_user_policy(user_name="Bob", policy_name="no-retire", policy_document=_DENY_RETIRE)
+    with pytest.raises(AccessDeniedException) as denied:
+        sim.as_principal(bob).kms.retire_grant(grant_token=g.grant_token)
+    assert "explicit deny" in denied.value.message and "kms:RetireGrant" in denied.value.message
+    assert [e.grant_id for e in sim.kms.list_grants(key_id=key.arn).grants] == [g.grant_id]
+
+
 def test_unknown_and_malformed_grant_tokens(sim: Simulation, bob: str) -> None:
     key = sim.kms.create_key()
     with pytest.raises(InvalidGrantTokenException):

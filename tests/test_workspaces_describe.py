@@ -152,7 +152,7 @@ def test_every_key_form_aws_accepts_launches(form: str) -> None:
            "alias_arn": "arn:aws:kms:us-west-2:123456789012:alias/ws-volumes"}[form]
     ws = fleet.launch(volume_encryption_key=key)
     assert fleet.state(ws) == "AVAILABLE"
-    assert fleet.describe(ws).volume_encryption_key == key
+    assert fleet.describe(ws).volume_encryption_key == fleet.key_arn  # the ARN, as AWS reports
     assert sim.workspaces.volumes(ws).kms_key_arn == fleet.key_arn
     volumes = sim.ebs.describe_volumes(volume_ids=[fleet.user_volume(ws)]).volumes
     assert volumes[0].kms_key_id == fleet.key_arn
@@ -168,6 +168,7 @@ def test_alias_aws_workspaces_creates_the_aws_managed_key_on_first_use() -> None
     managed = sim.kms.describe_key(key_id="alias/aws/workspaces")
     assert managed.key_manager == "AWS"
     assert sim.workspaces.volumes(ws).kms_key_arn == managed.arn
+    assert fleet.describe(ws).volume_encryption_key == managed.arn
     # The second WorkSpace uses the same managed key.
     other = fleet.launch("asmith", volume_encryption_key="alias/aws/workspaces")
     assert sim.workspaces.volumes(other).kms_key_arn == managed.arn

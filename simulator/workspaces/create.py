@@ -295,7 +295,10 @@ class CreateDescribeOps(VolumeSteps):
             state=ws.state, bundle_id=ws.bundle_id, subnet_id=ws.subnet_id,
             ip_address=ws.ip_address, computer_name=ws.computer_name,
             error_code=ws.error_code, error_message=ws.error_message,
-            volume_encryption_key=ws.volume_encryption_key,
+            # Reported as the key ARN whichever form the request named (what AWS returns, so
+            # tools comparing it with their configuration see no change); the request's own
+            # form until step 1 has resolved it.
+            volume_encryption_key=ws.key_arn or ws.volume_encryption_key,
             root_volume_encryption_enabled=ws.root_encrypted,
             user_volume_encryption_enabled=ws.user_encrypted,
             workspace_properties=ws.properties,
