@@ -66,12 +66,12 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     out.section("Step 9: Alice terminates the WorkSpace")
     changed = world.admin.workspaces.terminate_workspaces(workspace_ids=[ws])
     result.expect(out, "TerminateWorkspaces accepted the request", not changed.failed_requests)
-    sim.advance(seconds=15 * 60)
+    sim.advance(seconds=sim.settings.terminate_seconds + 30)
     remaining = show_grants(out, sim, world.key_arn)
     result.record("grants_after_terminate", len(remaining), out)
     result.expect(out, "every grant for this WorkSpace was retired", not remaining)
     result.record("state_after_terminate", world.state(ws), out)
-    out.say("A TERMINATED WorkSpace stays listed for a while, then disappears from "
+    out.say("A TERMINATED WorkSpace stays listed only briefly, then disappears from "
             "DescribeWorkspaces.")
     sim.run_until_idle()
     result.record("listed_later", world.state(ws) != "GONE")

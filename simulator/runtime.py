@@ -28,8 +28,10 @@ class Settings:
     #: ``"xts"`` (what EBS does: AES-256-XTS, unauthenticated) or ``"gcm"`` (authenticated).
     volume_cipher: str = "xts"
     #: KMS grant eventual consistency: new grants need their token, and retired or revoked
-    #: grants keep working, until this many virtual seconds have passed.
-    grant_propagation_seconds: float = 0.0
+    #: grants keep working, until this many virtual seconds have passed. The KMS guide (Grants
+    #: in AWS KMS, "Eventual consistency"): a change is available "usually within five
+    #: minutes"; 0 makes every grant change take effect at once.
+    grant_propagation_seconds: float = 300.0
     #: AWS managed keys rotate yearly (KMS docs since 2022); the WorkSpaces guide says every
     #: three years (1095). Configurable because the sources disagree.
     aws_managed_rotation_days: int = 365

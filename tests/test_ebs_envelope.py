@@ -85,6 +85,7 @@ def test_revoked_grant_fails_the_next_attach_with_access_denied(sim: Simulation)
     sim.kms.revoke_grant(key_id=key.arn, grant_id=grant.grant_id)
     dev.write(0, b"still fine")
     sim.ebs.detach_volume(volume_id=vol_id)
+    sim.advance(seconds=sim.settings.grant_propagation_seconds)  # the revocation propagates
     with pytest.raises(AccessDeniedException):
         sim.ebs.attach_volume(volume_id=vol_id, instance_id=INSTANCE, device=DEVICE)
 

@@ -19,6 +19,11 @@ from tests.conftest import kms_fingerprint
 CTX = {"aws:workspaces:sid-directoryid": "[S-1-5-21-1-2-3-1107]@[d-1234abcd01]", "aws:ebs:id": "vol-1"}
 
 
+def _propagate(sim: Simulation) -> None:
+    """Wait out grant eventual consistency (on by default): the change is now visible."""
+    sim.advance(seconds=sim.settings.grant_propagation_seconds)
+
+
 @pytest.fixture
 def bob(sim: Simulation) -> str:
     return sim.iam.create_user(user_name="Bob").arn
@@ -32,6 +37,7 @@ def test_a_grant_lets_its_grantee_use_the_key(sim: Simulation, bob: str) -> None
         as_bob.decrypt(ciphertext_blob=blob, encryption_context=CTX)
     assert bob in err.value.message and "kms:Decrypt" in err.value.message and key.arn in err.value.message
     sim.kms.create_grant(key_id=key.key_id, grantee_principal=bob, operations=["Decrypt"])
+    _propagate(sim)
     assert as_bob.decrypt(ciphertext_blob=blob, encryption_context=CTX).plaintext == b"x"
     with pytest.raises(AccessDeniedException):
         as_bob.encrypt(key_id=key.arn, plaintext=b"y")
@@ -41,6 +47,7 @@ def test_subset_constraint_is_enforced_on_every_use(sim: Simulation, bob: str) -
     key = sim.kms.create_key()
     sim.kms.create_grant(key_id=key.arn, grantee_principal=bob, operations=["Decrypt", "GenerateDataKey"],
                          constraints={"encryption_context_subset": {"aws:ebs:id": "vol-1"}})
+    _propagate(sim)
     as_bob = sim.as_principal(bob).kms
     dk = as_bob.generate_data_key(key_id=key.arn, encryption_context=CTX, key_spec="AES_256")
     assert as_bob.decrypt(ciphertext_blob=dk.ciphertext_blob, encryption_context=CTX).plaintext == dk.plaintext
@@ -54,6 +61,7 @@ def test_equals_constraint_keys_are_case_insensitive_values_are_not(sim: Simulat
     key = sim.kms.create_key()
     sim.kms.create_grant(key_id=key.arn, grantee_principal=bob, operations=["Encrypt"],
                          constraints={"encryption_context_equals": {"Purpose": "Test"}})
+    _propagate(sim)
     as_bob = sim.as_principal(bob).kms
     as_bob.encrypt(key_id=key.arn, plaintext=b"x", encryption_context={"purpose": "Test"})
     with pytest.raises(AccessDeniedException):
@@ -184,13 +192,40 @@ def test_unknown_and_malformed_grant_tokens(sim: Simulation, bob: str) -> None:
 def test_revoke_grant_stops_the_grantee(sim: Simulation, bob: str) -> None:
     key = sim.kms.create_key()
     g = sim.kms.create_grant(key_id=key.arn, grantee_principal=bob, operations=["Encrypt"])
+    _propagate(sim)
     as_bob = sim.as_principal(bob).kms
     as_bob.encrypt(key_id=key.arn, plaintext=b"x")
     sim.kms.revoke_grant(key_id=key.arn, grant_id=g.grant_id)
+    _propagate(sim)
     with pytest.raises(AccessDeniedException):
         as_bob.encrypt(key_id=key.arn, plaintext=b"x")
     with pytest.raises(NotFoundException):
         sim.kms.revoke_grant(key_id=key.arn, grant_id=g.grant_id)
+
+
+def test_grant_eventual_consistency_is_on_by_default() -> None:
+    sim = Simulation(seed=5)
+    assert sim.settings.grant_propagation_seconds == 300  # KMS guide: usually within 5 minutes
+    bob = sim.iam.create_user(user_name="Bob").arn
+    key = sim.kms.create_key()
+    g = sim.kms.create_grant(key_id=key.arn, grantee_principal=bob, operations=["Encrypt"])
+    as_bob = sim.as_principal(bob).kms
+    with pytest.raises(AccessDeniedException):  # not yet propagated, and no token
+        as_bob.encrypt(key_id=key.arn, plaintext=b"x")
+    as_bob.encrypt(key_id=key.arn, plaintext=b"x", grant_tokens=[g.grant_token])
+    sim.kms.revoke_grant(key_id=key.arn, grant_id=g.grant_id)
+    as_bob.encrypt(key_id=key.arn, plaintext=b"x", grant_tokens=[g.grant_token])  # still ending
+
+
+def test_zero_propagation_is_an_explicit_choice() -> None:
+    sim = Simulation(seed=5, grant_propagation_seconds=0)
+    bob = sim.iam.create_user(user_name="Bob").arn
+    key = sim.kms.create_key()
+    g = sim.kms.create_grant(key_id=key.arn, grantee_principal=bob, operations=["Encrypt"])
+    sim.as_principal(bob).kms.encrypt(key_id=key.arn, plaintext=b"x")
+    sim.kms.revoke_grant(key_id=key.arn, grant_id=g.grant_id)
+    with pytest.raises(AccessDeniedException):
+        sim.as_principal(bob).kms.encrypt(key_id=key.arn, plaintext=b"x")
 
 
 def test_propagation_delay_needs_the_token_and_keeps_retired_grants_alive() -> None:
@@ -216,6 +251,7 @@ def test_a_create_grant_grant_allows_only_narrower_children(sim: Simulation, bob
     carol = sim.iam.create_user(user_name="Carol").arn
     sim.kms.create_grant(key_id=key.arn, grantee_principal=bob, operations=["CreateGrant", "Decrypt"],
                          constraints={"encryption_context_subset": {"tenant": "a"}})
+    _propagate(sim)
     as_bob = sim.as_principal(bob).kms
     as_bob.create_grant(key_id=key.arn, grantee_principal=carol, operations=["Decrypt"],
                         constraints={"encryption_context_subset": {"tenant": "a", "vol": "1"}})

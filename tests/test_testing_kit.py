@@ -80,8 +80,8 @@ def test_key_policies_are_accepted_and_keep_the_root_administrator(sim: Simulati
 def test_grant_constraints_are_accepted_and_enforced(sim: Simulation, constraints, context) -> None:
     key = sim.kms.create_key().arn
     bob = sim.iam.create_user(user_name="Bob").arn
-    sim.kms.create_grant(key_id=key, grantee_principal=bob, operations=["Decrypt"],
-                         constraints=constraints)
+    grant = sim.kms.create_grant(key_id=key, grantee_principal=bob, operations=["Decrypt"],
+                                 constraints=constraints)
     blob = sim.kms.encrypt(key_id=key, plaintext=b"x", encryption_context=context).ciphertext_blob
     pairs = {(k.lower(), v) for k, v in context.items()}
     if constraints is None:
@@ -91,7 +91,8 @@ def test_grant_constraints_are_accepted_and_enforced(sim: Simulation, constraint
     else:
         allowed = {(k.lower(), v) for k, v in constraints["encryption_context_equals"].items()} == pairs
     try:
-        sim.as_principal(bob).kms.decrypt(ciphertext_blob=blob, encryption_context=context)
+        sim.as_principal(bob).kms.decrypt(ciphertext_blob=blob, encryption_context=context,
+                                          grant_tokens=[grant.grant_token])
         assert allowed
     except AwsError as err:
         assert not allowed and err.code == "AccessDeniedException"

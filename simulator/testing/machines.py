@@ -126,7 +126,9 @@ class LifecycleMachine(RuleBasedStateMachine):
     """KMS, EBS and WorkSpaces against a simple model; subclass to add rules and invariants."""
 
     #: ``Simulation`` settings; gcm volumes make a corrupted block an error, not silent change.
-    simulation_settings: ClassVar[dict[str, Any]] = {"volume_cipher": "gcm"}
+    #: The model's grants take effect at once, so grant eventual consistency is off (0).
+    simulation_settings: ClassVar[dict[str, Any]] = {"volume_cipher": "gcm",
+                                                     "grant_propagation_seconds": 0}
     #: Directory users (each may have one WorkSpace at a time).
     user_names: ClassVar[tuple[str, ...]] = ("ana", "ben", "cy")
     max_keys: ClassVar[int] = 3
