@@ -114,6 +114,7 @@ def _attached_volume(sim: Simulation, cipher: str, size_gib: int = 1) -> tuple[s
     sim.run_until_idle()
     sim.ebs.attach_volume(volume_id=vol.volume_id, instance_id="i-0123456789abcdef0",
                           device="/dev/sdf")
+    sim.advance(seconds=sim.settings.volume_attach_seconds)  # attaching -> attached
     return vol.volume_id, sim.ebs.block_device(vol.volume_id)
 
 
@@ -136,6 +137,7 @@ def volume_throughput(cipher: str, total_mib: int, repeat: int) -> tuple[list[fl
             if dev.read(i * MiB, MiB) != chunks[i % 8]:
                 raise SystemExit(f"{cipher}: read back differs at MiB {i}")
         sim.ebs.detach_volume(volume_id=volume_id)
+        sim.advance(seconds=sim.settings.volume_attach_seconds)  # detaching -> available
         sim.ebs.delete_volume(volume_id=volume_id)
         sim.run_until_idle()
     return writes, reads

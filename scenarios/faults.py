@@ -89,6 +89,7 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
             sim.run_until_idle()
             sim.ebs.attach_volume(volume_id=volume.volume_id, instance_id="i-0123456789abcdef0",
                                   device=f"/dev/sd{'f' if cipher == 'xts' else 'g'}")
+            sim.advance(seconds=sim.settings.volume_attach_seconds)  # attaching -> attached
         out.say(f"{volume.volume_id}: created encrypted with the {cipher} cipher under "
                 f"{short_id(world.key_arn)} and attached (a data key made and decrypted, as in "
                 "'launch')")

@@ -52,6 +52,9 @@ class Settings:
     snapshot_interval_hours: float = 12.0
     #: EBS volume state changes (creating -> available and the like).
     volume_create_seconds: float = 5.0
+    #: AttachVolume and DetachVolume return ``attaching`` / ``detaching``; the attachment
+    #: reaches ``attached`` / is gone this many seconds later.
+    volume_attach_seconds: float = 2.0
     snapshot_seconds: float = 60.0
     #: Retries of retryable KMS errors by EBS and WorkSpaces (with exponential backoff).
     max_retries: int = 4

@@ -11,17 +11,29 @@ INSTANCE = "i-0123456789abcdef0"
 DEVICE = "/dev/sdf"
 
 
+def attach(sim: Simulation, volume_id: str, instance_id: str = INSTANCE,
+           device: str = DEVICE) -> BlockDevice:
+    """AttachVolume, wait until the attachment is ``attached``; the block device."""
+    sim.ebs.attach_volume(volume_id=volume_id, instance_id=instance_id, device=device)
+    sim.advance(sim.settings.volume_attach_seconds)
+    return sim.ebs.block_device(volume_id)
+
+
+def detach(sim: Simulation, volume_id: str) -> None:
+    """DetachVolume and wait until the volume is ``available``."""
+    sim.ebs.detach_volume(volume_id=volume_id)
+    sim.advance(sim.settings.volume_attach_seconds)
+
+
 def attached(sim: Simulation, *, size: int = 1, **create: Any) -> tuple[str, BlockDevice]:
     """Create (encrypted unless told otherwise), wait until available, attach; (volume id, device)."""
     create.setdefault("encrypted", True)
     vol = sim.ebs.create_volume(size=size, **create)
     sim.advance(sim.settings.volume_create_seconds)
-    sim.ebs.attach_volume(volume_id=vol.volume_id, instance_id=INSTANCE, device=DEVICE)
-    return vol.volume_id, sim.ebs.block_device(vol.volume_id)
+    return vol.volume_id, attach(sim, vol.volume_id)
 
 
 def cycle(sim: Simulation, volume_id: str) -> BlockDevice:
     """Detach and attach again (a reboot): the data key is decrypted anew."""
-    sim.ebs.detach_volume(volume_id=volume_id)
-    sim.ebs.attach_volume(volume_id=volume_id, instance_id=INSTANCE, device=DEVICE)
-    return sim.ebs.block_device(volume_id)
+    detach(sim, volume_id)
+    return attach(sim, volume_id)

@@ -12,6 +12,7 @@ import inspect
 from typing import Any
 
 import pytest
+from ebs_support import attach
 
 from simulator import Simulation
 from simulator.errors import AwsError
@@ -76,7 +77,7 @@ def test_block_devices_answer_bad_input_with_an_aws_error() -> None:
     vol = sim.ebs.create_volume(size=1, encrypted=True, kms_key_id=key.arn,
                                 availability_zone="us-west-2a")
     sim.run_until_idle()
-    sim.ebs.attach_volume(volume_id=vol.volume_id, instance_id="i-0123456789abcdef0", device="/dev/sdf")
+    attach(sim, vol.volume_id, 'i-0123456789abcdef0', '/dev/sdf')
     dev = sim.ebs.block_device(vol.volume_id)
     escaped = []
     for args in [(None, 1), ("0", 1), (-1, 1), (0, -1), (2**40, 1), (0, None), (1.5, 2), (0, 2**31)]:

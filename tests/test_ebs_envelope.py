@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ebs_support import DEVICE, INSTANCE, attached, cycle
+from ebs_support import DEVICE, INSTANCE, attach, attached, cycle, detach
 
 from simulator import Simulation
 from simulator.errors import (
@@ -54,7 +54,7 @@ def test_ebs_grant_is_scoped_to_the_volume_context_and_retired_on_delete(sim: Si
     assert grant.grantee_principal == ebs_identity_arn(sim.account_id)
     assert set(grant.operations) == {"Decrypt", "ReEncryptFrom", "ReEncryptTo", "RetireGrant"}
     assert grant.constraints == {"encryption_context_subset": {**WS_CONTEXT, "aws:ebs:id": vol_id}}
-    sim.ebs.detach_volume(volume_id=vol_id)
+    detach(sim, vol_id)
     sim.ebs.delete_volume(volume_id=vol_id)
     assert sim.kms.list_grants(key_id=key.arn).grants == ()
     [retire] = sim.audit.events(event_name="RetireGrant")
@@ -69,12 +69,12 @@ def test_disabled_key_leaves_the_attached_volume_working_and_fails_the_next_atta
     sim.kms.disable_key(key_id=key.key_id)
     dev.write(10, b"after")  # I/O uses the in-memory data key
     assert dev.read(0, 15) == b"before\0\0\0\0after"
-    sim.ebs.detach_volume(volume_id=vol_id)
+    detach(sim, vol_id)
     with pytest.raises(DisabledException):
         sim.ebs.attach_volume(volume_id=vol_id, instance_id=INSTANCE, device=DEVICE)
     assert sim.ebs.describe_volumes(volume_ids=[vol_id]).volumes[0].state == "available"
     sim.kms.enable_key(key_id=key.key_id)
-    sim.ebs.attach_volume(volume_id=vol_id, instance_id=INSTANCE, device=DEVICE)
+    attach(sim, vol_id, INSTANCE, DEVICE)
     assert sim.ebs.block_device(vol_id).read(0, 15) == b"before\0\0\0\0after"
 
 
@@ -84,7 +84,7 @@ def test_revoked_grant_fails_the_next_attach_with_access_denied(sim: Simulation)
     [grant] = sim.kms.list_grants(key_id=key.arn).grants
     sim.kms.revoke_grant(key_id=key.arn, grant_id=grant.grant_id)
     dev.write(0, b"still fine")
-    sim.ebs.detach_volume(volume_id=vol_id)
+    detach(sim, vol_id)
     sim.advance(seconds=sim.settings.grant_propagation_seconds)  # the revocation propagates
     with pytest.raises(AccessDeniedException):
         sim.ebs.attach_volume(volume_id=vol_id, instance_id=INSTANCE, device=DEVICE)
@@ -97,7 +97,7 @@ def test_detach_wipes_the_plaintext_key_and_the_device_stops_working(sim: Simula
     assert rec.attachment is not None and rec.attachment.plaintext_data_key is not None
     held = rec.attachment.plaintext_data_key
     assert len(held) == 64 and any(held)
-    sim.ebs.detach_volume(volume_id=vol_id)
+    detach(sim, vol_id)
     assert held == bytearray(64)
     with pytest.raises(IncorrectState):
         dev.read(0, 1)
@@ -160,7 +160,7 @@ def test_trace_marks_the_ebs_phases_with_non_secret_detail(sim: Simulation) -> N
         vol_id, _ = attached(sim, kms_key_id=key.arn)
         held = sim.ebs._state.volumes[vol_id].attachment.plaintext_data_key  # type: ignore[union-attr]
         secret = bytes(held or b"")
-        sim.ebs.detach_volume(volume_id=vol_id)
+        detach(sim, vol_id)
         sim.ebs.delete_volume(volume_id=vol_id)
     by_action = {(e.actor, e.action): e for e in sim.trace.events(workspace_id="ws-test")}
     assert by_action[("KMS", "GenerateDataKeyWithoutPlaintext")].step == 4
@@ -191,7 +191,7 @@ def test_retryable_kms_errors_are_retried_at_attach(sim: Simulation,
         return real(self, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(KeyManagementService, "decrypt", flaky)
-    sim.ebs.attach_volume(volume_id=vol.volume_id, instance_id=INSTANCE, device=DEVICE)
+    attach(sim, vol.volume_id, INSTANCE, DEVICE)
     assert [e.action for e in sim.trace.events()].count("RetryKmsCall") == 2
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ebs_support import attach, detach
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -35,8 +36,7 @@ class VolumeModel(RuleBasedStateMachine):
         self._attach()
 
     def _attach(self) -> None:
-        self.sim.ebs.attach_volume(volume_id=self.volume_id, instance_id=INSTANCE,
-                                   device="/dev/sdf")
+        attach(self.sim, self.volume_id, INSTANCE, '/dev/sdf')
         self.device = self.sim.ebs.block_device(self.volume_id)
 
     @precondition(lambda self: self.device is not None)
@@ -67,7 +67,7 @@ class VolumeModel(RuleBasedStateMachine):
     @precondition(lambda self: self.device is not None)
     @rule()
     def reattach(self) -> None:
-        self.sim.ebs.detach_volume(volume_id=self.volume_id)
+        detach(self.sim, self.volume_id)
         self.device = None
         self._attach()
 
@@ -84,7 +84,7 @@ class VolumeModel(RuleBasedStateMachine):
         shown = self.sim.ebs.describe_volumes(volume_ids=[restored.volume_id]).volumes[0]
         assert shown.state == "available", shown.state_reason
         old = self.volume_id
-        self.sim.ebs.detach_volume(volume_id=old)
+        detach(self.sim, old)
         self.sim.ebs.delete_volume(volume_id=old)
         self.sim.ebs.delete_snapshot(snapshot_id=snap.snapshot_id)
         self.volume_id = restored.volume_id

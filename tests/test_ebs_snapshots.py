@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from ebs_support import attached
+from ebs_support import attach, attached
 
 from simulator import Simulation
 from simulator.errors import (
@@ -31,8 +31,7 @@ def snapshot_of(sim: Simulation, **create: object) -> tuple[str, str, str]:
 def restore(sim: Simulation, snapshot_id: str, **create: object) -> tuple[str, bytes]:
     vol = sim.ebs.create_volume(snapshot_id=snapshot_id, **create)  # type: ignore[arg-type]
     sim.run_until_idle()
-    sim.ebs.attach_volume(volume_id=vol.volume_id, instance_id="i-0123456789abcdef1",
-                          device="/dev/sdh")
+    attach(sim, vol.volume_id, 'i-0123456789abcdef1', '/dev/sdh')
     return vol.volume_id, sim.ebs.block_device(vol.volume_id).read(1000, 11)
 
 

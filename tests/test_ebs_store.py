@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from ebs_support import DEVICE, INSTANCE, attached
+from ebs_support import DEVICE, INSTANCE, attach, attached, detach
 
 from simulator import Simulation
 from simulator.ebs import BLOCK_SIZE
@@ -59,7 +59,7 @@ def test_a_deleted_volumes_chunks_are_reused_without_its_data(sim: Simulation) -
     old_id, dev = attached(sim, volume_cipher="xts")
     dev.write(0, noise(4 * MiB, 1))
     assert store_of(sim, old_id).arena_bytes == 2 * CHUNK_SIZE
-    sim.ebs.detach_volume(volume_id=old_id)
+    detach(sim, old_id)
     sim.ebs.delete_volume(volume_id=old_id)
     sim.run_until_idle()
     pool = sim._ebs_state.chunk_pool
@@ -96,15 +96,14 @@ def test_snapshots_share_chunks_until_a_write_copies_them(sim: Simulation, ciphe
     assert dict(snap_store.blocks) == shared  # the snapshot's disk did not move
     restored = sim.ebs.create_volume(snapshot_id=snap.snapshot_id, volume_cipher=cipher)
     sim.run_until_idle()
-    sim.ebs.attach_volume(volume_id=restored.volume_id, instance_id="i-0123456789abcdef1",
-                          device="/dev/sdg")
+    attach(sim, restored.volume_id, 'i-0123456789abcdef1', '/dev/sdg')
     assert sim.ebs.block_device(restored.volume_id).read(0, 3 * BLOCK_SIZE) == before
 
 
 def test_an_unwritten_tib_volume_maps_no_memory(sim: Simulation) -> None:
     vol = sim.ebs.create_volume(size=1024, encrypted=True)
     sim.run_until_idle()
-    sim.ebs.attach_volume(volume_id=vol.volume_id, instance_id=INSTANCE, device=DEVICE)
+    attach(sim, vol.volume_id, INSTANCE, DEVICE)
     dev = sim.ebs.block_device(vol.volume_id)
     assert dev.read((1 << 40) - MiB, MiB) == bytes(MiB)
     assert store_of(sim, vol.volume_id).arena_bytes == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ebs_support import attached
+from ebs_support import attach, attached, detach
 
 from simulator import Simulation
 from simulator.ebs import BLOCK_SIZE
@@ -32,8 +32,7 @@ def test_same_data_on_two_volumes_and_two_blocks_is_stored_differently(sim: Simu
     dev_a.write(0, block + block)
     vol = sim.ebs.create_volume(size=1, encrypted=True, volume_cipher=cipher)
     sim.run_until_idle()
-    sim.ebs.attach_volume(volume_id=vol.volume_id, instance_id="i-0123456789abcdef1",
-                          device="/dev/sdg")
+    attach(sim, vol.volume_id, 'i-0123456789abcdef1', '/dev/sdg')
     sim.ebs.block_device(vol.volume_id).write(0, block)
     raw_a, raw_b = sim.ebs.raw_blocks(vol_a), sim.ebs.raw_blocks(vol.volume_id)
     assert raw_a[0] != raw_a[1]
@@ -93,8 +92,7 @@ def test_gcm_block_moved_from_another_volume_with_the_same_data_key_fails(sim: S
     sim.run_until_idle()
     restored = sim.ebs.create_volume(snapshot_id=snap.snapshot_id, volume_cipher="gcm")
     sim.run_until_idle()
-    sim.ebs.attach_volume(volume_id=restored.volume_id, instance_id="i-0123456789abcdef1",
-                          device="/dev/sdg")
+    attach(sim, restored.volume_id, 'i-0123456789abcdef1', '/dev/sdg')
     other = sim.ebs.block_device(restored.volume_id)
     other.write(0, b"restored")  # same data key (same lineage), another volume
     sim.ebs.tamper.put_raw_block(vol_id, 0, sim.ebs.raw_blocks(restored.volume_id)[0])
@@ -123,7 +121,7 @@ def test_xts_tampering_goes_unnoticed_and_returns_changed_data(sim: Simulation) 
 def test_flipped_encrypted_data_key_fails_the_next_attach(sim: Simulation) -> None:
     from simulator.errors import InvalidCiphertextException
     vol_id, _ = attached(sim)
-    sim.ebs.detach_volume(volume_id=vol_id)
+    detach(sim, vol_id)
     sim.ebs.tamper.flip_data_key_bit(vol_id, 200)
     with pytest.raises(InvalidCiphertextException):
         sim.ebs.attach_volume(volume_id=vol_id, instance_id="i-0123456789abcdef0",
@@ -138,7 +136,7 @@ def test_host_failure_drops_the_key_and_reattach_needs_kms(sim: Simulation) -> N
     from simulator.errors import IncorrectState
     with pytest.raises(IncorrectState):
         dev.read(0, 4)
-    sim.ebs.attach_volume(volume_id=vol_id, instance_id="i-0123456789abcdef0", device="/dev/sdf")
+    attach(sim, vol_id, 'i-0123456789abcdef0', '/dev/sdf')
     assert len(sim.audit.events(event_name="Decrypt")) == before + 1
     assert sim.ebs.block_device(vol_id).read(0, 4) == b"kept"
 

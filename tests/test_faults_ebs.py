@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from ebs_support import DEVICE, INSTANCE, attached, cycle
+from ebs_support import DEVICE, INSTANCE, attach, attached, cycle, detach
 
 from simulator import Simulation
 from simulator.errors import (
@@ -51,17 +51,17 @@ def test_an_injected_ec2_error_fails_attach_cleanly_and_a_retry_succeeds(sim: Si
     assert len(sim.audit.events("Decrypt")) == decrypts  # failed before anything happened
     faults = [e for e in sim.trace.events() if e.actor == "Faults" and e.action == "InjectError"]
     assert faults[-1].target == "ec2:AttachVolume" and faults[-1].outcome == "ThrottlingException"
-    sim.ebs.attach_volume(volume_id=vol.volume_id, instance_id=INSTANCE, device=DEVICE)
+    attach(sim, vol.volume_id, INSTANCE, DEVICE)
     assert sim.ebs.describe_volumes(volume_ids=[vol.volume_id]).volumes[0].state == "in-use"
 
 
 def test_ebs_retries_retryable_kms_errors_at_attach(sim: Simulation, key: str) -> None:
     volume_id, dev = attached(sim, kms_key_id=key)
     dev.write(0, b"kept")
-    sim.ebs.detach_volume(volume_id=volume_id)
+    detach(sim, volume_id)
     retries = sim.settings.max_retries
     sim.faults.inject(Fault(OnCall("kms:Decrypt"), RaiseError("KMSInternalException", retries)))
-    sim.ebs.attach_volume(volume_id=volume_id, instance_id=INSTANCE, device=DEVICE)
+    attach(sim, volume_id, INSTANCE, DEVICE)
     assert sim.ebs.block_device(volume_id).read(0, 4) == b"kept"
     assert len([e for e in sim.trace.events() if e.action == "RetryKmsCall"]) == retries
     assert len(sim.audit.events("Decrypt", error_code="KMSInternalException")) == retries
@@ -70,14 +70,14 @@ def test_ebs_retries_retryable_kms_errors_at_attach(sim: Simulation, key: str) -
 def test_attach_fails_with_the_kms_error_once_retries_are_used_up_and_recovers(sim: Simulation, key: str) -> None:
     volume_id, dev = attached(sim, kms_key_id=key)
     dev.write(0, b"kept")
-    sim.ebs.detach_volume(volume_id=volume_id)
+    detach(sim, volume_id)
     attempts = sim.settings.max_retries + 1
     sim.faults.inject(Fault(OnCall("kms:Decrypt"), RaiseError("DependencyTimeoutException", attempts)))
     with pytest.raises(DependencyTimeoutException) as caught:
         sim.ebs.attach_volume(volume_id=volume_id, instance_id=INSTANCE, device=DEVICE)
     assert caught.value.code == "DependencyTimeoutException"
     assert sim.ebs.describe_volumes(volume_ids=[volume_id]).volumes[0].state == "available"
-    sim.ebs.attach_volume(volume_id=volume_id, instance_id=INSTANCE, device=DEVICE)
+    attach(sim, volume_id, INSTANCE, DEVICE)
     assert sim.ebs.block_device(volume_id).read(0, 4) == b"kept"
 
 
@@ -122,12 +122,12 @@ def test_a_flipped_data_key_bit_fails_the_next_attach_and_a_snapshot_restores_th
     sim.advance(seconds=sim.settings.snapshot_seconds)
     _now_fault(sim, FlipDataKeyBit(volume_id, bit=300))
     assert dev.read(4096, 8) == b"precious"  # the attached volume keeps its key in memory
-    sim.ebs.detach_volume(volume_id=volume_id)
+    detach(sim, volume_id)
     with pytest.raises(InvalidCiphertextException):
         sim.ebs.attach_volume(volume_id=volume_id, instance_id=INSTANCE, device=DEVICE)
     restored = sim.ebs.create_volume(snapshot_id=snap.snapshot_id)
     sim.advance(seconds=sim.settings.volume_create_seconds)
-    sim.ebs.attach_volume(volume_id=restored.volume_id, instance_id=INSTANCE, device="/dev/sdg")
+    attach(sim, restored.volume_id, INSTANCE, '/dev/sdg')
     assert sim.ebs.block_device(restored.volume_id).read(4096, 8) == b"precious"
 
 
@@ -141,7 +141,7 @@ def test_a_dropped_attachment_wipes_the_key_and_reattaching_decrypts_again(sim: 
     assert sim.ebs.describe_volumes(volume_ids=[volume_id]).volumes[0].state == "available"
     with pytest.raises(IncorrectState):
         dev.read(0, 8)
-    sim.ebs.attach_volume(volume_id=volume_id, instance_id=INSTANCE, device=DEVICE)
+    attach(sim, volume_id, INSTANCE, DEVICE)
     assert sim.ebs.block_device(volume_id).read(0, 8) == b"survives"
     assert len(sim.audit.events("Decrypt")) == decrypts + 1
 
@@ -152,7 +152,9 @@ def test_a_host_failure_recovers_on_a_new_host_with_a_new_decrypt(sim: Simulatio
     decrypts = len(sim.audit.events("Decrypt"))
     _now_fault(sim, DropAttachment(volume_id))
     attachment = sim.ebs.describe_volumes(volume_ids=[volume_id]).volumes[0].attachments[0]
-    assert (attachment.instance_id, attachment.device) == (INSTANCE, DEVICE)
+    assert (attachment.instance_id, attachment.device, attachment.state) == (
+        INSTANCE, DEVICE, "attaching")
+    sim.advance(sim.settings.volume_attach_seconds)
     assert sim.ebs.block_device(volume_id).read(0, 8) == b"survives"
     assert len(sim.audit.events("Decrypt")) == decrypts + 1
     assert [r.action for r in sim.faults.records()] == ["DropAttachment", "Reattach"]
@@ -169,7 +171,7 @@ def test_a_host_failure_while_the_key_is_disabled_loses_the_volume_until_the_key
     assert (failed.action, failed.outcome) == ("Reattach", "DisabledException")
     assert sim.ebs.describe_volumes(volume_ids=[volume_id]).volumes[0].state == "available"
     sim.kms.enable_key(key_id=key)
-    sim.ebs.attach_volume(volume_id=volume_id, instance_id=INSTANCE, device=DEVICE)
+    attach(sim, volume_id, INSTANCE, DEVICE)
     assert sim.ebs.block_device(volume_id).read(0, 8) == b"survives"
 
 
@@ -204,7 +206,7 @@ def test_an_ec2_wildcard_error_hits_the_next_ebs_call_whatever_it_is(sim: Simula
 
 def test_kms_errors_during_attach_are_traced_with_the_fault_before_the_failure(sim: Simulation, key: str) -> None:
     volume_id, _ = attached(sim, kms_key_id=key)
-    sim.ebs.detach_volume(volume_id=volume_id)
+    detach(sim, volume_id)
     sim.faults.inject(Fault(OnCall("kms:Decrypt"), RaiseError(count=99)))
     with pytest.raises(KMSInternalException):
         sim.ebs.attach_volume(volume_id=volume_id, instance_id=INSTANCE, device=DEVICE)

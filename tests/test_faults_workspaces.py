@@ -250,7 +250,7 @@ def test_a_host_failure_moves_the_workspace_to_a_new_host_with_a_new_decrypt(wor
     world.user_device(ws).write(0, b"kept")
     decrypts = len(sim.audit.events("Decrypt"))
     sim.faults.inject(Fault(AtTime(sim.clock.now()), DropAttachment(sim.workspaces.volumes(ws).user_volume_id)))
-    sim.advance(seconds=0)
+    sim.advance(seconds=sim.settings.volume_attach_seconds)  # the new host's attach completes
     assert world.user_device(ws).read(0, 4) == b"kept"
     assert len(sim.audit.events("Decrypt")) == decrypts + 1
     _reboot(world, ws)  # and the WorkSpace reboots normally afterwards

@@ -27,8 +27,10 @@ def test_launch_is_pending_for_the_provisioning_time_then_available(fleet: Works
     assert fleet.state(ws) == "PENDING"
     sim.run_until_idle()
     assert fleet.state(ws) == "AVAILABLE"
+    # Provisioning, then the root and the user volume each attaching.
     assert sim.clock.now() - start == timedelta(
-        seconds=sim.settings.encrypted_root_provisioning_seconds)
+        seconds=sim.settings.encrypted_root_provisioning_seconds
+        + 2 * sim.settings.volume_attach_seconds)
     described = fleet.describe(ws)
     assert described.ip_address and described.computer_name
 
@@ -38,7 +40,8 @@ def test_without_root_encryption_provisioning_takes_the_shorter_time(fleet: Work
     start = sim.clock.now()
     fleet.launch(root_volume_encryption_enabled=False, settle=False)
     sim.run_until_idle()
-    assert sim.clock.now() - start == timedelta(seconds=sim.settings.provisioning_seconds)
+    assert sim.clock.now() - start == timedelta(
+        seconds=sim.settings.provisioning_seconds + 2 * sim.settings.volume_attach_seconds)
 
 
 def test_reboot_is_refused_while_pending(fleet: WorkspacesWorld) -> None:
@@ -88,7 +91,7 @@ def test_terminated_is_visible_only_briefly_by_default(fleet: WorkspacesWorld) -
     assert sim.settings.terminated_visible_seconds <= 60
     ws = fleet.launch()
     fleet.admin.workspaces.terminate_workspaces(workspace_ids=[ws])
-    sim.advance(sim.settings.terminate_seconds + 60)
+    sim.advance(sim.settings.volume_attach_seconds + sim.settings.terminate_seconds + 60)
     assert fleet.state(ws) == "GONE"
 
 
@@ -142,7 +145,8 @@ def test_terminate_goes_terminating_terminated_then_gone(fleet: WorkspacesWorld)
     ws = fleet.launch()
     fleet.admin.workspaces.terminate_workspaces(terminate_workspace_requests=[{"workspace_id": ws}])
     assert fleet.state(ws) == "TERMINATING"
-    sim.advance(sim.settings.terminate_seconds)
+    # Detaching the volumes, then terminating.
+    sim.advance(sim.settings.volume_attach_seconds + sim.settings.terminate_seconds)
     assert fleet.state(ws) == "TERMINATED"
     sim.advance(sim.settings.terminated_visible_seconds - 1)
     assert fleet.state(ws) == "TERMINATED"

@@ -37,7 +37,7 @@ def _tags(tags: dict[str, str]) -> tuple[Tag, ...]:
 
 @dataclass(frozen=True)
 class VolumeAttachment:
-    """One attachment of a volume to an instance (``state`` is ``"attached"``)."""
+    """One attachment of a volume to an instance (``state``: attaching, attached, detaching)."""
 
     volume_id: str
     instance_id: str
@@ -133,6 +133,9 @@ class Attachment:
     plaintext_data_key: bytearray | None = field(default=None, repr=False)
     #: Requests served by a codec that was not kept (0 or 1).
     requests: int = 0
+    #: EC2's attachment states: ``attaching`` until the clock completes AttachVolume,
+    #: ``attached``, then ``detaching`` (the key already wiped) until DetachVolume completes.
+    state: str = "attaching"
 
     def __repr__(self) -> str:
         return f"Attachment(instance_id={self.instance_id!r}, device={self.device!r})"
@@ -170,7 +173,7 @@ class VolumeRecord(_Encrypted):
         attachments: tuple[VolumeAttachment, ...] = ()
         a = self.attachment
         if a is not None:
-            attachments = (VolumeAttachment(self.volume_id, a.instance_id, a.device, "attached",
+            attachments = (VolumeAttachment(self.volume_id, a.instance_id, a.device, a.state,
                                             a.attach_time),)
         return Volume(
             volume_id=self.volume_id, size=self.size, state=self.state, encrypted=self.encrypted,

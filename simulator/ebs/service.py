@@ -115,7 +115,7 @@ class BlockDevice:
         rec = self._ebs._state.volumes.get(self.volume_id)
         if rec is None or rec.state in ("deleting", "deleted"):
             raise IncorrectState(f"The volume '{self.volume_id}' is deleted.")
-        if rec.attachment is not self._attachment:
+        if rec.attachment is not self._attachment or self._attachment.state != "attached":
             raise IncorrectState(f"The volume '{self.volume_id}' is not attached: "
                                  "the device is gone.")
         return rec
@@ -610,7 +610,11 @@ class ElasticBlockStore(Tagging):
         return DescribeVolumesResult(tuple(r.to_volume() for r in got.items), got.next_token)
 
     def attach_volume(self, *, volume_id: str, instance_id: str, device: str) -> VolumeAttachment:
-        """AttachVolume: the EBS identity decrypts the data key (step 5-6); I/O is ready (7)."""
+        """AttachVolume: the EBS identity decrypts the data key (step 5-6); I/O is ready (7).
+
+        Returns the attachment ``attaching``, as EC2 does; it is ``attached`` (and the device
+        usable) ``volume_attach_seconds`` later: poll DescribeVolumes for it.
+        """
         self._before("AttachVolume", volumeId=volume_id, instanceId=instance_id)
         rec = self._volume(volume_id)
         if not isinstance(instance_id, str) or not _INSTANCE.fullmatch(instance_id):
@@ -657,9 +661,13 @@ class ElasticBlockStore(Tagging):
                     wipe(data_key)
                     raise InvalidParameterValue(
                         f"The data key of volume {rec.volume_id} is unusable.") from None
-            rec.attachment = Attachment(instance_id, device, rt.clock.now(), None, data_key)
+            attachment = Attachment(instance_id, device, rt.clock.now(), None, data_key)
+            rec.attachment = attachment
             self._state.attached[(instance_id, device)] = rec.volume_id
             rec.state = "in-use"
+            rt.clock.schedule(rt.settings.volume_attach_seconds,
+                              f"ebs:{rec.volume_id}:attached",
+                              lambda: self._attachment_settled(rec, attachment, "attached"))
             with rt.trace.phase("ebs.io_ready"):
                 self._trace("VolumeIoReady", rec.volume_id, instance_id=instance_id,
                             volume_cipher=rec.cipher if rec.encrypted else "none",
@@ -668,7 +676,9 @@ class ElasticBlockStore(Tagging):
 
     def detach_volume(self, *, volume_id: str, instance_id: str | None = None,
                       device: str | None = None, force: bool = False) -> VolumeAttachment:
-        """DetachVolume: the plaintext data key is wiped; the volume is ``available`` again."""
+        """DetachVolume: the plaintext data key is wiped at once and the device is gone; the
+        attachment is ``detaching`` until ``volume_attach_seconds`` later, when the volume is
+        ``available`` again (poll DescribeVolumes for it)."""
         self._before("DetachVolume", volumeId=volume_id)
         rec = self._volume(volume_id)
         self._check_bool(force, "force")
@@ -680,17 +690,45 @@ class ElasticBlockStore(Tagging):
             raise InvalidAttachmentNotFound(
                 f"The volume {rec.volume_id} is not attached to {instance_id or a.instance_id} "
                 f"at {device or a.device}.")
-        shown = rec.to_volume().attachments[0]
-        self._drop_attachment(rec, "DetachVolume", force=bool(force))
-        return shown
+        if a.state == "detaching":
+            raise IncorrectState(f"The volume '{rec.volume_id}' is already detaching.")
+        self._release_key(a)
+        a.state = "detaching"
+        self._trace("DetachVolume", rec.volume_id, instance_id=a.instance_id, device=a.device,
+                    key_wiped=rec.encrypted, force=bool(force))
+        rt = self._rt
+        rt.clock.schedule(rt.settings.volume_attach_seconds, f"ebs:{rec.volume_id}:detached",
+                          lambda: self._attachment_settled(rec, a, "detached"))
+        return rec.to_volume().attachments[0]
+
+    def _attachment_settled(self, rec: VolumeRecord, a: Attachment, state: str) -> None:
+        """AttachVolume or DetachVolume completes on the clock (unless the attachment is gone:
+        a host failure, or a detach while it was still attaching)."""
+        if rec.attachment is not a:
+            return
+        if state == "attached":
+            if a.state != "attaching":
+                return
+            a.state = "attached"
+        else:
+            rec.attachment = None
+            self._state.attached.pop((a.instance_id, a.device), None)
+            rec.state = "available"
+        self._trace("AttachmentStateChange", rec.volume_id, instance_id=a.instance_id,
+                    device=a.device, state=state)
+
+    @staticmethod
+    def _release_key(a: Attachment) -> None:
+        if a.codec is not None:
+            a.codec.close()
+            a.codec = None
+        if a.plaintext_data_key is not None:
+            wipe(a.plaintext_data_key)
 
     def _drop_attachment(self, rec: VolumeRecord, action: str, **detail: Any) -> None:
         a = rec.attachment
         assert a is not None
-        if a.codec is not None:
-            a.codec.close()
-        if a.plaintext_data_key is not None:
-            wipe(a.plaintext_data_key)
+        self._release_key(a)
         rec.attachment = None
         self._state.attached.pop((a.instance_id, a.device), None)
         rec.state = "available"
@@ -732,7 +770,7 @@ class ElasticBlockStore(Tagging):
     def block_device(self, volume_id: str) -> BlockDevice:
         """The attached volume as a block device (refused unless attached: IncorrectState)."""
         rec = self._volume(volume_id)
-        if rec.attachment is None:
+        if rec.attachment is None or rec.attachment.state != "attached":
             raise IncorrectState(f"The volume '{rec.volume_id}' is not attached "
                                  f"(state: {rec.state}); attach it to read or write.")
         return BlockDevice(self, rec.volume_id, rec.attachment)

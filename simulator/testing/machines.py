@@ -625,7 +625,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         decrypts = len(self.sim.audit.events("Decrypt"))
         self._begin()
         self.sim.faults.inject(Fault(AtTime(self.sim.clock.now()), DropAttachment(volume_id)))
-        self.settle(0)
+        self.settle(self.sim.settings.volume_attach_seconds)  # the new host's attach completes
         if not self._faults_interfered_beyond("DropAttachment", "Reattach"):
             reattached = self.sim.faults.records()[-1]
             _check((reattached.action, reattached.outcome) == ("Reattach", "ok"),

@@ -102,14 +102,20 @@ class VolumeSteps(WorkSpacesCore):
         return None
 
     def _attach_step(self, ws: WsRecord, *, kind: str, replacement: bool = False) -> float | None:
+        """AttachVolume (steps 5-7), then poll DescribeVolumes until EC2 reports the attachment
+        ``attached``: AttachVolume returns while it is still ``attaching``."""
         slot = ws.replacements if replacement else ws.volumes
         volume = slot.get(kind)
         if volume is None:  # a launch that failed before this volume was made
             raise IncorrectState(f"The WorkSpace {ws.workspace_id} has no {kind} volume.")
+        state, attachment = self._volume_state(volume.volume_id)
         if volume.attached:
-            return None
-        current = self._volume_state(volume.volume_id)
-        if current in ("creating", "detaching", "attaching"):
+            if attachment == "attaching":
+                raise NotReady(_POLL_SECONDS)
+            if attachment == "attached":
+                return None
+            volume.attached = False  # lost meanwhile (a host failure): attach again
+        if state == "creating" or attachment in ("detaching", "attaching"):
             raise NotReady(_POLL_SECONDS)
         if volume.encrypted:
             self._step("before", ws, 5, 6, 7, volume=kind)
@@ -118,7 +124,7 @@ class VolumeSteps(WorkSpacesCore):
         volume.attached = True
         if volume.encrypted:
             self._step("after", ws, 5, 6, 7, volume=kind)
-        return None
+        raise NotReady(_POLL_SECONDS)
 
     def _detach_step(self, ws: WsRecord, *, kind: str) -> float | None:
         volume = ws.volumes.get(kind)
@@ -127,8 +133,10 @@ class VolumeSteps(WorkSpacesCore):
         return None
 
     def _detach(self, volume: VolumeRef) -> None:
-        """Detach if EBS still has it attached: a host failure may already have dropped it."""
-        if volume.attached and self._volume_state(volume.volume_id) == "in-use":
+        """DetachVolume if EBS still has it attached (a host failure may already have dropped
+        it); the detach completes on the clock, which whoever needs the volume next waits for."""
+        if volume.attached and self._volume_state(volume.volume_id)[1] in ("attaching",
+                                                                           "attached"):
             self._ebs_ws.detach_volume(volume_id=volume.volume_id)
         volume.attached = False
 
@@ -142,20 +150,22 @@ class VolumeSteps(WorkSpacesCore):
             ws.image_pending = False
         return None
 
-    def _volume_state(self, volume_id: str) -> str:
-        result = self._ebs_ws.describe_volumes(volume_ids=[volume_id])
-        return str(result.volumes[0].state)
+    def _volume_state(self, volume_id: str) -> tuple[str, str | None]:
+        """The volume's state and its attachment's (None when it has none)."""
+        volume = self._ebs_ws.describe_volumes(volume_ids=[volume_id]).volumes[0]
+        attachment = volume.attachments[0].state if volume.attachments else None
+        return str(volume.state), attachment
 
     def _delete_volume(self, volume: VolumeRef) -> None:
-        """Detach (if attached) and delete; NotReady while EBS is still creating it."""
+        """Detach (if attached) and delete; NotReady while EBS is still creating or detaching
+        it."""
         try:
-            if not volume.attached:
-                state = self._ebs_ws.describe_volumes(volume_ids=[volume.volume_id]).volumes[0]
-                if state.state == "creating":
-                    raise NotReady(_POLL_SECONDS)
-                if state.state in ("deleting", "deleted"):
-                    return
             self._detach(volume)
+            state, attachment = self._volume_state(volume.volume_id)
+            if state == "creating" or attachment is not None:
+                raise NotReady(_POLL_SECONDS)
+            if state in ("deleting", "deleted"):
+                return
             self._ebs_ws.delete_volume(volume_id=volume.volume_id)
         except InvalidVolumeNotFound:
             pass  # already gone: what we wanted
