@@ -45,6 +45,9 @@ class Settings:
     stop_seconds: float = 3 * 60
     start_seconds: float = 3 * 60
     terminate_seconds: float = 5 * 60
+    #: DescribeWorkspaces says nothing of a new WorkSpace for this long after CreateWorkspaces
+    #: (the DescribeWorkspaces reference: the new id "is not immediately available").
+    workspace_visible_after_seconds: float = 5.0
     #: How long a TERMINATED WorkSpace stays visible in DescribeWorkspaces: TerminateWorkspaces'
     #: reference says TERMINATED "is returned only briefly"; callers check that the id is gone.
     terminated_visible_seconds: float = 60

@@ -62,7 +62,7 @@ def _launch(fleet: WorkspacesWorld, ws: Any, user: str = "jdoe") -> str:
 
 
 def test_step_1_retryable_error_leaves_the_item_pending_and_is_retried_with_backoff() -> None:
-    fleet = alice_world()
+    fleet = alice_world(workspace_visible_after_seconds=0)  # described at once
     sim = fleet.sim
     ws = _workspaces(fleet, kms={"create_grant": 3})
     start = sim.clock.now()
@@ -172,7 +172,7 @@ def test_terminate_finishes_even_when_retiring_the_grant_keeps_failing() -> None
 
 
 def test_with_no_retries_allowed_a_retryable_step_1_error_fails_the_launch_at_once() -> None:
-    fleet = alice_world(max_retries=0)
+    fleet = alice_world(max_retries=0, workspace_visible_after_seconds=0)  # described at once
     ws = _workspaces(fleet, kms={"create_grant": 1})
     workspace_id = _launch(fleet, ws)
     described = fleet.describe(workspace_id)

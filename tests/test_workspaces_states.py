@@ -22,8 +22,10 @@ def test_launch_is_pending_for_the_provisioning_time_then_available(fleet: Works
     sim = fleet.sim
     start = sim.clock.now()
     ws = fleet.launch(settle=False)
+    sim.advance(sim.settings.workspace_visible_after_seconds)
     assert fleet.state(ws) == "PENDING"
-    sim.advance(sim.settings.encrypted_root_provisioning_seconds - 1)
+    sim.advance(sim.settings.encrypted_root_provisioning_seconds - 1
+                - sim.settings.workspace_visible_after_seconds)
     assert fleet.state(ws) == "PENDING"
     sim.run_until_idle()
     assert fleet.state(ws) == "AVAILABLE"
@@ -33,6 +35,19 @@ def test_launch_is_pending_for_the_provisioning_time_then_available(fleet: Works
         + 2 * sim.settings.volume_attach_seconds)
     described = fleet.describe(ws)
     assert described.ip_address and described.computer_name
+
+
+def test_describe_right_after_create_returns_nothing_for_the_new_id(fleet: WorkspacesWorld) -> None:
+    sim = fleet.sim
+    ws = fleet.launch(settle=False)
+    assert sim.settings.workspace_visible_after_seconds > 0
+    for described in (fleet.admin.workspaces.describe_workspaces(workspace_ids=[ws]),
+                      fleet.admin.workspaces.describe_workspaces(directory_id=fleet.directory_id),
+                      fleet.admin.workspaces.describe_workspaces()):
+        assert described.workspaces == ()
+    sim.advance(sim.settings.workspace_visible_after_seconds)
+    [shown] = fleet.admin.workspaces.describe_workspaces(workspace_ids=[ws]).workspaces
+    assert (shown.workspace_id, shown.state) == (ws, "PENDING")
 
 
 def test_without_root_encryption_provisioning_takes_the_shorter_time(fleet: WorkspacesWorld) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from itertools import islice
 from typing import Any
 
@@ -142,7 +143,7 @@ class CreateDescribeOps(VolumeSteps):
             volume_encryption_key=request.volume_encryption_key,
             root_encrypted=request.root_volume_encryption_enabled,
             user_encrypted=request.user_volume_encryption_enabled, tags=request.tags,
-            state=lc.PENDING, state_since=rt.clock.now(),
+            state=lc.PENDING, state_since=rt.clock.now(), created=rt.clock.now(),
         )
         job = self._launch_job(ws)
         deferred: AwsError | None = None
@@ -263,9 +264,13 @@ class CreateDescribeOps(VolumeSteps):
             candidates = [state.workspaces[w] for w in state.by_bundle.get(bundle_id, ())]
         else:
             candidates = list(state.workspaces.values())
+        # CreateWorkspaces is asynchronous: a new id is not described for a short while.
+        visible_from = self._rt.clock.now() - timedelta(
+            seconds=self._rt.settings.workspace_visible_after_seconds)
         # Pages are cut by creation sequence, so a WorkSpace created or removed between two
         # calls does not shift the others.
-        chosen = list(islice((ws for ws in candidates if ws.seq > start), page_size + 1))
+        chosen = list(islice((ws for ws in candidates
+                              if ws.seq > start and ws.created <= visible_from), page_size + 1))
         more = len(chosen) > page_size
         page = chosen[:page_size]
         token = str(page[-1].seq) if more and page else None

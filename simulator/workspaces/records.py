@@ -84,6 +84,8 @@ class WsRecord:
     tags: tuple[Tag, ...]
     state: str
     state_since: datetime
+    #: When CreateWorkspaces accepted it (DescribeWorkspaces shows it a little later).
+    created: datetime
     key_arn: str | None = None
     grant_id: str | None = None
     grant_token: str | None = field(default=None, repr=False)  # a bearer secret
