@@ -2,12 +2,16 @@
 
 Blob layout (version 1)::
 
-    0      1                17                    49          61
-    | 0x01 | key id (16 B)  | material id (32 B)   | nonce 12 B | ciphertext | tag 16 B |
+    0      1               17                   49                124         136
+    | 0x01 | key id (16 B) | material id (32 B) | reserved (75 B) | nonce 12 B | ciphertext | tag 16 B |
 
-The whole 61-byte header is part of the additional data, followed by the injective context
-encoding, so changing the key id, the material id, the nonce, the ciphertext, the tag or the
-context all fail authentication. The nonce is an explicit argument: the caller (KMS) draws it
+A blob is as long as AWS KMS's for the same plaintext: the plaintext plus 152 bytes (a
+GenerateDataKey AES_256 blob is 184 bytes, as recorded from AWS), because applications size
+their storage from what they see. The reserved bytes are zeros that only carry that length. The
+whole 136-byte header (reserved bytes included) is part of the additional data, followed by the
+injective context encoding, so changing the key id, the material id, the reserved bytes, the
+nonce, the ciphertext, the tag or the context all fail authentication; every field has a fixed
+length, so the layout stays injective. The nonce is an explicit argument: the caller (KMS) draws it
 from the simulation's entropy, which is what makes seeded runs replay byte for byte.
 """
 
@@ -25,6 +29,7 @@ from .context import encode_context
 from .secret import SecretBytes
 
 __all__ = [
+    "AWS_BLOB_OVERHEAD",
     "BLOB_VERSION",
     "HEADER_SIZE",
     "NONCE_SIZE",
@@ -40,7 +45,10 @@ __all__ = [
 BLOB_VERSION = 1
 NONCE_SIZE = 12
 TAG_SIZE = 16
-HEADER_SIZE = 1 + 16 + 32 + NONCE_SIZE
+#: AWS KMS's symmetric ciphertext blob is the plaintext plus this many bytes.
+AWS_BLOB_OVERHEAD = 152
+_RESERVED = bytes(AWS_BLOB_OVERHEAD - (1 + 16 + 32 + NONCE_SIZE + TAG_SIZE))
+HEADER_SIZE = 1 + 16 + 32 + len(_RESERVED) + NONCE_SIZE
 MATERIAL_SIZE = 32
 
 
@@ -77,7 +85,8 @@ class BlobHeader:
 @lru_cache(maxsize=4096)
 def _prefix(key_id: str, material_id: str) -> bytes:
     # Cached: parsing the UUID and the hex material id costs more than the AES-GCM itself.
-    return bytes((BLOB_VERSION,)) + uuid.UUID(key_id).bytes + bytes.fromhex(material_id)
+    return (bytes((BLOB_VERSION,)) + uuid.UUID(key_id).bytes + bytes.fromhex(material_id)
+            + _RESERVED)
 
 
 def seal(
