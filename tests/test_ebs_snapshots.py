@@ -43,19 +43,54 @@ def test_snapshot_shares_key_and_data_key_lineage(sim: Simulation) -> None:
     assert snap.description == "daily"
 
 
-def test_same_key_restore_rewraps_the_data_key_with_reencrypt(sim: Simulation) -> None:
+def test_same_key_restore_sends_generate_data_key_without_plaintext_not_re_encrypt(
+        sim: Simulation) -> None:
     key_arn, _, snap_id = snapshot_of(sim)
     gdk_before = len(sim.audit.events(event_name="GenerateDataKeyWithoutPlaintext"))
     new_id, data = restore(sim, snap_id)
     assert data == b"snapshot me"
-    [event] = sim.audit.events(event_name="ReEncrypt")
-    assert event["requestParameters"]["destinationEncryptionContext"] == {"aws:ebs:id": new_id}
-    assert len(sim.audit.events(event_name="GenerateDataKeyWithoutPlaintext")) == gdk_before
+    assert sim.audit.events(event_name="ReEncrypt") == []
+    events = sim.audit.events(event_name="GenerateDataKeyWithoutPlaintext")[gdk_before:]
+    [event] = events
+    assert event["requestParameters"]["encryptionContext"] == {"aws:ebs:id": new_id}
+    assert event["userIdentity"]["invokedBy"] == "ec2.amazonaws.com"
+    assert event["eventName"] == "GenerateDataKeyWithoutPlaintext"
     shown = sim.ebs.describe_volumes(volume_ids=[new_id]).volumes[0]
     assert shown.encrypted and shown.kms_key_id == key_arn and shown.snapshot_id == snap_id
     snap2 = sim.ebs.create_snapshot(volume_id=new_id)
     [orig, shown2] = sim.ebs.describe_snapshots(snapshot_ids=[snap_id, snap2.snapshot_id]).snapshots
-    assert shown2.data_encryption_key_id == orig.data_encryption_key_id
+    assert shown2.data_encryption_key_id == orig.data_encryption_key_id  # the same data key
+
+
+_EBS_USER_WITHOUT_REENCRYPT = """{"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt",
+     "kms:DescribeKey", "kms:CreateGrant"], "Resource": "*"}]}"""
+
+
+def test_same_key_restore_and_copy_need_no_re_encrypt_permission(sim: Simulation) -> None:
+    key_arn, _, snap_id = snapshot_of(sim)
+    sim.iam.create_user(user_name="Dana")
+    sim.iam.put_user_policy(user_name="Dana", policy_name="ebs-kms",
+                            policy_document=_EBS_USER_WITHOUT_REENCRYPT)
+    dana = sim.as_principal(sim.iam.get_user(user_name="Dana").arn)
+    restored = dana.ebs.create_volume(snapshot_id=snap_id)
+    copy = dana.ebs.copy_snapshot(source_snapshot_id=snap_id)
+    sim.run_until_idle()
+    [volume] = sim.ebs.describe_volumes(volume_ids=[restored.volume_id]).volumes
+    assert (volume.state, volume.state_reason) == ("available", None)
+    [shown] = sim.ebs.describe_snapshots(snapshot_ids=[copy.snapshot_id]).snapshots
+    assert shown.state == "completed"
+
+
+def test_only_ec2_may_reuse_a_snapshot_data_key(sim: Simulation) -> None:
+    from simulator.errors import AccessDeniedException
+
+    key_arn, _, snap_id = snapshot_of(sim)
+    blob = sim.ebs._state.snapshots[snap_id].encrypted_data_key
+    with pytest.raises(AccessDeniedException):
+        sim.kms.generate_data_key_without_plaintext_reusing(
+            key_id=key_arn, source_ciphertext_blob=blob, source_encryption_context={},
+            encryption_context={"aws:ebs:id": "vol-0"})
 
 
 def test_restore_under_another_key_gets_a_new_data_key_and_reencrypted_blocks(
@@ -99,9 +134,9 @@ def test_copy_snapshot_same_key_shares_lineage_and_uses_the_copy_id_as_context(
     [orig] = sim.ebs.describe_snapshots(snapshot_ids=[snap_id]).snapshots
     assert shown.state == "completed" and shown.kms_key_id == key_arn
     assert shown.data_encryption_key_id == orig.data_encryption_key_id
-    [event] = sim.audit.events(event_name="ReEncrypt")
-    assert event["requestParameters"]["destinationEncryptionContext"] == {
-        "aws:ebs:id": copy.snapshot_id}
+    assert sim.audit.events(event_name="ReEncrypt") == []
+    event = sim.audit.events(event_name="GenerateDataKeyWithoutPlaintext")[-1]
+    assert event["requestParameters"]["encryptionContext"] == {"aws:ebs:id": copy.snapshot_id}
     _, data = restore(sim, copy.snapshot_id)
     assert data == b"snapshot me"
 

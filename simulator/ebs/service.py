@@ -499,13 +499,16 @@ class ElasticBlockStore(Tagging):
             assert snap is not None and snap.encrypted_data_key is not None
             blob = snap.encrypted_data_key
             with self._rt.trace.phase("ebs.generate_data_key"):
-                # The snapshot's data key, re-wrapped for this volume's context.
-                self._trace("ReEncrypt", rec.volume_id, kms_key=key_ref,
-                            source_snapshot=snap.snapshot_id, encryption_context=context)
-                wrapped = self._retrying(lambda: kms.re_encrypt(
-                    ciphertext_blob=blob, source_encryption_context=snap.encryption_context,
-                    destination_key_id=key_ref, destination_encryption_context=context,
-                    grant_tokens=list(tokens) or None))
+                # The EC2 guide: under the snapshot's own key, EC2 sends
+                # GenerateDataKeyWithoutPlaintext and KMS encrypts the snapshot's data key
+                # again, for this volume's context.
+                self._trace("GenerateDataKeyWithoutPlaintext", rec.volume_id, kms_key=key_ref,
+                            number_of_bytes=DATA_KEY_SIZE, encryption_context=context,
+                            source_snapshot=snap.snapshot_id)
+                wrapped = self._retrying(lambda: kms.generate_data_key_without_plaintext_reusing(
+                    key_id=key_ref, source_ciphertext_blob=blob,
+                    source_encryption_context=snap.encryption_context,
+                    encryption_context=context, grant_tokens=list(tokens) or None))
             rec.kms_key_arn = wrapped.key_id
             rec.encrypted_data_key = wrapped.ciphertext_blob
             rec.data_encryption_key_id = snap.data_encryption_key_id
@@ -960,9 +963,12 @@ class ElasticBlockStore(Tagging):
             if target == src.kms_key_arn:
                 assert src.encrypted_data_key is not None and target is not None
                 blob = src.encrypted_data_key
-                wrapped = self._retrying(lambda: kms.re_encrypt(
-                    ciphertext_blob=blob, source_encryption_context=src.encryption_context,
-                    destination_key_id=target, destination_encryption_context=context))
+                # As for a restore under the same key (the EC2 guide): the source's data key,
+                # encrypted again by KMS for the copy's context.
+                wrapped = self._retrying(lambda: kms.generate_data_key_without_plaintext_reusing(
+                    key_id=target, source_ciphertext_blob=blob,
+                    source_encryption_context=src.encryption_context,
+                    encryption_context=context))
                 copy.kms_key_arn = wrapped.key_id
                 copy.encrypted_data_key = wrapped.ciphertext_blob
                 copy.data_encryption_key_id = src.data_encryption_key_id
