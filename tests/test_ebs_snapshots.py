@@ -68,7 +68,7 @@ _EBS_USER_WITHOUT_REENCRYPT = """{"Version": "2012-10-17", "Statement": [
 
 
 def test_same_key_restore_and_copy_need_no_re_encrypt_permission(sim: Simulation) -> None:
-    key_arn, _, snap_id = snapshot_of(sim)
+    _, _, snap_id = snapshot_of(sim)
     sim.iam.create_user(user_name="Dana")
     sim.iam.put_user_policy(user_name="Dana", policy_name="ebs-kms",
                             policy_document=_EBS_USER_WITHOUT_REENCRYPT)
