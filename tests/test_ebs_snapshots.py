@@ -74,7 +74,7 @@ def test_same_key_restore_and_copy_need_no_re_encrypt_permission(sim: Simulation
                             policy_document=_EBS_USER_WITHOUT_REENCRYPT)
     dana = sim.as_principal(sim.iam.get_user(user_name="Dana").arn)
     restored = dana.ebs.create_volume(snapshot_id=snap_id)
-    copy = dana.ebs.copy_snapshot(source_snapshot_id=snap_id)
+    copy = dana.ebs.copy_snapshot(source_region=sim.region, source_snapshot_id=snap_id)
     sim.run_until_idle()
     [volume] = sim.ebs.describe_volumes(volume_ids=[restored.volume_id]).volumes
     assert (volume.state, volume.state_reason) == ("available", None)

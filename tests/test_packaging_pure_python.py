@@ -35,6 +35,7 @@ def test_xts_and_gcm_volumes_run_without_importing_numpy() -> None:
         "    sim.run_until_idle()\n"
         "    sim.ebs.attach_volume(volume_id=vol.volume_id, instance_id='i-0123456789abcdef0',\n"
         "                          device='/dev/sdf')\n"
+        "    sim.run_until_idle()\n"
         "    dev = sim.ebs.block_device(vol.volume_id)\n"
         "    dev.write(100, b'data')\n"
         "    assert dev.read(100, 4) == b'data'\n"
