@@ -27,7 +27,7 @@ def fingerprint(sim: Simulation) -> Any:
 
 @pytest.mark.parametrize(("kwargs", "error"), [
     ({"size": 0}, InvalidParameterValue),
-    ({"size": 16385}, InvalidParameterValue),
+    ({"size": 65537}, InvalidParameterValue),
     ({"size": "8"}, InvalidParameterValue),
     ({"size": True}, InvalidParameterValue),
     ({}, MissingParameter),

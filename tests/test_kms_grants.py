@@ -88,7 +88,21 @@ def test_grant_operations_must_suit_the_key(sim: Simulation, bob: str) -> None:
 
 @pytest.mark.parametrize("kwargs", [
     {"operations": []}, {"operations": ["Dance"]}, {"operations": "Decrypt"},
-    {"grantee_principal": "has spaces"}, {"grantee_principal": "ec2.amazonaws.com"},
+    {"grantee_principal": "has spaces"},
+    {"grantee_service_principal": "rds.amazonaws.com",
+     "constraints": {"source_arn": "arn:aws:rds:us-west-2:123456789012:db:one"},
+     "retiring_principal": "arn:aws:iam::123456789012:root"},  # and grantee_principal: both
+    {"grantee_principal": None},
+    {"grantee_principal": None, "grantee_service_principal": "rds.amazonaws.com",
+     "retiring_principal": "arn:aws:iam::123456789012:root"},  # no SourceArn
+    {"grantee_principal": None, "grantee_service_principal": "rds.amazonaws.com",
+     "constraints": {"source_arn": "arn:aws:rds:us-west-2:123456789012:db:one"}},  # no retirer
+    {"grantee_principal": None, "grantee_service_principal": "not a service",
+     "constraints": {"source_arn": "arn:aws:rds:us-west-2:123456789012:db:one"},
+     "retiring_principal": "arn:aws:iam::123456789012:root"},
+    {"constraints": {"source_arn": "not-an-arn"}},
+    {"retiring_principal": "arn:aws:iam::123456789012:root",
+     "retiring_service_principal": "rds.amazonaws.com"},
     {"constraints": {"encryption_context_subset": {f"k{i}": "v" for i in range(9)}}},
     {"constraints": {"EncryptionContextSubset": {"a": "b"}}},
     {"constraints": {"encryption_context_subset": {"a": "v" * 385}}},
@@ -307,3 +321,41 @@ def test_constraint_names_that_are_not_strings_are_a_validation_error_and_audite
                              constraints={1: {}})  # type: ignore[dict-item]
     assert [e["errorCode"] for e in sim.audit.events("CreateGrant")] == ["ValidationException"]
     assert sim.kms.list_grants(key_id=key.arn).grants == ()
+
+
+def test_a_grant_to_a_service_principal_for_one_resource(sim: Simulation) -> None:
+    key = sim.kms.create_key()
+    source = "arn:aws:rds:us-west-2:123456789012:db:orders"
+    made = sim.kms.create_grant(
+        key_id=key.arn, grantee_service_principal="rds.amazonaws.com", operations=["Decrypt"],
+        retiring_service_principal="rds.amazonaws.com", constraints={"source_arn": source})
+    [entry] = sim.kms.list_grants(key_id=key.arn).grants
+    assert entry.grant_id == made.grant_id
+    assert (entry.grantee_principal, entry.grantee_service_principal) == (None,
+                                                                          "rds.amazonaws.com")
+    assert (entry.retiring_principal, entry.retiring_service_principal) == (None,
+                                                                            "rds.amazonaws.com")
+    assert entry.constraints == {"source_arn": source}
+    sim.kms.revoke_grant(key_id=key.arn, grant_id=made.grant_id)
+    assert sim.kms.list_grants(key_id=key.arn).grants == ()
+
+
+def test_a_source_arn_grant_allows_no_request_made_for_no_resource(sim: Simulation,
+                                                                    bob: str) -> None:
+    key = sim.kms.create_key()
+    blob = sim.kms.encrypt(key_id=key.arn, plaintext=b"x").ciphertext_blob
+    made = sim.kms.create_grant(
+        key_id=key.arn, grantee_principal=bob, operations=["Decrypt"],
+        constraints={"source_arn": "arn:aws:rds:us-west-2:123456789012:db:orders"})
+    _propagate(sim)
+    with pytest.raises(AccessDeniedException):
+        sim.as_principal(bob).kms.decrypt(ciphertext_blob=blob, grant_tokens=[made.grant_token])
+
+
+def test_a_service_principal_may_be_named_as_grantee_principal(sim: Simulation) -> None:
+    key = sim.kms.create_key()
+    sim.kms.create_grant(key_id=key.arn, grantee_principal="logs.us-west-2.amazonaws.com",
+                         operations=["Encrypt"])
+    [entry] = sim.kms.list_grants(key_id=key.arn).grants
+    assert entry.grantee_principal == "logs.us-west-2.amazonaws.com"
+    assert entry.grantee_service_principal is None

@@ -74,7 +74,8 @@ __all__ = ["DEFAULT_KMS_KEY", "MAX_IO_BYTES", "BlockDevice", "ElasticBlockStore"
 
 DEFAULT_KMS_KEY: Final = "alias/aws/ebs"
 GiB: Final = 1 << 30
-MAX_SIZE_GIB: Final = 16384
+#: gp3, the volume type simulated: 1 to 65,536 GiB (CreateVolume reference).
+MAX_SIZE_GIB: Final = 65536
 #: The most one BlockDevice read or write moves. EBS itself splits I/O far smaller (it counts
 #: IOPS in 256 KiB units); the bound keeps one call from allocating unbounded memory (a 1 GiB
 #: read of a never-written volume used to allocate 1 GiB) while any sensible request fits.

@@ -83,6 +83,8 @@ class GrantConstraints:
 
     encryption_context_equals: Mapping[str, str] | None = None
     encryption_context_subset: Mapping[str, str] | None = None
+    #: Allows only requests made on behalf of this resource (``aws:SourceArn``).
+    source_arn: str | None = None
 
     def __post_init__(self) -> None:
         # Own read-only copies, so a caller's dict cannot change a stored grant.
@@ -105,12 +107,14 @@ class GrantConstraints:
         """Whether a request with this encryption context satisfies the constraints."""
         return _allows(_norm(self), _pairs(encryption_context))
 
-    def to_dict(self) -> dict[str, dict[str, str]]:
-        out: dict[str, dict[str, str]] = {}
+    def to_dict(self) -> dict[str, dict[str, str] | str]:
+        out: dict[str, dict[str, str] | str] = {}
         if self.encryption_context_equals is not None:
             out["encryption_context_equals"] = dict(self.encryption_context_equals)
         if self.encryption_context_subset is not None:
             out["encryption_context_subset"] = dict(self.encryption_context_subset)
+        if self.source_arn is not None:
+            out["source_arn"] = self.source_arn
         return out
 
 
@@ -143,6 +147,11 @@ class Grant:
     issuing_account: str
     creation_date: datetime
     created_by: str
+    #: Set when the grantee (or the retiring principal) is an AWS service principal
+    #: (``GranteeServicePrincipal``/``RetiringServicePrincipal``): the same string as
+    #: ``grantee_principal`` (``retiring_principal``), which ListGrants then leaves out.
+    grantee_service_principal: str | None = None
+    retiring_service_principal: str | None = None
 
 
 class _Entry:
@@ -150,7 +159,12 @@ class _Entry:
 
     def __init__(self, grant: Grant) -> None:
         self.grant = grant
-        self.ops = grant.operations  # a few distinct names: a tuple is as quick as a set here
+        # A few distinct names: a tuple is as quick as a set here. A SourceArn grant allows
+        # only requests made on behalf of that resource, and no request of this simulator is
+        # (no service acts for a resource with aws:SourceArn): it allows nothing, so it is not
+        # indexed for lookups (it is still listed, retired and revoked).
+        constraints = grant.constraints
+        self.ops = () if constraints is not None and constraints.source_arn else grant.operations
         self.eq, self.sub = _norm(grant.constraints)
         self.retired_at: datetime | None = None
 
@@ -305,7 +319,8 @@ class GrantStore:
 
     def create(self, *, key_arn: str, grantee_principal: str, operations: Sequence[str],
                constraints: GrantConstraints | None, retiring_principal: str | None,
-               name: str | None, created_by: str) -> tuple[Grant, str]:
+               name: str | None, created_by: str, grantee_is_service: bool = False,
+               retiring_is_service: bool = False) -> tuple[Grant, str]:
         """Make a grant (or, for a same-name identical retry, return the original) and a token.
 
         A new token is issued every time; every token of a grant works.
@@ -325,7 +340,9 @@ class GrantStore:
             grantee_principal=grantee_principal, retiring_principal=retiring_principal,
             operations=ops, constraints=constraints,
             issuing_account=self._shared(f"arn:aws:iam::{_account_of(key_arn)}:root"),
-            creation_date=self._clock.now(), created_by=created_by)
+            creation_date=self._clock.now(), created_by=created_by,
+            grantee_service_principal=grantee_principal if grantee_is_service else None,
+            retiring_service_principal=retiring_principal if retiring_is_service else None)
         e = _Entry(grant)
         self._by_key.setdefault(key_arn, current)[grant.grant_id] = e
         if name is not None:
@@ -339,7 +356,7 @@ class GrantStore:
     @staticmethod
     def _same(g: Grant, grantee: str, ops: tuple[str, ...], constraints: GrantConstraints | None,
               retiring: str | None) -> bool:
-        def plain(c: GrantConstraints | None) -> dict[str, dict[str, str]] | None:
+        def plain(c: GrantConstraints | None) -> dict[str, dict[str, str] | str] | None:
             return None if c is None else c.to_dict()
 
         return (g.grantee_principal == grantee and g.retiring_principal == retiring

@@ -252,11 +252,14 @@ class GrantListEntry:
     grant_id: str
     name: str | None
     creation_date: datetime
-    grantee_principal: str
+    #: None for a grant to a service principal (then ``grantee_service_principal``).
+    grantee_principal: str | None
     retiring_principal: str | None
     issuing_account: str
     operations: tuple[str, ...]
     constraints: dict[str, Any] | None = None
+    grantee_service_principal: str | None = None
+    retiring_service_principal: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,15 @@ from .models import ComputeType, RootStorage, UserStorage, WorkspaceBundle
 
 __all__ = ["COMPUTE_TYPES", "builtin_bundles"]
 
-#: ComputeTypeName values (botocore Compute enum, the ones a bundle can carry).
+#: ComputeTypeName values: the WorkSpaces API model's Compute enum (a test compares them).
 COMPUTE_TYPES = frozenset({
     "VALUE", "STANDARD", "PERFORMANCE", "POWER", "POWERPRO", "GRAPHICS", "GRAPHICSPRO",
     "GRAPHICS_G4DN", "GRAPHICSPRO_G4DN", "GENERALPURPOSE_4XLARGE", "GENERALPURPOSE_8XLARGE",
+    "GRAPHICS_G6_XLARGE", "GRAPHICS_G6_2XLARGE", "GRAPHICS_G6_4XLARGE", "GRAPHICS_G6_8XLARGE",
+    "GRAPHICS_G6_16XLARGE", "GRAPHICS_GR6_4XLARGE", "GRAPHICS_GR6_8XLARGE",
+    "GRAPHICS_G6F_LARGE", "GRAPHICS_G6F_XLARGE", "GRAPHICS_G6F_2XLARGE", "GRAPHICS_G6F_4XLARGE",
+    "GRAPHICS_GR6F_4XLARGE", "GRAPHICS_G7_2XLARGE", "GRAPHICS_G7_4XLARGE",
+    "GRAPHICS_G7_8XLARGE", "GRAPHICS_G7_12XLARGE",
 })
 
 # (name, description, compute type, root GiB, user GiB)
