@@ -15,7 +15,8 @@ the step-1 grant and drives EBS, which does the KMS calls of steps 2-8. When the
 * **Provisioning** starts on the clock right away: EBS creates the volumes (steps 2-4 and 8,
   called as the WorkSpaces identity with the step-1 grant's token); after the provisioning time
   (``encrypted_root_provisioning_seconds`` with root-volume encryption) EBS attaches them
-  (steps 5-7) and the WorkSpace is AVAILABLE. A failure here (a key disabled meanwhile, retries
+  (steps 5-7; WorkSpaces polls each attachment until EBS reports it ``attached``) and the
+  WorkSpace is AVAILABLE. A failure here (a key disabled meanwhile, retries
   of a retryable error exhausted) leaves the WorkSpace in ERROR.
 * **Reboot / start** detach (EBS drops the plaintext keys) and attach again (steps 5-7);
   **rebuild** makes new volumes (root from the bundle image, user from the latest 12-hourly
