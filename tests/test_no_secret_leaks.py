@@ -84,3 +84,32 @@ def test_the_scanner_finds_a_planted_leak() -> None:
     secret = bytes(range(32))
     assert _scan([f"oops {secret.hex()}"], [secret])
     assert _scan([base64.b64encode(secret).decode()], [secret])
+
+
+def test_a_same_key_restore_leaks_no_data_key(tmp_path: Path) -> None:
+    from ebs_support import attached
+
+    sim = Simulation(seed=12)
+    key = sim.kms.create_key()
+    vol_id, dev = attached(sim, kms_key_id=key.arn)
+    dev.write(0, b"restore me")
+    snap = sim.ebs.create_snapshot(volume_id=vol_id)
+    sim.run_until_idle()
+    restored = sim.ebs.create_volume(snapshot_id=snap.snapshot_id)
+    copy = sim.ebs.copy_snapshot(source_region=sim.region, source_snapshot_id=snap.snapshot_id)
+    sim.run_until_idle()
+    texts = [repr(restored), repr(copy)]
+    with pytest.raises(AwsError) as err:  # not through EC2
+        sim.kms.generate_data_key_without_plaintext_reusing(
+            key_id=key.arn, source_ciphertext_blob=sim.ebs._state.snapshots[
+                snap.snapshot_id].encrypted_data_key, source_encryption_context={})
+    texts += [str(err.value), repr(err.value)]
+    secrets = []
+    for rec in (sim.ebs._state.volumes[restored.volume_id],
+                sim.ebs._state.snapshots[copy.snapshot_id]):
+        assert rec.encrypted_data_key is not None
+        secrets.append(bytes(sim.kms.decrypt(ciphertext_blob=rec.encrypted_data_key,
+                                             encryption_context=rec.encryption_context).plaintext))
+        texts.append(repr(rec))
+    texts += [sim.audit.to_jsonl(), sim.trace.to_json(), repr(list(sim.trace))]
+    assert len(set(secrets)) == 1 and not _scan(texts, secrets)  # one data key, reused
