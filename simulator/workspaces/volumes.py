@@ -124,7 +124,8 @@ class VolumeSteps(WorkSpacesCore):
         volume.attached = True
         if volume.encrypted:
             self._step("after", ws, 5, 6, 7, volume=kind)
-        raise NotReady(_POLL_SECONDS)
+        # Look again when EBS says an attachment completes (then every poll interval).
+        raise NotReady(self._rt.settings.volume_attach_seconds)
 
     def _detach_step(self, ws: WsRecord, *, kind: str) -> float | None:
         volume = ws.volumes.get(kind)
@@ -162,6 +163,8 @@ class VolumeSteps(WorkSpacesCore):
         try:
             self._detach(volume)
             state, attachment = self._volume_state(volume.volume_id)
+            if attachment == "detaching":
+                raise NotReady(self._rt.settings.volume_attach_seconds)
             if state == "creating" or attachment is not None:
                 raise NotReady(_POLL_SECONDS)
             if state in ("deleting", "deleted"):
