@@ -21,6 +21,13 @@ def _policy(account: str, statements: list[dict[str, object]]) -> str:
 
 
 @pytest.fixture
+def sim() -> Simulation:
+    # Grants take effect at once here: these tests are about what a grant allows, not about
+    # grant eventual consistency (on by default).
+    return Simulation(seed=1, grant_propagation_seconds=0)
+
+
+@pytest.fixture
 def bob(sim: Simulation) -> str:
     return sim.iam.create_user(user_name="Bob").arn
 

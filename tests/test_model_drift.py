@@ -62,7 +62,7 @@ NOT_TAKEN: dict[str, set[str]] = {
     "workspaces.DescribeWorkspaces": {"workspace_name"},
     "workspaces.ModifyWorkspaceProperties": {"data_replication"},
     # Directory Service and IAM: as much as WorkSpaces needs (no passwords, no trust policies).
-    "ds.CreateDirectory": {"network_type", "password", "tags", "vpc_settings"},
+    "ds.CreateDirectory": {"network_type", "tags", "vpc_settings"},
     "ds.DescribeDirectories": {"limit", "next_token"},
     "ds-data.CreateUser": {"client_token", "other_attributes", "sam_account_name"},
     "ds-data.DescribeUser": {"other_attributes", "realm", "sam_account_name"},
@@ -70,6 +70,7 @@ NOT_TAKEN: dict[str, set[str]] = {
     "iam.CreateRole": {"assume_role_policy_document", "description", "max_session_duration",
                        "max_signin_session_duration", "permissions_boundary", "tags"},
     "iam.CreateUser": {"permissions_boundary", "tags"},
+    "iam.ListAccessKeys": {"marker", "max_items"},
     "iam.ListRolePolicies": {"marker", "max_items"},
     "iam.ListRoles": {"marker", "max_items", "path_prefix"},
     "iam.ListUserPolicies": {"marker", "max_items"},
@@ -119,7 +120,10 @@ def _implemented() -> Iterator[tuple[str, set[str], set[str], set[str]]]:
                 shape = model["shapes"][shape_name] if shape_name else {"members": {}}
                 members = {xform_name(m) for m in shape["members"]}
                 required = {xform_name(m) for m in shape.get("required", ())}
-                params = set(inspect.signature(inspect.unwrap(fn)).parameters) - {"self"}
+                signature = inspect.signature(inspect.unwrap(fn))
+                if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+                    continue  # an operation refused by name (out of scope): takes anything
+                params = set(signature.parameters) - {"self"}
                 yield f"{service}.{operation}", members, required, params
 
 

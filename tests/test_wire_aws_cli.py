@@ -67,6 +67,10 @@ def test_the_aws_cli_round_trips_kms_and_launches_a_workspace(tmp_path: Path) ->
         assert code != 0 and "InvalidCiphertextException" in err
         launched = _ok(launch)
         assert launched["FailedRequests"] == []
+        # DescribeWorkspaces shows a new WorkSpace a few seconds after CreateWorkspaces.
+        urllib.request.urlopen(urllib.request.Request(
+            f"{endpoint}/_envelope-sim/advance", method="POST",
+            data=json.dumps({"seconds": 5}).encode()), timeout=10)
         listed = _ok(_start(endpoint, "workspaces", "describe-workspaces"))["Workspaces"]
     assert [w["WorkspaceId"] for w in listed] == [launched["PendingRequests"][0]["WorkspaceId"]]
     assert listed[0]["VolumeEncryptionKey"] == key["Arn"]

@@ -17,14 +17,14 @@ from ..kms.models import (
     DecryptResult,
     EncryptedDataKey,
     KeyMetadata,
-    ReEncryptResult,
 )
 
 __all__ = ["EbsRegions", "KmsForEbs"]
 
 
 class KmsForEbs(Protocol):
-    """The KMS operations EBS calls (AWS EBS encryption: data keys, grants, re-encryption)."""
+    """The KMS operations EBS calls (AWS EBS encryption: data keys, grants, a snapshot's data
+    key encrypted again for a restore or copy under the same key)."""
 
     def with_caller(self, caller: Caller) -> KmsForEbs:
         """The same KMS, called by ``caller``."""
@@ -42,10 +42,11 @@ class KmsForEbs(Protocol):
                 encryption_context: Mapping[str, str] | None = None,
                 grant_tokens: Sequence[str] | None = None) -> DecryptResult: ...
 
-    def re_encrypt(self, *, ciphertext_blob: bytes, destination_key_id: str,
-                   source_encryption_context: Mapping[str, str] | None = None,
-                   destination_encryption_context: Mapping[str, str] | None = None,
-                   grant_tokens: Sequence[str] | None = None) -> ReEncryptResult: ...
+    def generate_data_key_without_plaintext_reusing(
+        self, *, key_id: str, source_ciphertext_blob: bytes,
+        source_encryption_context: Mapping[str, str] | None,
+        encryption_context: Mapping[str, str] | None = None,
+        grant_tokens: Sequence[str] | None = None) -> EncryptedDataKey: ...
 
     def create_grant(self, *, key_id: str, grantee_principal: str, operations: Sequence[str],
                      retiring_principal: str | None = None,

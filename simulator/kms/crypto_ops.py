@@ -10,6 +10,7 @@ from ..crypto.asymmetric import ENCRYPTION_ALGORITHMS, max_plaintext
 from ..crypto.envelope import header_ids
 from ..errors import (
     MESSAGES,
+    AccessDeniedException,
     IncorrectKeyException,
     InvalidCiphertextException,
     InvalidKeyUsageException,
@@ -222,6 +223,56 @@ class CryptoOperations(KmsBase):
             key_spec, grant_tokens, dry_run)
         del data_key
         return EncryptedDataKey(blob, key.arn, key.current_material_id or "")
+
+    def generate_data_key_without_plaintext_reusing(
+        self, *, key_id: str, source_ciphertext_blob: bytes,
+        source_encryption_context: Mapping[str, str] | None,
+        encryption_context: Mapping[str, str] | None = None,
+        grant_tokens: Sequence[str] | None = None,
+    ) -> EncryptedDataKey:
+        """GenerateDataKeyWithoutPlaintext as EC2 sends it for a volume restored from a
+        snapshot (or a snapshot copied) under the snapshot's own KMS key: KMS encrypts the
+        snapshot's data key again under the new context instead of making a new one (the EC2
+        guide, "How Amazon EBS encryption works").
+
+        Not an operation of the KMS API: the service-side form of
+        GenerateDataKeyWithoutPlaintext, audited and authorized exactly as that operation (the
+        caller needs ``kms:GenerateDataKeyWithoutPlaintext`` on the key, nothing on the source
+        blob), and accepted only through EC2 (``kms:ViaService``), since it re-binds a data key
+        to another encryption context.
+        """
+        with self._api("GenerateDataKeyWithoutPlaintext",
+                       {"keyId": key_id, "encryptionContext": encryption_context}, True) as call:
+            if self._caller.invoked_by != "ec2.amazonaws.com":
+                raise AccessDeniedException(
+                    "Reusing a snapshot's data key is done by EC2 only (kms:ViaService ec2).")
+            blob = v.check_blob(source_ciphertext_blob)
+            src_ctx = v.check_context(source_encryption_context, "sourceEncryptionContext")
+            ctx = v.check_context(encryption_context, copy=False)
+            tokens = v.check_tokens(grant_tokens) if grant_tokens is not None else ()
+            key = self._resolve(key_id, aliases=True)
+            call.resources.append(key.arn)
+            self._authorize(key, "kms:GenerateDataKeyWithoutPlaintext",
+                            grant_operation="GenerateDataKeyWithoutPlaintext", context=ctx,
+                            tokens=tokens)
+            self._require_usable(key)
+            if key.key_usage != ENCRYPT_DECRYPT or key.key_spec != "SYMMETRIC_DEFAULT":
+                raise InvalidKeyUsageException(
+                    f"{key.arn} key spec {key.key_spec} is not valid for "
+                    "GenerateDataKeyWithoutPlaintext.")
+            _, source_material = self._open(blob, key)  # the same key, or IncorrectKey
+            data_key = self._decrypt_with(key, source_material, blob, src_ctx)
+            material_id = key.current_material_id
+            assert material_id is not None  # every symmetric key has material
+            nonce = self._s.runtime.entropy.token_bytes(12)
+            rewrapped = seal(key.materials[material_id], key.key_id, data_key, ctx, nonce)
+            caller = self._caller
+            call.trace_detail = {"caller": caller.arn, "invoked_by": caller.invoked_by,
+                                 "encryption_context": ctx or {},
+                                 "data_key_bytes": len(data_key), "key_material_id": material_id}
+            del data_key
+            return EncryptedDataKey(rewrapped, key.arn, material_id)
+
 
     def decrypt(
         self, *, ciphertext_blob: bytes, encryption_context: Mapping[str, str] | None = None,

@@ -344,7 +344,8 @@ class KeyOperations(KmsBase):
         """ListAliases; includes the predefined ``alias/aws/*`` names (without a target until used)."""
         with self._api("ListAliases", {"keyId": key_id, "limit": limit, "marker": marker},
                        read_only=True):
-            lim = v.check_limit(limit) or 50
+            # The ListAliases reference: Limit "must be between 1 and 100, inclusive".
+            lim = v.check_limit(limit, high=100) or 50
             start = check_marker(marker)
             target = self._resolve(key_id, aliases=False) if key_id is not None else None
             self._authorize_identity("kms:ListAliases")
