@@ -71,7 +71,7 @@ class VolumeTamper:
         """The host holding the attachment fails: the in-memory data key is lost (wiped) and
         the volume is detached; whoever reattaches it needs KMS Decrypt again."""
         rec = self._ebs._volume(volume_id)
-        if rec.attachment is None:
+        if rec.attachment is None or rec.attachment.state == "detaching":
             raise IncorrectState(f"The volume '{rec.volume_id}' is not attached.")
         self._ebs._drop_attachment(rec, "HostFailure")
 
@@ -81,7 +81,8 @@ class VolumeTamper:
         buffers are the real ones; read them, never keep copies in anything printed."""
         return {rec.volume_id: rec.attachment.plaintext_data_key
                 for rec in self._ebs._state.volumes.values()
-                if rec.attachment is not None and rec.attachment.plaintext_data_key is not None}
+                if rec.attachment is not None and rec.attachment.plaintext_data_key is not None
+                and rec.attachment.state != "detaching"}  # a detaching one's key is wiped
 
 
 def _check_number(value: object, name: str) -> None:
