@@ -118,6 +118,7 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     grants = show_grants(out, security, key_arn)
     result.record("grants_in_security_account", len(grants), out)
     dev.ebs.attach_volume(volume_id=vol.volume_id, instance_id=INSTANCE, device="/dev/sdf")
+    sim.advance(seconds=sim.settings.volume_attach_seconds)  # the attachment change completes
     device = dev.ebs.block_device(vol.volume_id)
     device.write(0, DATA)
     read = device.read(0, len(DATA))
@@ -142,14 +143,18 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     out.say("The existing volume keeps working: EBS decrypts its data key with its grant, and "
             "grants do not depend on the key policy. Detach and attach again:")
     dev.ebs.detach_volume(volume_id=vol.volume_id)
+    sim.advance(seconds=sim.settings.volume_attach_seconds)  # the attachment change completes
     dev.ebs.attach_volume(volume_id=vol.volume_id, instance_id=INSTANCE, device="/dev/sdf")
+    sim.advance(seconds=sim.settings.volume_attach_seconds)  # the attachment change completes
     again = dev.ebs.block_device(vol.volume_id).read(0, len(DATA))
     result.expect(out, "the grant still lets EBS decrypt the existing volume's key",
                   again == DATA)
     out.say("To cut the workload off completely, Sam also revokes the grant:")
     for grant in grants:
         sam.kms.revoke_grant(key_id=key_arn, grant_id=grant.grant_id)
+    sim.advance(seconds=sim.settings.grant_propagation_seconds)  # the revocation propagates
     dev.ebs.detach_volume(volume_id=vol.volume_id)
+    sim.advance(seconds=sim.settings.volume_attach_seconds)  # the attachment change completes
     try:
         dev.ebs.attach_volume(volume_id=vol.volume_id, instance_id=INSTANCE, device="/dev/sdf")
         result.record("attach_after_revoke", "attached")

@@ -38,6 +38,7 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     vol = sim.ebs.create_volume(size=1, encrypted=True, kms_key_id=west_key)
     sim.advance(sim.settings.volume_create_seconds)
     sim.ebs.attach_volume(volume_id=vol.volume_id, instance_id=INSTANCE, device="/dev/sdf")
+    sim.advance(seconds=sim.settings.volume_attach_seconds)  # the attachment change completes
     sim.ebs.block_device(vol.volume_id).write(0, DATA)
     snap = sim.ebs.create_snapshot(volume_id=vol.volume_id, description="nightly")
     snap = _settle(sim, sim.ebs, snap.snapshot_id)
@@ -62,6 +63,7 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
     sim.advance(sim.settings.volume_create_seconds)
     east.ebs.attach_volume(volume_id=restored.volume_id, instance_id=INSTANCE,
                            device="/dev/sdf")
+    sim.advance(seconds=sim.settings.volume_attach_seconds)  # the attachment change completes
     read = east.ebs.block_device(restored.volume_id).read(0, len(DATA))
     result.expect(out, f"a volume restored from the copy in {DR_REGION} reads the data",
                   read == DATA)

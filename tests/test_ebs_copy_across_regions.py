@@ -36,6 +36,7 @@ def _read(sim: Simulation, snapshot_id: str) -> bytes:
     sim.run_until_idle()
     east.ebs.attach_volume(volume_id=vol.volume_id, instance_id="i-0123456789abcdef1",
                            device="/dev/sdh")
+    sim.run_until_idle()  # attaching -> attached
     return east.ebs.block_device(vol.volume_id).read(1000, 11)
 
 

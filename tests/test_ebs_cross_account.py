@@ -27,6 +27,7 @@ def test_a_volume_under_another_accounts_key_works_when_both_sides_allow():
     assert grant.grantee_principal == ebs_identity_arn(WORKLOAD)
     ebs.attach_volume(volume_id=vol.volume_id, instance_id="i-0123456789abcdef0",
                       device="/dev/sdf")
+    sim.advance(seconds=sim.settings.volume_attach_seconds)  # attaching -> attached
     dev = ebs.block_device(vol.volume_id)
     dev.write(0, b"payroll")
     assert dev.read(0, 7) == b"payroll"
@@ -59,6 +60,7 @@ def test_revoking_the_ebs_grant_in_the_key_account_stops_the_next_attach():
     vol = _volume(sim, ebs, key_arn)
     (grant,) = security.kms.list_grants(key_id=key_arn).grants
     security.kms.revoke_grant(key_id=key_arn, grant_id=grant.grant_id)
+    sim.advance(seconds=sim.settings.grant_propagation_seconds)  # the revocation propagates
     with pytest.raises(AccessDeniedException):
         ebs.attach_volume(volume_id=vol.volume_id, instance_id="i-0123456789abcdef0",
                           device="/dev/sdf")

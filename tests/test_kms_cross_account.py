@@ -125,6 +125,7 @@ def test_grants_may_name_principals_of_other_accounts_and_need_no_policy():
     sim, security, key_arn = two_accounts(key_policy_names=(), dev_iam=False)
     grant = security.kms.create_grant(key_id=key_arn, grantee_principal=DEV_ARN,
                                       operations=["Encrypt", "Decrypt"])
+    sim.advance(seconds=sim.settings.grant_propagation_seconds)  # the grant propagates
     dev = sim.as_principal(DEV_ARN).kms
     blob = dev.encrypt(key_id=key_arn, plaintext=b"x").ciphertext_blob
     assert dev.decrypt(ciphertext_blob=blob).plaintext == b"x"
@@ -132,6 +133,7 @@ def test_grants_may_name_principals_of_other_accounts_and_need_no_policy():
     assert [g.grantee_principal for g in listed] == [DEV_ARN]
     assert listed[0].issuing_account == f"arn:aws:iam::{SECURITY}:root"
     security.kms.revoke_grant(key_id=key_arn, grant_id=grant.grant_id)
+    sim.advance(seconds=sim.settings.grant_propagation_seconds)  # the revocation propagates
     with pytest.raises(AccessDeniedException):
         dev.encrypt(key_id=key_arn, plaintext=b"x")
 

@@ -264,8 +264,7 @@ class CryptoOperations(KmsBase):
             data_key = self._decrypt_with(key, source_material, blob, src_ctx)
             material_id = key.current_material_id
             assert material_id is not None  # every symmetric key has material
-            nonce = self._s.runtime.entropy.token_bytes(12)
-            rewrapped = seal(key.materials[material_id], key.key_id, data_key, ctx, nonce)
+            rewrapped = self._seal(key, data_key, ctx)
             caller = self._caller
             call.trace_detail = {"caller": caller.arn, "invoked_by": caller.invoked_by,
                                  "encryption_context": ctx or {},
