@@ -29,67 +29,64 @@ class Ids:
     def __init__(self, entropy: Entropy) -> None:
         self._e = entropy
 
-    def _of(self, kind: str) -> Entropy:
-        return self._e.stream("id:" + kind)
-
     def uuid(self) -> str:
         """A random (version 4) UUID string: EBS data key ids."""
-        return _format_uuid(self._of("uuid").token_bytes(16))
+        return _format_uuid(self._e.stream("id:uuid").token_bytes(16))
 
     def request_id(self) -> str:
         """An audit record's ``requestID`` (a UUID), from its own stream."""
-        return _format_uuid(self._of("request").token_bytes(16))
+        return _format_uuid(self._e.stream("id:request").token_bytes(16))
 
     def event_id(self) -> str:
         """An audit record's ``eventID`` (a UUID), from its own stream."""
-        return _format_uuid(self._of("event").token_bytes(16))
+        return _format_uuid(self._e.stream("id:event").token_bytes(16))
 
     def shared_event_id(self) -> str:
         """The ``sharedEventID`` tying the copies of one cross-account event (a UUID)."""
-        return _format_uuid(self._of("shared-event").token_bytes(16))
+        return _format_uuid(self._e.stream("id:shared-event").token_bytes(16))
 
     def key_id(self) -> str:
         """A KMS key id (a UUID), from the keys' own stream."""
-        return _format_uuid(self._of("key").token_bytes(16))
+        return _format_uuid(self._e.stream("id:key").token_bytes(16))
 
     def key_material_id(self) -> str:
         """64 hex characters, as KeyMetadata.CurrentKeyMaterialId."""
-        return self._of("key-material").token_hex(32)
+        return self._e.stream("id:key-material").token_hex(32)
 
     def grant_id(self) -> str:
         """64 hex characters, as in the KMS API examples."""
-        return self._of("grant").token_hex(32)
+        return self._e.stream("id:grant").token_hex(32)
 
     def volume_id(self) -> str:
-        return "vol-" + self._of("volume").token_hex(9)[:17]
+        return "vol-" + self._e.stream("id:volume").token_hex(9)[:17]
 
     def snapshot_id(self) -> str:
-        return "snap-" + self._of("snapshot").token_hex(9)[:17]
+        return "snap-" + self._e.stream("id:snapshot").token_hex(9)[:17]
 
     def instance_id(self) -> str:
-        return "i-" + self._of("instance").token_hex(9)[:17]
+        return "i-" + self._e.stream("id:instance").token_hex(9)[:17]
 
     def subnet_id(self) -> str:
-        return "subnet-" + self._of("subnet").token_hex(9)[:17]
+        return "subnet-" + self._e.stream("id:subnet").token_hex(9)[:17]
 
     def workspace_id(self) -> str:
-        return "ws-" + self._of("workspace").choice_string(_LOWER_ALNUM, 9)
+        return "ws-" + self._e.stream("id:workspace").choice_string(_LOWER_ALNUM, 9)
 
     def bundle_id(self) -> str:
-        return "wsb-" + self._of("bundle").choice_string(_LOWER_ALNUM, 9)
+        return "wsb-" + self._e.stream("id:bundle").choice_string(_LOWER_ALNUM, 9)
 
     def image_id(self) -> str:
-        return "wsi-" + self._of("image").choice_string(_LOWER_ALNUM, 9)
+        return "wsi-" + self._e.stream("id:image").choice_string(_LOWER_ALNUM, 9)
 
     def directory_id(self) -> str:
-        return "d-" + self._of("directory").token_hex(5)
+        return "d-" + self._e.stream("id:directory").token_hex(5)
 
     def domain_sid(self) -> str:
         """``S-1-5-21-<a>-<b>-<c>``: a domain SID; user SIDs append a RID."""
-        stream = self._of("domain-sid")
+        stream = self._e.stream("id:domain-sid")
         parts = [stream.randint(100_000_000, 4_294_967_295) for _ in range(3)]
         return "S-1-5-21-" + "-".join(str(p) for p in parts)
 
     def private_ip(self) -> str:
-        stream = self._of("private-ip")
+        stream = self._e.stream("id:private-ip")
         return f"10.0.{stream.randint(0, 255)}.{stream.randint(4, 254)}"
