@@ -43,14 +43,28 @@ _DEFAULT_USER_AGENT = "envelope-sim"
 
 
 class _Sinks:
-    """The end of the chain: structlog hands it each finished record."""
+    """The end of the chain: structlog hands it each finished record.
+
+    ``sinks`` is a tuple, replaced (never changed in place) when a sink comes or goes, so a
+    sink may unsubscribe while a record is being handed out without a copy on every record.
+    """
 
     def __init__(self) -> None:
-        self.sinks: list[Callable[[dict[str, Any]], None]] = []
+        self.sinks: tuple[Callable[[dict[str, Any]], None], ...] = ()
 
     def record(self, event: dict[str, Any]) -> None:
-        for sink in list(self.sinks):
+        for sink in self.sinks:
             sink(event)
+
+    def add(self, sink: Callable[[dict[str, Any]], None]) -> None:
+        self.sinks = (*self.sinks, sink)
+
+    def replace(self, old: Callable[[dict[str, Any]], None],
+                new: Callable[[dict[str, Any]], None] | None) -> None:
+        """``old`` (its first occurrence) swapped for ``new``, or removed when ``new`` is None."""
+        sinks = self.sinks
+        i = sinks.index(old)
+        self.sinks = (*sinks[:i], *((new,) if new is not None else ()), *sinks[i + 1:])
 
 
 class _AuditLogger(structlog.BoundLoggerBase):
@@ -76,7 +90,7 @@ class AuditTrail:
         self._records: deque[dict[str, Any]] = deque()
         self._files: list[IO[str]] = []
         self._sinks = _Sinks()
-        self._sinks.sinks.append(self._records.append)
+        self._sinks.add(self._records.append)
         self._user_processors: list[Processor] = []
         self._logger = self._chain()
 
@@ -179,16 +193,15 @@ class AuditTrail:
     def subscribe(self, sink: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         """Call ``sink`` with every finished record; returns a function that unsubscribes."""
         _check_callable(sink, "sink")
-        self._sinks.sinks.append(sink)
-        return lambda: self._sinks.sinks.remove(sink)
+        self._sinks.add(sink)
+        return lambda: self._sinks.replace(sink, None)
 
     def keep_last(self, limit: int | None) -> None:
         """Keep only the ``limit`` most recent records in memory (``None``: all), so a
         long-running server does not grow without bound; sinks still see every record."""
         old = self._records
         self._records = deque(old, maxlen=limit)
-        sinks = self._sinks.sinks
-        sinks[sinks.index(old.append)] = self._records.append
+        self._sinks.replace(old.append, self._records.append)
 
     def write_jsonl(self, path: str | Path) -> None:
         """Also append every record from now on to ``path`` as JSON lines (closed by ``close``)."""
@@ -199,7 +212,7 @@ class AuditTrail:
         def write(rec: dict[str, Any]) -> None:
             handle.write(str(render(None, "", dict(rec))) + "\n")
 
-        self._sinks.sinks.append(write)
+        self._sinks.add(write)
 
     def close(self) -> None:
         """Flush and close any JSON-lines files."""
