@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from simulator import Simulation
 from simulator.errors import ValidationException
+from simulator.faults import Fault, OnCall, RaiseError
 from simulator.wire import MockClosedError, mock_aws
 
 
@@ -31,6 +32,29 @@ def test_a_client_made_between_routes_answers_from_the_open_one() -> None:
     other = Simulation(seed=2)
     with mock_aws(other):
         assert between.create_key()["KeyMetadata"]["KeyId"] == other.kms.list_keys().keys[-1].key_id
+
+
+def test_a_call_from_a_client_with_its_own_route_is_answered_once_by_that_route() -> None:
+    outer, inner = Simulation(seed=1), Simulation(seed=2)
+    with mock_aws(outer):
+        kms = boto3.client("kms")
+        with mock_aws(inner):  # the process-wide handler now points at the inner route
+            kms.create_key()
+    assert len(outer.audit.events("CreateKey")) == 1
+    assert inner.audit.events("CreateKey") == []
+
+
+def test_a_retried_call_of_a_client_made_outside_any_route_is_answered_by_the_route_each_time(
+) -> None:
+    sim = Simulation(seed=1)
+    kms = boto3.client("kms", region_name=sim.region, aws_access_key_id="test",
+                       aws_secret_access_key="test")
+    with mock_aws(sim):
+        key = sim.kms.create_key().key_id
+        sim.faults.inject(Fault(OnCall("kms:DescribeKey"), RaiseError("KMSInternalException", 1)))
+        assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyId"] == key  # after one retry
+    assert [e.get("errorCode") for e in sim.audit.events("DescribeKey")] == [
+        "KMSInternalException", None]
 
 
 def test_the_route_supplies_harmless_credentials_and_region_and_restores_the_environment() -> None:

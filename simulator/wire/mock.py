@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ContextDecorator
 from types import TracebackType
@@ -38,6 +37,12 @@ if TYPE_CHECKING:
     from ..simulation import Simulation
 
 __all__ = ["MockClosedError", "mock_aws"]
+
+#: Marks, in the request's context, a call whose client has its own route (botocore runs every
+#: before-send handler and takes the first response: the process-wide handler must not answer
+#: it again). The context lives as long as the call and is shared by its retries, which that
+#: client's route answers too; a call the process-wide handler answers is never marked.
+_ANSWERED = "envelope-sim:answered"
 
 #: Harmless defaults so botocore can sign without real credentials or a configured Region.
 _DEFAULT_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
@@ -76,8 +81,12 @@ class _Headers(Mapping[str, str]):
         if name in seen:
             value = seen[name]
         else:
-            value = self._headers.get(name)
-            if value is not None:
+            # Indexing, not .get(): botocore's HeadersDict inherits Mapping.get, a frame more.
+            try:
+                value = self._headers[name]
+            except KeyError:
+                value = None
+            else:
                 value = value.decode("latin-1") if type(value) is bytes else str(value)
             seen[name] = value
         return default if value is None else value
@@ -124,11 +133,17 @@ class _Route:
         self.mixin = EnvelopeSimRouted
 
     def before_send(self, request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse:
+        """The handler of the clients created inside this route: they are always answered here."""
         if self.closed:
             raise MockClosedError(
                 "This client was created inside mock_aws(), which has exited; envelope-sim "
                 "refuses the call so that it never reaches AWS. Create clients inside the block.")
-        _ROUTER.answered.add(request)
+        if request.context is not None:
+            request.context[_ANSWERED] = True
+        return self.answer(request)
+
+    def answer(self, request: AWSPreparedRequest) -> AWSResponse:
+        """The simulation's response to ``request``."""
         response = self.gateway.handle(_wire_request(request))
         return AWSResponse(request.url, response.status, response.headers, _Raw(response.body))
 
@@ -139,9 +154,6 @@ class _Router:
     def __init__(self) -> None:
         self.routes: list[_Route] = []
         self.installed = False
-        # botocore runs every before-send handler and takes the first response: a request a
-        # client's own route answered must not be answered again by the process-wide handler.
-        self.answered: weakref.WeakSet[AWSPreparedRequest] = weakref.WeakSet()
 
     def install(self) -> None:
         if self.installed:
@@ -164,9 +176,9 @@ class _Router:
             base_classes.insert(0, self.routes[-1].mixin)
 
     def before_send(self, request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse | None:
-        if not self.routes or request in self.answered:
+        if not self.routes or (request.context is not None and _ANSWERED in request.context):
             return None  # no route open, or the client's own route answered
-        return self.routes[-1].before_send(request)
+        return self.routes[-1].answer(request)
 
 
 _ROUTER = _Router()
