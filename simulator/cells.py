@@ -123,7 +123,8 @@ class Cells:
         self._iam: dict[str, IdentityAndAccessManagement] = {}
         self._sts: dict[str, StsState] = {}
         self._key_homes: dict[tuple[str, str], KmsState] = {}
-        self._access_keys: dict[str, str] = {}
+        #: Each account's first cell: it holds the account's IAM and STS (global services).
+        self._homes: dict[str, Cell] = {}
 
     def cell(self, account_id: str, region: str) -> Cell:
         """The cell of ``account_id`` in ``region``, made (with its account's IAM) if new."""
@@ -139,7 +140,13 @@ class Cells:
             iam = self._iam[account_id] = IdentityAndAccessManagement(account_rt)
             self._sts[account_id] = StsState(account_rt)
         made = self._cells[(account_id, region)] = Cell(rt, iam, self._sts[account_id], self)
+        self._homes.setdefault(account_id, made)
         return made
+
+    def home(self, account_id: str) -> Cell | None:
+        """A cell of ``account_id`` (its first), for its global services (IAM, STS), if the
+        account was ever used; no cell is made."""
+        return self._homes.get(account_id)
 
     def faults_in(self, account_id: str, region: str) -> FaultInjector:
         """The fault injector of that account and Region (checked; made on first use)."""
@@ -159,18 +166,11 @@ class Cells:
         return iter(list(self._cells.values()))
 
     def account_of_access_key(self, access_key_id: str) -> str | None:
-        """The account whose IAM issued an access key (None: none did), for a wire layer
-        routing a request by its credentials. A key found once is kept, so a known key costs a
-        dict lookup (access keys never change accounts); an unknown one asks each account's
-        IAM (a lookup each)."""
-        known = self._access_keys.get(access_key_id)
-        if known is not None:
-            return known
-        for account, iam in self._iam.items():
-            if iam.credentials_for(access_key_id) is not None:
-                self._access_keys[access_key_id] = account
-                return account
-        return None
+        """The account whose IAM or STS issued an access key (None: none did), for a wire layer
+        routing a request by its credentials: one lookup in the index IAM and STS keep as
+        they issue and forget keys (:class:`~simulator.access_keys.AccessKeyIndex`), whatever
+        the number of accounts."""
+        return self._runtime.access_keys.account_of(access_key_id)
 
     # --- simulator.kms.seams.KmsDirectory ----------------------------------------------------
 

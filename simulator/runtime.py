@@ -6,6 +6,7 @@ import copy
 import threading
 from dataclasses import dataclass, field
 
+from .access_keys import AccessKeyIndex
 from .audit import AuditTrail, CellAudit
 from .clock import Clock
 from .entropy import Entropy
@@ -73,8 +74,8 @@ class Runtime:
 
     ``account_id`` and ``region`` say where the services holding this runtime live; a
     simulation of several accounts and Regions gives each of them :meth:`for_cell`'s runtime,
-    which shares every leaf (one clock, one entropy, one trace, one audit trail) but its
-    hooks.
+    which shares every leaf (one clock, one entropy, one trace, one audit trail, one index of
+    access keys) but its hooks.
     """
 
     def __init__(self, settings: Settings, seed: int | None, clock: Clock) -> None:
@@ -89,6 +90,8 @@ class Runtime:
         #: Where this runtime's services record: the whole trail, or one cell's part of it.
         self.audit: AuditTrail | CellAudit = self.trail
         self.hooks = Hooks()
+        #: Which account issued each access key id (every account's IAM and STS write it).
+        self.access_keys = AccessKeyIndex()
         self.account_id = settings.account_id
         self.region = settings.region
 

@@ -1,5 +1,6 @@
 """Who calls through the wire: issued access keys act as their user, signatures are checked,
-unknown keys act as the root unless credentials are strict, the Region must match."""
+unknown keys act as the root unless credentials are strict (accounts and Regions:
+test_wire_routing.py)."""
 
 from __future__ import annotations
 
@@ -109,11 +110,3 @@ def test_unknown_keys_act_as_root_unless_strict() -> None:
         with pytest.raises(ClientError) as err:  # recognized: now IAM decides
             _client(bob_key).list_keys()
         assert _code(err) == "AccessDeniedException"
-
-
-def test_a_request_signed_for_another_region_is_refused_naming_both() -> None:
-    with mock_aws(Simulation(seed=2)), pytest.raises(ClientError) as err:
-        boto3.client("kms", region_name="eu-central-1").list_keys()
-    assert _code(err) == "InvalidSignatureException"
-    message = err.value.response["Error"]["Message"]
-    assert "us-west-2" in message and "eu-central-1" in message

@@ -335,14 +335,17 @@ class IdentityAndAccessManagement(ManagedPolicies, RoleTrust):
         if len(self._keys_of(p)) >= ACCESS_KEYS_PER_USER:
             raise IamLimitExceededException(
                 f"Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_PER_USER}")
+        # Unique across every account of the simulation: the wire routes a key to its account.
+        index = self._rt.access_keys
         key_id = "AKIA" + self._rt.entropy.choice_string(_ID_ALPHABET, 16)
-        while key_id in self._access_keys or key_id in self._deleted_keys:
+        while key_id in index:
             key_id = "AKIA" + self._rt.entropy.choice_string(_ID_ALPHABET, 16)
         secret = self._rt.entropy.choice_string(_SECRET_ALPHABET, 40)
         user = p.entity
         record = _AccessKeyRecord(user.arn, user.user_name if isinstance(user, User) else "",
                                   key_id, secret, self._rt.clock.now())
         self._access_keys[key_id] = record
+        index.issued(key_id, self._account)
         return AccessKey(user_name=record.user_name, access_key_id=key_id, status=record.status,
                          secret_access_key=secret, create_date=record.create_date)
 

@@ -234,12 +234,15 @@ class SecurityTokenService:
     def _store(self, creds: SessionCredentials) -> None:
         sessions = self._state.sessions
         sessions[creds.access_key_id] = creds
+        index = self._state.runtime.access_keys
+        index.issued(creds.access_key_id, self._state.runtime.account_id)
         if len(sessions) >= self._state.prune_at:
             # Sessions expired over a day ago are forgotten (then InvalidClientTokenId, not
             # ExpiredToken), so a long-running server does not keep every session it issued.
             horizon = self._state.runtime.clock.now() - timedelta(days=1)
             for key in [k for k, s in sessions.items() if s.expiration < horizon]:
                 del sessions[key]
+                index.forget(key)
             self._state.prune_at = max(64, 2 * len(sessions))
 
     def _audit(self, caller: Caller, role_arn: str, session_name: str,

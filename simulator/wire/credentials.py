@@ -1,15 +1,21 @@
-"""Who signed a request: SigV4 ``Authorization`` headers -> a caller of the simulation.
+"""Who signed a request, and where it goes: SigV4 ``Authorization`` headers -> a caller of one
+of the simulation's accounts, and the Region the request is for.
 
-An access key the simulation issued (``sim.iam.create_access_key``) acts as its user, and the
-signature is recomputed with the issued secret by botocore's own SigV4 signer. Any other access
-key id acts as the account root (so ``test``/``test`` credentials work as with other local
-emulators) unless credentials are strict. Temporary credentials from the simulation's STS
-(``ASIA...`` with a session token) act as their assumed-role session until they expire on the
-virtual clock. IAM is a global service and STS has a global endpoint: their requests may be
-signed for ``us-east-1`` (AWS General Reference, "AWS Identity and Access Management endpoints",
-"AWS Security Token Service endpoints"), which is accepted beside the simulation's Region. The
-signature's date is not compared with the clock: virtual time and the client's wall clock
-differ by design.
+Routing (AWS General Reference, "Signature Version 4"): the credential scope's Region is the
+Region the request is for, and the access key says whose it is. An access key a simulation's IAM
+issued (``iam.create_access_key``, in any account) acts as its user, in that user's account; the
+signature is recomputed with the issued secret by botocore's own signer. Temporary credentials
+from an account's STS (``ASIA...`` with a session token) act as their assumed-role session, in
+that account, until they expire on the virtual clock. Which account issued a key is one lookup
+in the simulation's :class:`~simulator.access_keys.AccessKeyIndex`. Any other access key id acts
+as the default account's root (so ``test``/``test`` credentials work as with other local
+emulators) unless credentials are strict.
+
+Every Region of the ``aws`` partition is served (and the simulation's own Region, whatever its
+name); another name is refused. IAM and STS are global per account: a request signed for any
+Region (``us-east-1``, their global endpoint's, or the client's) reaches the account's one IAM
+and STS. The signature's date is not compared with the clock: virtual time and the client's
+wall clock differ by design.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import hmac
 import re
 from dataclasses import replace
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -34,21 +40,21 @@ from ..errors import (
     UnrecognizedClientException,
 )
 from ..iam.principals import Caller
-from ..iam.service import IdentityAndAccessManagement
+from ..regions import known_regions
 from ..sts import SecurityTokenService
 from .protocols import WireRequest
 
-__all__ = ["Authenticator", "Signature", "authenticate", "parse_authorization", "signature_matches"]
+if TYPE_CHECKING:
+    from ..cells import Cells
+
+__all__ = ["Authenticator", "Signature", "parse_authorization", "signature_matches"]
 
 _AUTHORIZATION = re.compile(
     r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/,\s]{1,128})/(?P<date>\d{8})/(?P<region>[a-z0-9-]{1,64})/"
     r"(?P<service>[a-z0-9-]{1,64})/aws4_request,\s*SignedHeaders=(?P<headers>[a-z0-9;-]{1,1024}),\s*"
     r"Signature=(?P<signature>[0-9a-f]{64})\Z")
 
-_ISSUABLE = re.compile(r"AKIA[A-Z2-7]{16}\Z")
 _TEMPORARY = re.compile(r"ASIA[A-Z2-7]{16}\Z")
-#: Signing names of global services, signed for us-east-1 whatever the client's Region.
-_GLOBAL = frozenset({"iam", "sts"})
 _INVALID_TOKEN = "The security token included in the request is invalid."
 _BAD_SIGNATURE = ("The request signature we calculated does not match the signature you provided. "
                   "Check your AWS Secret Access Key and signing method. Consult the service "
@@ -107,62 +113,62 @@ def signature_matches(request: WireRequest, signature: Signature, secret: str) -
 
 
 class Authenticator:
-    """Maps signed requests to callers for one simulation's IAM (see :func:`authenticate`).
+    """Maps signed requests to callers of a simulation's accounts, and the Region they are for.
 
-    Callers of access keys the simulation did not issue (the account root) are remembered by
+    Callers of access keys no account issued (the default account's root) are remembered by
     key id, since they need no signature check; issued keys are looked up on every request, so
     deactivating or deleting one takes effect at once.
     """
 
-    def __init__(self, iam: IdentityAndAccessManagement, region: str, strict: bool,
-                 sts: SecurityTokenService | None = None) -> None:
-        self.iam = iam
+    def __init__(self, cells: Cells, account_id: str, region: str, strict: bool) -> None:
+        self.cells = cells
+        #: The default account (whose root unknown keys act as) and the simulation's Region.
+        self.account_id = account_id
         self.region = region
         self.strict = strict
-        self.sts = sts
+        self._regions = known_regions() | {region}
         self._anonymous: dict[str, Caller] = {}
 
-    def __call__(self, request: WireRequest, signing_name: str, protocol: str = "json") -> Caller:
-        return authenticate(request, iam=self.iam, region=self.region, signing_name=signing_name,
-                            strict=self.strict, anonymous=self._anonymous, sts=self.sts,
-                            protocol=protocol)
+    def __call__(self, request: WireRequest, signing_name: str,
+                 protocol: str = "json") -> tuple[Caller, str]:
+        """The caller behind a signed request and the Region it was signed for, or the AWS
+        error refusing it (named as the request's ``protocol`` names it)."""
+        signature = parse_authorization(request)
+        region = signature.region
+        if region not in self._regions:
+            raise InvalidSignatureException(
+                f"Credential should be scoped to a valid region, not '{region}': envelope-sim "
+                f"serves the Regions of the aws partition, such as {self.region}.")
+        if signature.service != signing_name:
+            raise InvalidSignatureException(
+                f"Credential should be scoped to correct service: '{signing_name}'.")
+        return self._caller(request, signature, protocol), region
 
-
-def authenticate(request: WireRequest, *, iam: IdentityAndAccessManagement, region: str,
-                 signing_name: str, strict: bool, anonymous: dict[str, Caller] | None = None,
-                 sts: SecurityTokenService | None = None, protocol: str = "json") -> Caller:
-    """The caller behind a signed request, or the AWS error refusing it (named as the
-    request's ``protocol`` names it)."""
-    signature = parse_authorization(request)
-    if signature.region != region and not (
-            signing_name in _GLOBAL and signature.region == "us-east-1"):
-        raise InvalidSignatureException(
-            f"Credential should be scoped to a valid region: this envelope-sim endpoint "
-            f"simulates {region}, the request was signed for {signature.region}.")
-    if signature.service != signing_name:
-        raise InvalidSignatureException(
-            f"Credential should be scoped to correct service: '{signing_name}'.")
-    # Only AKIA-shaped ids can be issued; any other id is unknown without asking IAM.
-    key_id = signature.access_key_id
-    if sts is not None and _TEMPORARY.match(key_id):
-        session = sts.credentials_for(key_id)
-        if session is not None:
-            return _session_caller(request, signature, sts, session.secret_access_key, protocol)
-    issued = iam.credentials_for(key_id) if _ISSUABLE.match(key_id) else None
-    if issued is None:
-        if strict:
+    def _caller(self, request: WireRequest, signature: Signature, protocol: str) -> Caller:
+        key_id = signature.access_key_id
+        account = self.cells.account_of_access_key(key_id)
+        home = self.cells.home(account) if account is not None else None
+        if home is not None:
+            if _TEMPORARY.match(key_id):
+                session = home.sts.credentials_for(key_id)
+                if session is not None:
+                    return _session_caller(request, signature, home.sts,
+                                           session.secret_access_key, protocol)
+            issued = home.iam.credentials_for(key_id)
+            if issued is not None:
+                if issued.status != "Active":
+                    raise UnrecognizedClientException(_INVALID_TOKEN)
+                if not signature_matches(request, signature, issued.secret_access_key):
+                    raise InvalidSignatureException(_BAD_SIGNATURE)
+                return replace(home.iam.caller_for(issued.user_arn), access_key_id=key_id)
+        if self.strict:
             raise UnrecognizedClientException(_INVALID_TOKEN)
-        root = anonymous.get(signature.access_key_id) if anonymous is not None else None
+        root = self._anonymous.get(key_id)
         if root is None:
-            root = replace(Caller.root(iam.account_id), access_key_id=signature.access_key_id)
-            if anonymous is not None and len(anonymous) < 1024:
-                anonymous[signature.access_key_id] = root
+            root = replace(Caller.root(self.account_id), access_key_id=key_id)
+            if len(self._anonymous) < 1024:
+                self._anonymous[key_id] = root
         return root
-    if issued.status != "Active":
-        raise UnrecognizedClientException(_INVALID_TOKEN)
-    if not signature_matches(request, signature, issued.secret_access_key):
-        raise InvalidSignatureException(_BAD_SIGNATURE)
-    return replace(iam.caller_for(issued.user_arn), access_key_id=signature.access_key_id)
 
 
 def _session_caller(request: WireRequest, signature: Signature, sts: SecurityTokenService,

@@ -1,5 +1,9 @@
 """One request in, one response out: routing, credentials, the codec and the service call.
 
+A request goes to the cell of (the account of its access key, the Region of its SigV4
+credential scope) of the simulation (:mod:`.credentials` says who and where); IAM and STS,
+global per account, to the account's one IAM and STS.
+
 Both faces use it: :func:`~simulator.wire.mock.mock_aws` hands it the request botocore signed,
 the HTTP server the request that arrived. The gateway maps names and shapes and calls the
 service method; every rule stays in the service, which raises the AWS error the client sees.
@@ -14,7 +18,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.session
 from botocore import xform_name
@@ -34,13 +38,19 @@ from .credentials import Authenticator
 from .protocols import JsonProtocol, WireProtocol, WireRequest, WireResponse
 from .query import Ec2Protocol, QueryProtocol
 
-__all__ = ["PROTOCOLS", "SERVICES", "Catalog", "Gateway", "ServiceSpec", "catalog"]
+if TYPE_CHECKING:
+    from ..cells import Cell
+
+__all__ = ["GLOBAL_SERVICES", "PROTOCOLS", "SERVICES", "Catalog", "Gateway", "ServiceSpec", "catalog"]
 
 _log = logging.getLogger("simulator.wire")
 
 #: Services reachable over the wire: botocore's service name -> the Simulation attribute.
 SERVICES = {"kms": "kms", "workspaces": "workspaces", "ds": "directory", "iam": "iam",
             "sts": "sts", "ec2": "ebs"}
+
+#: Services with one endpoint per account, whatever Region a request is signed for.
+GLOBAL_SERVICES = frozenset({"iam", "sts"})
 
 #: The error a service's model uses for "not supported", in order of preference.
 _UNSUPPORTED_CODES = ("UnsupportedOperationException", "OperationNotSupportedException")
@@ -150,9 +160,9 @@ class Gateway:
     @sim.setter
     def sim(self, sim: Simulation) -> None:
         self._sim = sim
-        self._authenticate = Authenticator(sim.iam, sim.region, self.strict_credentials,
-                                           sim.sts)
-        self._views: dict[tuple[str, str | None], dict[tuple[str, str], _Method]] = {}
+        self._authenticate = Authenticator(sim.cells, sim.account_id, sim.region,
+                                           self.strict_credentials)
+        self._views: dict[tuple[str, str | None, str], dict[tuple[str, str], _Method]] = {}
         self._pacer = WallClockPacer(self.speed) if self.clock == "realtime" else None
 
     def tick(self) -> None:
@@ -184,10 +194,10 @@ class Gateway:
             protocol = spec.protocol
             if self._pacer is not None:
                 self.tick()
-            caller = self._authenticate(request, spec.signing_name, protocol.name)
+            caller, region = self._authenticate(request, spec.signing_name, protocol.name)
             operation = protocol.operation(spec.model, request)
             params = protocol.decode(operation, request)
-            method = self._method(spec, caller, operation)
+            method = self._method(spec, caller, region, operation)
             if not method.accepted.issuperset(params):
                 unsupported = set(params) - method.accepted
                 names = sorted(n for n in operation.input_shape.members
@@ -214,18 +224,29 @@ class Gateway:
                 f"envelope-sim failed on this request ({type(exc).__name__}); please report it."),
                 request_id)
 
-    def _method(self, spec: ServiceSpec, caller: Caller, operation: OperationModel) -> _Method:
-        # Keyed by ARN and access key: hashing the whole frozen Caller costs more.
-        views = self._views.get((caller.arn, caller.access_key_id))
+    def _method(self, spec: ServiceSpec, caller: Caller, region: str,
+                operation: OperationModel) -> _Method:
+        # Keyed by ARN, access key and Region: hashing the whole frozen Caller costs more, and
+        # the caller's ARN names its account.
+        views = self._views.get((caller.arn, caller.access_key_id, region))
         if views is None:
             if len(self._views) >= 256:
                 self._views.clear()
-            views = self._views[caller.arn, caller.access_key_id] = {}
+            views = self._views[caller.arn, caller.access_key_id, region] = {}
         method = views.get((spec.attribute, operation.name))
         if method is None:
-            service = getattr(self._sim, spec.attribute).with_caller(caller)
+            cell = self._cell(spec, caller.account_id, region)
+            service = getattr(cell, spec.attribute).with_caller(caller)
             method = views[spec.attribute, operation.name] = _bind(spec, service, operation.name)
         return method
+
+    def _cell(self, spec: ServiceSpec, account_id: str, region: str) -> Cell:
+        """The cell serving ``spec`` for ``account_id`` in ``region`` (made on first use); for
+        IAM and STS, global per account, the account's cell that holds them."""
+        cells = self._sim.cells
+        found = cells.home(account_id) if spec.name in GLOBAL_SERVICES else \
+            cells.find(account_id, region)
+        return found if found is not None else self._sim.view(account_id, region)
 
 
 def _bind(spec: ServiceSpec, service: Any, operation: str) -> _Method:

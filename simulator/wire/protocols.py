@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from botocore.model import OperationModel, ServiceModel
@@ -21,23 +21,40 @@ from botocore.model import OperationModel, ServiceModel
 from ..errors import AwsError, SerializationException, UnknownOperationException
 from .shapes import Base64Blobs, Decoder, ShapeCodec, conversion_error
 
-__all__ = ["JsonProtocol", "WireProtocol", "WireRequest", "WireResponse"]
+__all__ = ["JsonProtocol", "Transport", "WireProtocol", "WireRequest", "WireResponse"]
+
+
+class Transport(NamedTuple):
+    """How a request reached the endpoint: over TLS or not, and from which address (the facts
+    behind the global condition keys ``aws:SecureTransport`` and ``aws:SourceIp``). ``None``:
+    not known (a call in process has no address)."""
+
+    secure: bool
+    source_ip: str | None = None
 
 
 class WireRequest:
     """One HTTP request as it arrived: header names lower-cased, the body as bytes.
 
     ``url`` is the URL the client signed (scheme, host, path and query), which SigV4 checks.
+    ``transport`` is how it arrived (by default: TLS if the URL is ``https``, no address).
     A plain class with slots: one is built per call, on the hot path.
     """
 
-    __slots__ = ("body", "headers", "method", "url")
+    __slots__ = ("_transport", "body", "headers", "method", "url")
 
-    def __init__(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> None:
+    def __init__(self, method: str, url: str, headers: Mapping[str, str], body: bytes,
+                 transport: Transport | None = None) -> None:
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self._transport = transport
+
+    @property
+    def transport(self) -> Transport:
+        given = self._transport
+        return given if given is not None else Transport(self.url.startswith("https:"))
 
     @property
     def path(self) -> str:

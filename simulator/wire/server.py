@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 from ..errors import AwsError, SerializationException, UnknownOperationException, ValidationException
 from .gateway import Gateway
 from .options import ADMIN_HELP
-from .protocols import WireRequest, WireResponse
+from .protocols import Transport, WireRequest, WireResponse
 from .shapes import ShapeCodec
 
 if TYPE_CHECKING:
@@ -91,7 +91,9 @@ class WireServer:
             url = f"http://{headers.get('host', '')}{raw.decode('latin-1')}"
             if query:
                 url += "?" + query
-            request = WireRequest(scope["method"], url, headers, body)
+            client = scope.get("client")
+            request = WireRequest(scope["method"], url, headers, body, Transport(
+                scope.get("scheme") == "https", client[0] if client else None))
             if too_large:
                 response = self.gateway.refuse(request, SerializationException(
                     f"The request body exceeds {MAX_BODY_BYTES} bytes."))
