@@ -3,7 +3,9 @@ account, its SigV4 credential scope's Region), in process through ``mock_aws``."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -240,3 +242,15 @@ def test_routing_asks_only_the_keys_own_account(monkeypatch: pytest.MonkeyPatch)
         _client("kms", keys[accounts[7]]).list_keys()
         _client("kms").list_keys()  # unknown: the default account's root, no IAM asked
     assert asked == [accounts[7]]
+
+
+def test_the_readme_example_of_accounts_and_regions_runs_as_printed() -> None:
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start = text.index("**Accounts and Regions on the wire.**")
+    code = re.findall(r"```python\n(.*?)```", text[start:], re.S)[0]
+    namespace: dict[str, Any] = {"boto3": boto3, "Simulation": Simulation, "mock_aws": mock_aws}
+    with pytest.raises(ClientError) as err:  # its last line: bob's call, refused by the key
+        exec(compile(code, "<README.md>", "exec"), namespace)
+    assert _code(err) == "AccessDeniedException"
+    assert "because no resource-based policy allows the kms:Encrypt action" in _message(err)
+    assert namespace["blob"]  # everything before it ran

@@ -10,25 +10,37 @@ __all__ = ["ADMIN_HELP", "add_serve_parser", "run_serve", "seed_number"]
 
 ADMIN_HELP = """\
 admin API (JSON; under /_envelope-sim/):
-  GET    health                  status, Region, account, seed, clock mode, virtual time
+  GET    health                  status, default Region and account, seed, clock mode,
+                                 virtual time, the accounts and Regions in use (cells)
   POST   reset    {"seed": N}    a fresh simulation with the same settings (seed optional)
   POST   advance  {"seconds": S} run scheduled work due in the next S virtual seconds
                  {"until_idle": true}   run all scheduled work (as sim.run_until_idle())
-  GET    audit?event_name=NAME   the CloudTrail-shaped audit records, as JSON lines
+  GET    audit?event_name=NAME&account_id=ID&region=R
+                                 the CloudTrail-shaped audit records, as JSON lines (of one
+                                 account's and/or Region's trail if given)
   GET    trace?workspace_id=ID   the step-by-step trace, as a JSON array
-  POST   faults   {...}          inject a fault or a fault plan (the fault model's JSON)
-  DELETE faults                  remove every injected fault
-  POST   directory-users {"DirectoryId": "d-...", "UserName": "jdoe"}
+  POST   faults   {...}          inject a fault or a fault plan (the fault model's JSON; a
+                                 fault's "account_id" and "region" say where it acts)
+  DELETE faults?account_id=ID&region=R
+                                 remove the injected faults (of every account and Region, or
+                                 of those given)
+  POST   directory-users?account_id=ID&region=R {"DirectoryId": "d-...", "UserName": "jdoe"}
                                  create a directory user (no JSON-protocol AWS call does)
-  POST   iam/<Operation> {...}   an IAM call as the account root, parameters and result shaped
-                                 by botocore's IAM model (CreateUser, CreateAccessKey,
-                                 PutUserPolicy, ...) until IAM itself is served
+  POST   iam/<Operation>?account_id=ID {...}
+                                 an IAM call as the account's root (default: the default
+                                 account), shaped by botocore's IAM model (CreateUser,
+                                 CreateAccessKey, PutUserPolicy, ...): how another account's
+                                 first user and keys are made
 """
 
 _EPILOG = """\
-credentials: any access key id acts as the account root (test/test works) unless
-  --strict-credentials; keys issued by IAM CreateAccessKey act as their user and their SigV4
-  signature is checked with the issued secret.
+accounts and Regions: a request goes to the account of its access key and the Region its
+  SigV4 signature is scoped to (boto3's region_name, the aws-cli's --region); every Region of
+  the aws partition is served. Keys issued by IAM CreateAccessKey (in any account) act as
+  their user in their account, and their signature is checked with the issued secret; STS
+  session keys act as their role session. Any other access key id acts as the default
+  account's root (test/test works) unless --strict-credentials. IAM and STS are one per
+  account, whatever Region signs.
 clock: realtime (default) moves virtual time with the wall clock times --speed, so polling
   clients see PENDING turn AVAILABLE; manual moves it only through POST /_envelope-sim/advance.
 calls are served one at a time, on one event loop; request and response bodies are never
@@ -85,7 +97,8 @@ def add_serve_parser(commands: Any, formatter_class: type[argparse.HelpFormatter
     """Add ``serve`` to the ``envelope-sim`` subcommands."""
     serve = commands.add_parser(
         "serve", help="serve KMS, WorkSpaces and Directory Service over HTTP for real clients",
-        description="Serve one simulation at one HTTP endpoint for boto3, the aws-cli, the AWS "
+        description="Serve one simulation, every account and Region of it, at one HTTP "
+                    "endpoint for boto3, the aws-cli, the AWS "
                     "Encryption SDK or any SDK (KMS, WorkSpaces, Directory Service; JSON "
                     "protocol). Stops cleanly on Ctrl-C or SIGTERM.",
         epilog=_EPILOG.format(admin=ADMIN_HELP), formatter_class=formatter_class)

@@ -1,4 +1,4 @@
-"""``envelope-sim serve``: one HTTP endpoint for KMS, WorkSpaces and Directory Service.
+"""``envelope-sim serve``: one HTTP endpoint for every service, account and Region served.
 
 An ASGI application served by uvicorn (HTTP/1.1 through h11). Requests are answered on the one
 event loop, one at a time, so the simulation never sees two calls at once (its own lock would
@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from ..cells import check_account_id, check_region
 from ..errors import AwsError, SerializationException, UnknownOperationException, ValidationException
 from .gateway import Gateway
 from .options import ADMIN_HELP
@@ -25,6 +26,8 @@ from .protocols import Transport, WireRequest, WireResponse
 from .shapes import ShapeCodec
 
 if TYPE_CHECKING:
+    from ..cells import Cell
+    from ..iam.service import IdentityAndAccessManagement
     from ..simulation import Simulation
 
 __all__ = ["ADMIN_HELP", "MAX_BODY_BYTES", "ServeConfig", "WireServer", "serve"]
@@ -146,7 +149,7 @@ class WireServer:
                 ran = sim.advance(seconds)  # the simulation checks the value
             return {"ran": ran, "now": _iso(sim)}
         if (method, route) == ("GET", "audit"):
-            records = sim.audit.events(params.get("event_name"))
+            records = _in_cells(sim, sim.audit.events(params.get("event_name")), params)
             lines = "".join(json.dumps(r) + "\n" for r in records)
             return WireResponse(200, lines.encode(), {"content-type": "application/x-ndjson"})
         if (method, route) == ("GET", "trace"):
@@ -155,20 +158,21 @@ class WireServer:
         if (method, route) == ("POST", "faults"):
             return {"faults": self._inject(body)}
         if (method, route) == ("DELETE", "faults"):
-            sim.faults.clear()
+            for cell in _cells(sim, params):
+                cell.faults.clear()
             return {"faults": []}
         if (method, route) == ("POST", "directory-users"):
             doc = _document(body)
             # The service checks every value (a missing one is None, which it refuses).
             directory_id: Any = doc.get("DirectoryId")
             user_name: Any = doc.get("UserName")
-            user = sim.directory.create_user(
+            user = _cell(sim, params).directory.create_user(
                 directory_id=directory_id, user_name=user_name,
                 given_name=doc.get("GivenName"), surname=doc.get("Surname"),
                 email_address=doc.get("EmailAddress"))
             return {"DirectoryId": user.directory_id, "UserName": user.user_name, "Sid": user.sid}
         if method == "POST" and route.startswith("iam/"):
-            return self._iam(route[len("iam/"):], body)
+            return self._iam(route[len("iam/"):], body, _cell(sim, params).iam)
         raise UnknownOperationException(
             f"No admin route {method} {ADMIN}{route[:100]}; see `envelope-sim serve --help`.")
 
@@ -176,7 +180,8 @@ class WireServer:
         sim = self.gateway.sim
         return {"status": "ok", "region": sim.region, "account_id": sim.account_id,
                 "seed": sim.seed, "clock": self.config.clock, "speed": self.config.speed,
-                "now": _iso(sim)}
+                "now": _iso(sim),
+                "cells": [{"account_id": c.account_id, "region": c.region} for c in sim.cells]}
 
     def _inject(self, body: bytes) -> list[str]:
         from ..faults import Fault, FaultPlan
@@ -189,14 +194,13 @@ class WireServer:
             active = [sim.faults.inject(Fault.from_dict(doc))]
         return [a.fault_id for a in active]
 
-    def _iam(self, operation: str, body: bytes) -> Any:
+    def _iam(self, operation: str, body: bytes, iam: IdentityAndAccessManagement) -> Any:
         from botocore import xform_name
 
         from .protocols import JsonProtocol
 
         # The catalog's model: botocore reads it once per process, not on every admin call.
         model = self.gateway.catalog.specs["iam"].model
-        iam = self.gateway.sim.iam
         if operation not in model.operation_names or not hasattr(iam, xform_name(operation)):
             raise UnknownOperationException(f"envelope-sim does not implement IAM {operation}.")
         op = model.operation_model(operation)
@@ -206,6 +210,40 @@ class WireServer:
                   if op.input_shape is not None else {})
         result = getattr(iam, xform_name(operation))(**params)
         return self._iam_codec.output(op.output_shape, result)
+
+
+def _cell(sim: Simulation, params: dict[str, str]) -> Cell:
+    """The cell the ``account_id`` and ``region`` query parameters name (each defaults to the
+    simulation's own; checked, ``ValidationException``)."""
+    return sim.view(account_id=params.get("account_id"), region=params.get("region"))
+
+
+def _cells(sim: Simulation, params: dict[str, str]) -> list[Cell]:
+    """Every cell, or only those of the ``account_id`` and/or ``region`` given."""
+    account, region = params.get("account_id"), params.get("region")
+    if account is None and region is None:
+        return list(sim.cells)
+    if account is not None:
+        check_account_id(account)
+    if region is not None and region != sim.region:
+        check_region(region)
+    return [c for c in sim.cells
+            if account in (None, c.account_id) and region in (None, c.region)]
+
+
+def _in_cells(sim: Simulation, records: list[dict[str, Any]],
+              params: dict[str, str]) -> list[dict[str, Any]]:
+    """The records of the ``account_id`` and/or ``region`` given (CloudTrail's recipient
+    account and Region: a cross-account call is in both accounts' trails)."""
+    account, region = params.get("account_id"), params.get("region")
+    if account is not None:
+        check_account_id(account)
+        records = [r for r in records if r["recipientAccountId"] == account]
+    if region is not None:
+        if region != sim.region:
+            check_region(region)
+        records = [r for r in records if r["awsRegion"] == region]
+    return records
 
 
 def _iso(sim: Simulation) -> str:
@@ -282,7 +320,9 @@ def serve(config: ServeConfig, announce: Callable[[str], None] = print) -> None:
     sim = app.gateway.sim
     announce(
         f"envelope-sim serving KMS, WorkSpaces and Directory Service at {endpoint}\n"
-        f"  Region {sim.region}, account {sim.account_id}, seed {config.seed}, "
+        f"  every Region and account: the SigV4 Region and the access key choose; unknown keys "
+        f"act as account {sim.account_id}'s root\n"
+        f"  default Region {sim.region}, seed {config.seed}, "
         f"clock {config.clock} (speed {config.speed:g})\n"
         f"  boto3:   boto3.client('kms', endpoint_url='{endpoint}', region_name='{sim.region}',\n"
         f"                        aws_access_key_id='test', aws_secret_access_key='test')\n"
