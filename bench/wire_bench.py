@@ -9,15 +9,19 @@ Over HTTP (wall-clock pairs per second, client processes each running boto3 for 
   envelope-sim serve vs moto's threaded server (``python -m moto.server``), at 1 and 8 clients.
 The query protocols over HTTP (issue 13): EC2 CreateVolume + DescribeVolumes and IAM
 CreateUser + GetUser pairs per second through one boto3 client, envelope-sim vs moto's server.
+Routing (issue 15): the same pair as an issued user's key, in a simulation of one account vs of
+10 accounts x 5 Regions with keys and users (the request's account and Region found by lookup).
 Memory: signed GenerateDataKey and Decrypt requests (built once by botocore) replayed through
 the server; its resident set after the first 10,000 calls vs after the last.
 
 Minimums (issue 12): (b) <= 1.25x (a); HTTP pairs/s >= 2x moto's at 1 and at 8 clients; the
-server's RSS within 50 MiB after all calls of where it was after 10,000. Exit status 1 if one is
+server's RSS within 50 MiB after all calls of where it was after 10,000; routing among many cells
+within 10% of one account's. Exit status 1 if one is
 missed. The machine is shared: figures are noisy, ratios measured in the same run are what count.
 
     python bench/wire_bench.py [--seconds S] [--memory-calls N]   (the issue's check: 200000)
     python bench/wire_bench.py --only-query                     (just the query-protocol lines)
+    python bench/wire_bench.py --only-routing                   (just the routing lines)
 """
 
 from __future__ import annotations
@@ -103,10 +107,11 @@ def floor_pair() -> Callable[[], object]:
 class _Routed:
     """A pair through mock_aws (or moto's mock), with the route open until ``close``."""
 
-    def __init__(self, route: Any, prepare: Callable[[], str] | None = None) -> None:
+    def __init__(self, route: Any, prepare: Callable[[], str] | None = None,
+                 creds: dict[str, str] | None = None) -> None:
         self._route = route
         self._route.__enter__()
-        self.kms = boto3.client("kms", **CREDS)
+        self.kms = boto3.client("kms", **(creds or CREDS))
         self.key = self.kms.create_key()["KeyMetadata"]["Arn"]
         self.sim: Simulation | None = None
 
@@ -124,6 +129,52 @@ def sim_pair() -> _Routed:
     sim.audit.keep_last(10_000)
     sim.trace.keep_last(10_000)
     return _Routed(mock_aws(sim))
+
+
+#: The populated simulation of the routing lines: accounts x Regions, each with keys and a user.
+ACCOUNTS, REGIONS = 10, ("us-west-2", "us-east-1", "eu-west-1", "eu-central-1", "ap-south-1")
+_ALL_KMS = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}'
+
+
+def routed_pair(populated: bool) -> _Routed:
+    """A pair as an issued user's key (the routing path: index lookup, signature check, the
+    cell of the key's account and the signed Region), in a simulation of one account, or of
+    ``ACCOUNTS`` x ``REGIONS`` cells with keys and users (the pair runs in one of them)."""
+    sim = Simulation(seed=1)
+    sim.audit.keep_last(10_000)
+    sim.trace.keep_last(10_000)
+    accounts = [str(100000000000 + i) for i in range(ACCOUNTS)] if populated else [sim.account_id]
+    regions = REGIONS if populated else (sim.region,)
+    issued = {}
+    for account in accounts:
+        for region in regions:
+            cell = sim.view(account_id=account, region=region)
+            cell.kms.create_key()
+        iam = sim.view(account_id=account).iam
+        iam.create_user(user_name="app")
+        iam.put_user_policy(user_name="app", policy_name="kms", policy_document=_ALL_KMS)
+        issued[account] = iam.create_access_key(user_name="app")
+    key = issued[accounts[len(accounts) // 2]]
+    creds = {"region_name": regions[len(regions) // 2], "aws_access_key_id": key.access_key_id,
+             "aws_secret_access_key": key.secret_access_key}
+    return _Routed(mock_aws(sim), creds=creds)
+
+
+def routing_lines(pairs: int) -> list[str]:
+    """The routing cost: a pair in one account vs among ``ACCOUNTS`` x ``REGIONS`` cells
+    (failures listed; the bar: within 10%, as issue 15's for the Python API)."""
+    many = f"issued key, {ACCOUNTS} accounts x {len(REGIONS)} Regions"
+    cost = _cpu_per_call({"issued key, one account": (lambda: routed_pair(False), pairs),
+                          many: (lambda: routed_pair(True), pairs)})
+    print("Routing: GenerateDataKey + Decrypt through mock_aws as an issued user's key "
+          "(CPU us per pair, best of 7)")
+    for name, seconds in cost.items():
+        print(f"  {name:38s} {seconds * 1e6:8.0f} us")
+    ratio = cost[many] / cost["issued key, one account"]
+    print(f"  populated / one account: {ratio:.2f}x")
+    return [] if ratio <= 1.10 else [
+        f"a pair among {ACCOUNTS}x{len(REGIONS)} cells costs {ratio:.2f}x one account's "
+        "(maximum: 1.10x)"]
 
 
 def moto_pair() -> _Routed:
@@ -328,8 +379,15 @@ def main() -> int:
                         help="calls through the server for the memory check (the issue: 200000)")
     parser.add_argument("--only-query", action="store_true",
                         help="measure only the query-protocol lines (EC2, IAM)")
+    parser.add_argument("--only-routing", action="store_true",
+                        help="measure only the routing lines (one account vs many cells)")
     args = parser.parse_args()
     failed = []
+    if args.only_routing:
+        failed = routing_lines(args.pairs)
+        for line in failed:
+            print("MISSED: " + line)
+        return 1 if failed else 0
 
     try:
         import moto  # noqa: F401 - imported first so every contender carries its handler
@@ -354,6 +412,8 @@ def main() -> int:
     ours = cost["envelope-sim mock_aws"] / floor
     if ours > 1.25:
         failed.append(f"mock_aws pair is {ours:.2f}x botocore's floor (minimum: at most 1.25x)")
+    print()
+    failed += routing_lines(args.pairs)
 
     print(f"\nOver HTTP: pairs per second (wall clock, {args.seconds:g} s per figure; clients "
           "niced)\n  boto3 clients: what an application sees; replayed signed requests: the "
