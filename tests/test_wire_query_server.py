@@ -222,7 +222,8 @@ def test_the_readme_ec2_example_runs_against_the_server(server: tuple[str, Any])
     endpoint, _ = server
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     start = text.index("\n## Use it from boto3, the aws-cli and the Encryption SDK\n")
-    code = re.findall(r"```python\n(.*?)```", text[start:text.find("\n## ", start + 1)], re.S)[1]
+    blocks = re.findall(r"```python\n(.*?)```", text[start:text.find("\n## ", start + 1)], re.S)
+    code = next(block for block in blocks if 'boto3.client("ec2"' in block)
     namespace: dict[str, Any] = {"boto3": boto3}
     exec(compile(code.replace("http://127.0.0.1:4599", endpoint), "<README.md>", "exec"),
          namespace)

@@ -1,9 +1,10 @@
 """``mock_aws``: boto3 and botocore clients talk to a simulation in process, with no network.
 
 botocore emits ``before-send`` with the fully serialized and signed request; the first handler
-that returns a response answers the call. The route answers every KMS, WorkSpaces and
-Directory Service request through the :class:`~simulator.wire.gateway.Gateway`, so botocore
-serializes, signs and parses exactly as it does against AWS.
+that returns a response answers the call. The route answers every request of a served service
+through the :class:`~simulator.wire.gateway.Gateway`, so botocore serializes, signs and parses
+exactly as it does against AWS. Each request goes to the simulation's account of its access key
+and the Region the client signs for (its ``region_name``), as over HTTP.
 
 Which clients are routed:
 
@@ -188,7 +189,10 @@ class mock_aws(ContextDecorator):
     """Route boto3/botocore clients to a simulation in process.
 
     ``with mock_aws(sim) as sim:`` (or ``mock_aws()`` making a fresh ``Simulation``; also a
-    decorator). ``strict_credentials=True`` refuses access keys the simulation did not issue;
+    decorator). A client's ``region_name`` picks the Region and its access key the account
+    (keys no account issued act as the default account's root; unset, the simulation's Region
+    and ``test`` keys are supplied). ``strict_credentials=True`` refuses access keys the
+    simulation did not issue;
     ``clock="realtime"`` makes virtual time follow the wall clock times ``speed`` for code that
     polls (by default time moves only through ``sim.advance``/``run_until_idle``).
     """
