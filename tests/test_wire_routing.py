@@ -254,3 +254,38 @@ def test_the_readme_example_of_accounts_and_regions_runs_as_printed() -> None:
     assert _code(err) == "AccessDeniedException"
     assert "because no resource-based policy allows the kms:Encrypt action" in _message(err)
     assert namespace["blob"]  # everything before it ran
+
+
+def test_an_ec2_client_in_another_region_copies_a_snapshot_from_the_default_region(
+        sim: Simulation) -> None:
+    here, there = _client("ec2"), _client("ec2", region="eu-west-1")
+    volume = here.create_volume(Size=1, AvailabilityZone="us-west-2a", Encrypted=True)
+    sim.run_until_idle()
+    snapshot = here.create_snapshot(VolumeId=volume["VolumeId"])
+    sim.run_until_idle()
+    copy = there.copy_snapshot(SourceRegion="us-west-2", SourceSnapshotId=snapshot["SnapshotId"])
+    sim.run_until_idle()
+    found = there.describe_snapshots(SnapshotIds=[copy["SnapshotId"]])["Snapshots"][0]
+    assert found["Encrypted"] and ":eu-west-1:" in found["KmsKeyId"]
+    with pytest.raises(ClientError) as err:  # the copy lives in eu-west-1 only
+        here.describe_snapshots(SnapshotIds=[copy["SnapshotId"]])
+    assert _code(err) == "InvalidSnapshot.NotFound"
+
+
+def _seeded_run() -> list[str]:
+    with mock_aws(Simulation(seed=9)) as sim:
+        bob_key = _user_of(sim, B, policy=ALL_KMS)
+        out = []
+        for region, key in (("us-east-1", None), ("eu-west-1", bob_key), ("us-east-1", bob_key)):
+            kms = _client("kms", key, region=region)
+            made = kms.create_key()["KeyMetadata"]["Arn"]
+            blob = kms.encrypt(KeyId=made, Plaintext=b"same")["CiphertextBlob"]
+            out += [made, blob.hex()]
+        return out
+
+
+def test_a_seed_replays_every_account_and_region_through_the_wire() -> None:
+    first = _seeded_run()
+    assert _seeded_run() == first
+    assert {arn.split(":")[3] for arn in first[::2]} == {"us-east-1", "eu-west-1"}
+    assert {arn.split(":")[4] for arn in first[::2]} == {A, B}
