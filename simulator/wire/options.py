@@ -51,6 +51,7 @@ examples:
   envelope-sim serve --seed 7
   envelope-sim serve --port 4600 --clock realtime --speed 60
   aws --endpoint-url http://127.0.0.1:4599 --region us-west-2 kms create-key
+  aws --endpoint-url http://127.0.0.1:4599 --region eu-west-1 kms list-keys   (another Region)
 """
 
 
