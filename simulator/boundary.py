@@ -16,6 +16,10 @@ composed class once):
   ``TypeError``, so a ``TypeError`` raised inside an operation stays what it is, and a call that
   binds pays nothing for the check.
 
+A simulation with a state file (``Simulation(state=...)``) has a
+:class:`~simulator.persist.journal.Journal` as its lock instead of a bare ``RLock``: the wrapper
+then hands the call to its ``run``, which takes the lock and saves the outermost calls.
+
 The wrappers keep ``__wrapped__``, names and docstrings (``functools.wraps``), so
 ``inspect.signature`` shows each operation's own parameters.
 """
@@ -26,18 +30,36 @@ import difflib
 import functools
 import inspect
 import re
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Final, TypeVar
 
 from .errors import ValidationException
 
-__all__ = ["binding_hint", "is_operation", "operation_boundary"]
+__all__ = ["SavingLock", "binding_hint", "is_operation", "operation_boundary"]
 
 _C = TypeVar("_C", bound=type)
 _MARK: Final = "__operation_boundary__"
 _CAMEL: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NAMED: Final = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+_PLAIN_LOCK: Final = type(threading.RLock())
+
+
+class SavingLock:
+    """A simulation lock that also saves the operations run under it (a state file's
+    journal): the boundary hands each call to :meth:`run` instead of entering the lock."""
+
+    def run(self, invoke: Callable[[Any, tuple[Any, ...], dict[str, Any]], Any], target: Any,
+            name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Run ``invoke(target, args, kwargs)`` (operation ``name``) under the lock."""
+        raise NotImplementedError
+
+    def __enter__(self) -> object:
+        raise NotImplementedError
+
+    def __exit__(self, *exc: object) -> None:
+        raise NotImplementedError
 
 
 def operation_boundary(lock_of: Callable[[Any], AbstractContextManager[Any]]) -> Callable[[_C], _C]:
@@ -70,16 +92,24 @@ def is_operation(method: object) -> bool:
 
 def _wrap(fn: Callable[..., Any], lock_of: Callable[[Any], AbstractContextManager[Any]]
           ) -> Callable[..., Any]:
+    name = fn.__name__
+
+    def invoke(self: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except TypeError:
+            hint = binding_hint(fn, args, kwargs)
+            if hint is None:
+                raise  # raised inside the operation: not the caller's arguments
+            raise ValidationException(hint) from None
+
     @functools.wraps(fn)
     def operation(self: Any, /, *args: Any, **kwargs: Any) -> Any:
-        with lock_of(self):
-            try:
-                return fn(self, *args, **kwargs)
-            except TypeError:
-                hint = binding_hint(fn, args, kwargs)
-                if hint is None:
-                    raise  # raised inside the operation: not the caller's arguments
-                raise ValidationException(hint) from None
+        lock = lock_of(self)
+        if lock.__class__ is not _PLAIN_LOCK and isinstance(lock, SavingLock):
+            return lock.run(invoke, self, name, args, kwargs)
+        with lock:
+            return invoke(self, args, kwargs)
 
     setattr(operation, _MARK, lock_of)
     return operation

@@ -10,14 +10,19 @@ byte for byte (ids, data keys, nonces, times); ``Simulation()`` draws from the O
 from __future__ import annotations
 
 import math
+import os
+import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .boundary import is_operation
 from .cells import Cell, Cells, PrincipalView, check_account_id, check_region
 from .clock import DEFAULT_EPOCH, Clock
 from .crypto.volume import VOLUME_CIPHERS
-from .errors import ValidationException
+from .errors import AwsError, ValidationException
 from .iam.principals import Caller
+from .persist import Journal, StateFile, open_state
 from .runtime import Runtime, Settings
 from .sts import Credentials
 
@@ -51,6 +56,10 @@ class Simulation:
     Settings (see :class:`~simulator.runtime.Settings`) are keywords:
     ``Simulation(seed=7, volume_cipher="gcm", grant_propagation_seconds=60)``.
 
+    ``state="path.db"`` keeps the simulation in that file (:mod:`simulator.persist`): every
+    call is saved before it returns, and a later ``Simulation(state="path.db")`` reopens it
+    with its saved seed and settings; :meth:`close` commits and releases the file.
+
     Thread-safe: every service operation (and block-device read or write) holds this
     simulation's re-entrant lock for the whole call, and so do :meth:`advance` and
     :meth:`run_until_idle`; calls from several threads run one at a time.
@@ -63,6 +72,7 @@ class Simulation:
         region: str = "us-west-2",
         *,
         start_time: datetime = DEFAULT_EPOCH,
+        state: str | os.PathLike[str] | None = None,
         **settings: Any,
     ) -> None:
         # Python's random.Random(-5) is random.Random(5): a negative seed would silently replay
@@ -84,6 +94,11 @@ class Simulation:
             _check_setting(name, value)
         if not isinstance(start_time, datetime) or start_time.tzinfo is None:
             raise ValidationException("start_time must be a timezone-aware datetime")
+        self._journal: Journal | None = None
+        file: StateFile | None = None
+        if state is not None:
+            file, seed, account_id, region, start_time, settings = open_state(
+                state, seed, account_id, region, start_time, settings)
         self.seed = seed
         self.settings = Settings(account_id=account_id, region=region, **settings)
         self.clock = Clock(start_time)
@@ -91,11 +106,21 @@ class Simulation:
         self.trace = self.runtime.trace
         self.audit = self.runtime.trail
         self.root = Caller.root(account_id)
+        journal = None if file is None else Journal(file)
+        if journal is not None:
+            # The journal is the lock from the start, so every cell's runtime (a copy) and
+            # every view made from here on shares it; it saves nothing until bound.
+            self.runtime.lock = journal  # type: ignore[assignment]
 
         self.trail = self.runtime.trail
         #: The directory of account/Region cells; the default cell is this simulation's own.
         self.cells = Cells(self.runtime)
-        cell = self.cells.cell(account_id, region)
+        try:
+            cell = self.cells.cell(account_id, region)
+        except BaseException:
+            if file is not None:
+                file.abandon()
+            raise
         self.iam = cell.iam
         self._kms_state = cell.kms_state
         self.kms = cell.kms
@@ -108,6 +133,8 @@ class Simulation:
         self._workspaces_state = cell.workspaces_state
         self.workspaces = cell.workspaces
         self.faults = cell.faults
+        if journal is not None:
+            self._attach_state(journal)
 
     def view(self, account_id: str | None = None, region: str | None = None) -> Cell:
         """The services of another account and/or Region, made on first use: ``.iam`` and
@@ -123,8 +150,140 @@ class Simulation:
         reg = self.region if region is None else region
         if reg != self.region:
             check_region(reg)
-        with self.runtime.lock:
-            return self.cells.cell(acct, reg)
+        journal = self._journal
+        if journal is None:
+            with self.runtime.lock:
+                return self.cells.cell(acct, reg)
+
+        # With a state file the view is saved: a new cell draws from the shared entropy, so
+        # replay must make it at the same point.
+        def invoke(sim: Simulation, a: tuple[Any, ...], k: dict[str, Any]) -> Cell:
+            return sim.cells.cell(*a)
+
+        made: Cell = journal.run(invoke, self, "view", (acct, reg), {})
+        return made
+
+    def _attach_state(self, journal: Journal) -> None:
+        """Bind the journal (this simulation's lock) to the services, replay the file, and
+        recover the attachments a restart lost."""
+        from .ebs.service import BlockDevice
+
+        default = self.cells.cell(self.account_id, self.region)
+        # The services a call can reach (the public attributes of a cell wearing the
+        # operation boundary), found rather than listed, so a new service is saved too.
+        kinds = ["tamper"] + [name for name, value in vars(default).items()
+                              if not name.startswith("_") and any(
+                                  is_operation(v) for v in vars(type(value)).values())]
+
+        def service(where: Any, kind: str) -> Any:
+            if kind == "sim":
+                return self
+            return where.ebs.tamper if kind == "tamper" else getattr(where, kind)
+
+        names: dict[type, str] = {Simulation: "sim", BlockDevice: "device"}
+        # A service's view for another caller may be another class (IAM's IamAsCaller).
+        probe = Caller(arn=f"arn:aws:iam::{self.account_id}:user/probe",
+                       account_id=self.account_id, type="IAMUser")
+        for kind in kinds:
+            found = service(default, kind)
+            names[type(found)] = kind
+            if hasattr(found, "with_caller"):
+                names.setdefault(type(found.with_caller(probe)), kind)
+        views: dict[tuple[str, Any, Any], Any] = {}
+
+        def resolve(kind: str, caller: Any, where: tuple[str, str] | None) -> Any:
+            view = views.get((kind, caller, where))
+            if view is None:
+                cell = default if where is None else self.cells.cell(*where)
+                view = service(cell, kind)
+                if caller is not None:
+                    view = view.with_caller(caller)
+                views[kind, caller, where] = view
+            return view
+
+        def locate(target: Any) -> tuple[str, str] | None:
+            """The (account, Region) of the cell a service object belongs to (None: the
+            simulation's own), found by the cell's objects the service holds."""
+            if target is self or len(self.cells) == 1:
+                return None
+            near = list(getattr(target, "__dict__", {}).values())
+            far = [w for v in near for w in getattr(v, "__dict__", {}).values()]
+            # The target itself, then what it holds (a view's state), then what that holds (a
+            # block device's or tamper seam's service view): the nearest match decides.
+            for held in ({id(target)}, {id(v) for v in near}, {id(w) for w in far}):
+                for cell in self.cells:
+                    if held & {id(v) for v in vars(cell).values()}:
+                        where = (cell.account_id, cell.region)
+                        return None if where == (self.account_id, self.region) else where
+            return None
+
+        def volume(volume_id: str) -> Any:
+            for cell in self.cells:
+                found = cell.ebs_state.volumes.get(volume_id)
+                if found is not None:
+                    return found
+            raise KeyError(volume_id)
+
+        journal.bind(names=names, resolve=resolve, locate=locate, volume=volume,
+                     draw=self.runtime.entropy.token_bytes, default_caller=self.root)
+        try:
+            journal.replay()
+            self._journal = journal
+            # The process that held the attachments is gone, and their plaintext data keys
+            # with it: a restart is a host recovery (saved like any call, so replays redo it).
+            if any(v.attachment is not None for cell in self.cells
+                   for v in cell.ebs_state.volumes.values()):
+                self.recover_attachments()
+        except BaseException:
+            self._journal = None
+            journal.abandon()
+            raise
+        self._finalizer: weakref.finalize[Any, Any] | None = weakref.finalize(self, journal.close)
+
+    def recover_attachments(self) -> int:
+        """A host recovery: every attached volume (of every account and Region) loses its
+        plaintext data key (the host holding it restarted) and is attached again to the same
+        instance and device, which decrypts its data key through KMS. A key disabled, pending
+        deletion or a grant revoked meanwhile fails that attach, and the volume stays detached
+        (the trace says why). Reopening a state file does this. Returns how many volumes were
+        attached again."""
+        return self._clocked("recover_attachments")
+
+    def _recover(self) -> int:
+        recovered = 0
+        for cell in self.cells:
+            attached = [(v.volume_id, v.attachment.instance_id, v.attachment.device)
+                        for v in cell.ebs_state.volumes.values() if v.attachment is not None]
+            for volume_id, instance_id, device in attached:
+                self.trace.record("EBS", "HostRecovery", volume_id, instance_id=instance_id)
+                cell.ebs.detach_volume(volume_id=volume_id, force=True)
+                try:
+                    cell.ebs.attach_volume(volume_id=volume_id, instance_id=instance_id,
+                                           device=device)
+                    recovered += 1
+                except AwsError as err:
+                    self.trace.record("EBS", "HostRecovery", volume_id, outcome=err.code,
+                                      instance_id=instance_id, cause=err.message)
+        return recovered
+
+    @property
+    def state_file(self) -> str | None:
+        """The state file's path, or None for a simulation held in memory only."""
+        return None if self._journal is None else self._journal.path
+
+    def close(self) -> None:
+        """Commit pending block writes and close the state file (nothing to do in memory).
+        The simulation takes no more calls afterwards."""
+        if self._journal is not None:
+            self._journal.close()
+            if self._finalizer is not None:
+                self._finalizer.detach()
+
+    def __enter__(self) -> Simulation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def account_id(self) -> str:
@@ -147,13 +306,27 @@ class Simulation:
         if not 0 <= seconds <= limit:
             raise ValidationException(f"advance() needs 0 seconds or more, keeping the virtual "
                                       f"clock before the year 10000; got {seconds!r}")
-        with self.runtime.lock:  # scheduled work calls services
-            return self.clock.advance(seconds)
+        return self._clocked("advance", seconds)
 
     def run_until_idle(self) -> int:
         """Run all scheduled work (provisioning, reboots, deletions), in time order."""
-        with self.runtime.lock:
-            return self.clock.run_until_idle()
+        return self._clocked("run_until_idle")
+
+    def _clocked(self, name: str, *args: float) -> int:
+        """Run the clock (or a host recovery) under the simulation's lock, as scheduled work
+        calls services; with a state file, the journal saves the call."""
+        run: Callable[..., int] = (self._recover if name == "recover_attachments"
+                                   else getattr(self.clock, name))
+        journal = self._journal
+        if journal is None:
+            with self.runtime.lock:
+                return run(*args)
+
+        def invoke(sim: Simulation, a: tuple[Any, ...], k: dict[str, Any]) -> int:
+            return run(*a)
+
+        result: int = journal.run(invoke, self, name, args, {})
+        return result
 
     def as_principal(self, arn: str | Credentials) -> PrincipalView:
         """Views of the services that call as ``arn`` (a user, role, role session or the root),

@@ -191,6 +191,12 @@ class BlockDevice:
             if not kept:
                 codec.close()
 
+    def flush(self) -> None:
+        """Make the writes so far durable, as a disk's cache flush does: with a state file
+        (``Simulation(state=...)``) they are committed to it when this returns; in memory
+        every write already is as durable as the simulation."""
+        self._live()
+
 
 class _TamperNamer:
     def __init__(self, volume_id: str) -> None:

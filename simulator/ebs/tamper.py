@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from ..boundary import operation_boundary
 from ..errors import IncorrectState, InvalidParameterValue
 from .store import BLOCK_SIZE, GcmCodec
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["VolumeTamper"]
 
 
+@operation_boundary(lambda tamper: tamper._ebs._state.runtime.lock)
 class VolumeTamper:
     """Harm done to one simulation's EBS volumes from outside the API (faults, attack tests)."""
 
