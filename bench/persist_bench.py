@@ -72,6 +72,7 @@ def _volume(sim: Simulation) -> object:
                                 availability_zone=f"{sim.region}a").volume_id
     sim.advance(10)
     sim.ebs.attach_volume(volume_id=vol, instance_id="i-0123456789abcdef0", device="/dev/sdf")
+    sim.advance(sim.settings.volume_attach_seconds)  # the device exists once attached
     return sim.ebs.block_device(vol)
 
 

@@ -243,20 +243,26 @@ class Simulation:
     def recover_attachments(self) -> int:
         """A host recovery: every attached volume (of every account and Region) loses its
         plaintext data key (the host holding it restarted) and is attached again to the same
-        instance and device, which decrypts its data key through KMS. A key disabled, pending
-        deletion or a grant revoked meanwhile fails that attach, and the volume stays detached
-        (the trace says why). Reopening a state file does this. Returns how many volumes were
-        attached again."""
+        instance and device, which decrypts its data key through KMS. As after any
+        AttachVolume, the device is usable once that attach completes, ``volume_attach_seconds``
+        later on the virtual clock (``sim.advance``). A key disabled, pending deletion or a
+        grant revoked meanwhile fails that attach, and the volume stays detached (the trace
+        says why). Reopening a state file does this. Returns how many volumes were attached
+        again."""
         return self._clocked("recover_attachments")
 
     def _recover(self) -> int:
         recovered = 0
         for cell in self.cells:
+            # A detaching volume's key is already wiped and its detach completes on the clock;
+            # an attaching or attached one loses its host and is attached again, which is
+            # ``attaching`` until ``volume_attach_seconds`` later, as any attach.
             attached = [(v.volume_id, v.attachment.instance_id, v.attachment.device)
-                        for v in cell.ebs_state.volumes.values() if v.attachment is not None]
+                        for v in cell.ebs_state.volumes.values()
+                        if v.attachment is not None and v.attachment.state != "detaching"]
             for volume_id, instance_id, device in attached:
                 self.trace.record("EBS", "HostRecovery", volume_id, instance_id=instance_id)
-                cell.ebs.detach_volume(volume_id=volume_id, force=True)
+                cell.ebs.tamper.fail_host(volume_id)
                 try:
                     cell.ebs.attach_volume(volume_id=volume_id, instance_id=instance_id,
                                            device=device)

@@ -15,7 +15,7 @@ import random
 import sys
 import time
 
-from persist_support import pattern
+from persist_support import attach, pattern
 
 from simulator import Simulation
 
@@ -56,7 +56,7 @@ def main() -> None:
                                         availability_zone=f"{sim.region}a").volume_id
             sim.advance(10)
             instance = f"i-{n:017x}"
-            sim.ebs.attach_volume(volume_id=vol, instance_id=instance, device="/dev/sdf")
+            attach(sim, vol, instance_id=instance)
             attached[vol] = instance
             blocks[vol] = 0
             ack(op="volume", n=n, volume=vol)

@@ -20,13 +20,28 @@ def pattern(n: int, length: int) -> bytes:
     return (unit * (length // len(unit) + 1))[:length]
 
 
+def attach(sim: Simulation, volume_id: str, *, ebs: Any = None, instance_id: str = INSTANCE,
+           device: str = "/dev/sdf") -> None:
+    """AttachVolume (on ``ebs``, a view of another cell, or the simulation's own), then wait on
+    the clock until the attachment is ``attached``, as a user must."""
+    (sim.ebs if ebs is None else ebs).attach_volume(volume_id=volume_id,
+                                                    instance_id=instance_id, device=device)
+    sim.advance(sim.settings.volume_attach_seconds)
+
+
+def recovered(sim: Simulation) -> Simulation:
+    """Wait until the re-attaches of a reopen's host recovery complete; returns ``sim``."""
+    sim.advance(sim.settings.volume_attach_seconds)
+    return sim
+
+
 def attached_volume(sim: Simulation) -> tuple[str, str]:
     """A new key and an encrypted volume under it, attached: ``(key ARN, volume id)``."""
     key = sim.kms.create_key(description="k").arn
     vol = sim.ebs.create_volume(size=1, encrypted=True, kms_key_id=key,
                                 availability_zone=f"{sim.region}a").volume_id
     sim.advance(10)
-    sim.ebs.attach_volume(volume_id=vol, instance_id=INSTANCE, device="/dev/sdf")
+    attach(sim, vol)
     return key, vol
 
 
@@ -64,7 +79,7 @@ def build_world(sim: Simulation) -> dict[str, Any]:
                             availability_zone=f"{sim.region}a", volume_cipher="gcm").volume_id
     spare = ebs.create_volume(size=2, availability_zone=f"{sim.region}b").volume_id
     sim.advance(10)
-    ebs.attach_volume(volume_id=vol, instance_id=INSTANCE, device="/dev/sdf")
+    attach(sim, vol)
     device = ebs.block_device(vol)
     device.write(0, pattern(1, 3 * BLOCK))
     device.write(BLOCK + 100, pattern(2, 500))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from persist_support import BLOCK, INSTANCE, pattern
+from persist_support import BLOCK, attach, pattern, recovered
 
 from simulator import Simulation
 
@@ -23,7 +23,7 @@ def _run(sim: Simulation) -> dict[str, Any]:
     vol = east.ebs.create_volume(size=1, encrypted=True, kms_key_id=east_key,
                                  availability_zone="us-east-1a").volume_id
     sim.advance(10)
-    east.ebs.attach_volume(volume_id=vol, instance_id=INSTANCE, device="/dev/sdf")
+    attach(sim, vol, ebs=east.ebs)
     east.ebs.block_device(vol).write(0, pattern(4, BLOCK))
     east.ebs.block_device(vol).flush()
     other.iam.create_user(user_name="Dana")
@@ -45,10 +45,11 @@ def test_calls_on_other_accounts_and_regions_come_back_in_their_cells(tmp_path: 
     saved = Simulation(seed=21, state=path)
     ids = _run(saved)
     saved.close()
-    reopened = Simulation(state=path)
+    reopened = recovered(Simulation(state=path))
     reference = Simulation(seed=21)
     assert _run(reference) == ids
     reference.recover_attachments()  # what the reopen did
+    recovered(reference)
     assert _seen(reopened, ids) == _seen(reference, ids)
     assert reopened.view(OTHER).kms.describe_key(key_id=ids["away"]).description == \
         "other account"

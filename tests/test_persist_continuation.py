@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from persist_support import BLOCK, fingerprint, pattern
+from persist_support import BLOCK, attach, fingerprint, pattern
 
 from simulator import Simulation
 from simulator.errors import AwsError
@@ -51,7 +51,7 @@ def _apply(sim: Simulation, step: Step, n: int) -> None:
             vol = ebs.create_volume(size=1, encrypted=True, kms_key_id=pick(keys),
                                     availability_zone=f"{sim.region}a").volume_id
             sim.advance(10)
-            ebs.attach_volume(volume_id=vol, instance_id=f"i-{n:017x}", device="/dev/sdf")
+            attach(sim, vol, instance_id=f"i-{n:017x}")
         elif op == "write":
             ebs.block_device(pick(attached)).write((x % 64) * 1000, pattern(n, BLOCK + x % 5000))
         elif op == "flush":

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from persist_support import attached_volume, pattern
+from persist_support import attach, attached_volume, pattern, recovered
 
 from simulator import Simulation
 from simulator.persist import FLUSH_SECONDS
@@ -81,9 +81,12 @@ def _check(path: Path, acks: list[dict[str, Any]]) -> None:
     for position, a in enumerate(acks):
         if a["op"] == "flush":
             last_flush[a["volume"]] = position
-    for number, (vol, v) in enumerate(sorted(volumes.items())):
-        if v.state == "available":  # detached before the crash: attach to read it back
-            ebs.attach_volume(volume_id=vol, instance_id=f"i-{number:017x}", device="/dev/sdz")
+    # The reopen's re-attaches and the detaches cut short by the kill complete on the clock.
+    recovered(sim)
+    for number, vol in enumerate(sorted(volumes)):
+        if ebs.describe_volumes(volume_ids=[vol]).volumes[0].state == "available":
+            # detached before the crash: attach to read it back
+            attach(sim, vol, instance_id=f"i-{number:017x}", device="/dev/sdz")
     for position, a in enumerate(acks):
         if a["op"] != "write":
             continue

@@ -13,7 +13,15 @@ import threading
 from pathlib import Path
 
 import pytest
-from persist_support import BLOCK, INSTANCE, attached_volume, build_world, fingerprint, pattern
+from persist_support import (
+    BLOCK,
+    attach,
+    attached_volume,
+    build_world,
+    fingerprint,
+    pattern,
+    recovered,
+)
 
 from simulator import Simulation
 from simulator.boundary import operation_boundary
@@ -104,7 +112,7 @@ def test_blocks_read_back_after_reopen_through_a_recovered_attachment(tmp_path: 
     sim = Simulation(seed=5, state=path)
     ids = build_world(sim)
     sim.close()
-    again = Simulation(state=path)
+    again = recovered(Simulation(state=path))
     device = again.ebs.block_device(str(ids["volume"]))
     assert device.read(0, BLOCK) == pattern(1, BLOCK)
     assert device.read(BLOCK + 100, 500) == pattern(2, 500)
@@ -112,10 +120,59 @@ def test_blocks_read_back_after_reopen_through_a_recovered_attachment(tmp_path: 
     restored = again.ebs.create_volume(snapshot_id=str(ids["snapshot"]),
                                        availability_zone=f"{again.region}a").volume_id
     again.advance(10)
-    again.ebs.attach_volume(volume_id=restored, instance_id=INSTANCE, device="/dev/sdg")
+    attach(again, restored, device="/dev/sdg")
     # The snapshot holds what was written before it, not the later write.
     assert again.ebs.block_device(restored).read(5 * BLOCK, BLOCK) == bytes(BLOCK)
     assert again.ebs.block_device(restored).read(0, BLOCK) == pattern(1, BLOCK)
+
+
+def _attachment_states(sim: Simulation) -> dict[str, str | None]:
+    return {v.volume_id: v.attachments[0].state if v.attachments else None
+            for v in sim.ebs.describe_volumes().volumes}
+
+
+def _three_attachments(sim: Simulation) -> tuple[str, str, str]:
+    """An attached volume, one still attaching and one detaching."""
+    key, done = attached_volume(sim)
+    sim.ebs.block_device(done).write(0, pattern(1, BLOCK))
+    going = sim.ebs.create_volume(size=1, encrypted=True, kms_key_id=key,
+                                  availability_zone=f"{sim.region}a").volume_id
+    coming = sim.ebs.create_volume(size=1, encrypted=True, kms_key_id=key,
+                                   availability_zone=f"{sim.region}a").volume_id
+    sim.advance(10)
+    attach(sim, going, instance_id="i-00000000000000002")
+    sim.ebs.detach_volume(volume_id=going)
+    sim.ebs.attach_volume(volume_id=coming, instance_id="i-00000000000000003", device="/dev/sdf")
+    return done, coming, going
+
+
+def test_a_recovered_attachment_completes_on_the_clock_and_replays_identically(
+        tmp_path: Path) -> None:
+    path = tmp_path / "sim.db"
+    sim = Simulation(seed=9, state=path)
+    done, coming, going = _three_attachments(sim)
+    assert _attachment_states(sim) == {done: "attached", coming: "attaching", going: "detaching"}
+    sim.close()
+    again = Simulation(state=path)
+    # A restart: the attached and attaching volumes are attached again (attaching until the
+    # clock runs), the detaching one finishes its detach on the clock.
+    assert _attachment_states(again) == {done: "attaching", coming: "attaching",
+                                         going: "detaching"}
+    with pytest.raises(IncorrectState):
+        again.ebs.block_device(done)
+    recovered(again)
+    assert _attachment_states(again) == {done: "attached", coming: "attached", going: None}
+    assert again.ebs.block_device(done).read(0, BLOCK) == pattern(1, BLOCK)
+    again.close()
+    # A second restart replays the first one's recovery exactly, then recovers again.
+    third = Simulation(state=path)
+    reference = Simulation(seed=9)
+    _three_attachments(reference)
+    reference.recover_attachments()
+    recovered(reference).ebs.block_device(done).read(0, BLOCK)
+    reference.recover_attachments()
+    assert fingerprint(third) == fingerprint(reference)
+    assert recovered(third).ebs.block_device(done).read(0, BLOCK) == pattern(1, BLOCK)
 
 
 def test_a_key_disabled_before_the_restart_fails_the_reattach(tmp_path: Path) -> None:
@@ -132,7 +189,7 @@ def test_a_key_disabled_before_the_restart_fails_the_reattach(tmp_path: Path) ->
     failed = [e for e in again.trace.events() if e.action == "HostRecovery" and e.outcome != "ok"]
     assert [e.outcome for e in failed] == ["DisabledException"]
     again.kms.enable_key(key_id=key)
-    again.ebs.attach_volume(volume_id=vol, instance_id=INSTANCE, device="/dev/sdf")
+    attach(again, vol)
     assert again.ebs.block_device(vol).read(0, 13) == b"still running"
 
 
@@ -235,7 +292,7 @@ def test_tampering_through_the_public_seam_is_saved_too(tmp_path: Path) -> None:
     sim.ebs.block_device(vol).write(0, pattern(1, BLOCK))
     sim.ebs.tamper.flip_block_bit(vol, 0, 77)
     sim.close()
-    again = Simulation(state=path)
+    again = recovered(Simulation(state=path))
     with pytest.raises(InvalidBlockCiphertext):
         again.ebs.block_device(vol).read(0, BLOCK)
 
