@@ -192,6 +192,10 @@ class WallClockPacer:
         self._start = self._monotonic()
         self._paid = 0.0
 
+    def due(self) -> float:
+        """Virtual seconds due since the previous :meth:`owed` (0 or more), still unpaid."""
+        return max(0.0, (self._monotonic() - self._start) * self.speed - self._paid)
+
     def owed(self) -> float:
         """Virtual seconds due since the previous call (0 or more); marks them as paid."""
         due = (self._monotonic() - self._start) * self.speed

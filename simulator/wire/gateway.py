@@ -165,9 +165,18 @@ class Gateway:
         self._views: dict[tuple[str, str | None, str], dict[tuple[str, str], _Method]] = {}
         self._pacer = WallClockPacer(self.speed) if self.clock == "realtime" else None
 
-    def tick(self) -> None:
-        """In realtime mode, run the simulation up to the wall clock (times the speed)."""
+    def tick(self, idle: bool = False) -> None:
+        """In realtime mode, run the simulation up to the wall clock (times the speed).
+
+        An ``idle`` tick (no request waiting) on a simulation with a state file moves the clock
+        only when scheduled work falls due: every advance is a journal row, and an idle server
+        would otherwise add several a second forever (a request catches the clock up)."""
         if self._pacer is not None:
+            if idle and self._sim.state_file is not None:
+                due = self._sim.clock.next_due()
+                if due is None or (due - self._sim.clock.now()).total_seconds() > \
+                        self._pacer.due():
+                    return
             owed = self._pacer.owed()
             if owed > 0:
                 self._sim.advance(owed)

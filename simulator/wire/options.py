@@ -12,7 +12,8 @@ ADMIN_HELP = """\
 admin API (JSON; under /_envelope-sim/):
   GET    health                  status, default Region and account, seed, clock mode,
                                  virtual time, the accounts and Regions in use (cells)
-  POST   reset    {"seed": N}    a fresh simulation with the same settings (seed optional)
+  POST   reset    {"seed": N}    a fresh simulation with the same settings (seed optional);
+                                 refused (UnsupportedOperationException) with --state
   POST   advance  {"seconds": S} run scheduled work due in the next S virtual seconds
                  {"until_idle": true}   run all scheduled work (as sim.run_until_idle())
   GET    audit?event_name=NAME&account_id=ID&region=R
@@ -20,7 +21,8 @@ admin API (JSON; under /_envelope-sim/):
                                  account's and/or Region's trail if given)
   GET    trace?workspace_id=ID   the step-by-step trace, as a JSON array
   POST   faults   {...}          inject a fault or a fault plan (the fault model's JSON; a
-                                 fault's "account_id" and "region" say where it acts)
+                                 fault's "account_id" and "region" say where it acts);
+                                 refused with --state
   DELETE faults?account_id=ID&region=R
                                  remove the injected faults (of every account and Region, or
                                  of those given)
@@ -43,6 +45,13 @@ accounts and Regions: a request goes to the account of its access key and the Re
   account, whatever Region signs.
 clock: realtime (default) moves virtual time with the wall clock times --speed, so polling
   clients see PENDING turn AVAILABLE; manual moves it only through POST /_envelope-sim/advance.
+state: --state FILE saves every call in an SQLite file (created readable by its owner only)
+  and reopens it on the next start, so keys, grants, volumes and WorkSpaces survive a restart
+  (Ctrl-C or SIGTERM closes it cleanly; a SIGKILL loses no call that was answered). The file
+  keeps its seed and settings (--seed must match it or be left out); virtual time does not move
+  while the server is stopped. POST reset is refused: stop the server and delete FILE,
+  FILE-wal and FILE-blocks to start fresh. POST faults is refused too (a state file does not
+  keep injected faults). One server per file (a second one is refused).
 calls are served one at a time, on one event loop; request and response bodies are never
   logged (they carry plaintext data keys).
 
@@ -50,6 +59,7 @@ calls are served one at a time, on one event loop; request and response bodies a
 examples:
   envelope-sim serve --seed 7
   envelope-sim serve --port 4600 --clock realtime --speed 60
+  envelope-sim serve --state team.db
   aws --endpoint-url http://127.0.0.1:4599 --region us-west-2 kms create-key
   aws --endpoint-url http://127.0.0.1:4599 --region eu-west-1 kms list-keys   (another Region)
 """
@@ -116,6 +126,9 @@ def add_serve_parser(commands: Any, formatter_class: type[argparse.HelpFormatter
                        help="refuse access keys the simulation did not issue")
     serve.add_argument("--audit-log", metavar="FILE", default=None,
                        help="append every CloudTrail-shaped audit record to FILE (JSON lines)")
+    serve.add_argument("--state", metavar="FILE", default=None,
+                       help="keep the simulation in FILE (SQLite), reopened on the next start "
+                            "(see state: below)")
     serve.add_argument("--max-records", type=_records, default=10_000, metavar="N",
                        help="audit records and trace events kept in memory, newest first "
                             "(0: all; default %(default)s)")
@@ -131,14 +144,20 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return 2
     config = ServeConfig(host=args.host, port=args.port, seed=args.seed, clock=args.clock,
                          speed=args.speed, strict_credentials=args.strict_credentials,
-                         audit_log=args.audit_log, max_records=args.max_records)
+                         audit_log=args.audit_log, max_records=args.max_records,
+                         state=args.state)
 
     def announce(text: str) -> None:
         stdout.write(text + "\n")
         stdout.flush()
 
+    from ..errors import AwsError
+
     try:
         serve(config, announce)
+    except AwsError as err:  # the simulation refused to start: a state file it cannot use
+        stderr.write(f"envelope-sim serve: error: {err.message}\n")
+        return 2
     except KeyboardInterrupt:  # Ctrl-C: uvicorn has finished in-flight requests and closed
         return 130
     except OSError as exc:

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from ..cells import check_account_id, check_region
-from ..errors import AwsError, SerializationException, UnknownOperationException, ValidationException
+from ..errors import (
+    AwsError,
+    SerializationException,
+    UnknownOperationException,
+    UnsupportedOperationException,
+    ValidationException,
+)
 from .gateway import Gateway
 from .options import ADMIN_HELP
 from .protocols import Transport, WireRequest, WireResponse
@@ -59,11 +65,13 @@ class ServeConfig:
     audit_log: str | None = None
     #: In-memory audit records and trace events kept (the newest); None keeps all.
     max_records: int | None = 10_000
+    #: A state file (``Simulation(state=...)``): created, or reopened with what it holds.
+    state: str | None = None
 
     def simulation(self) -> Simulation:
         from ..simulation import Simulation
 
-        sim = Simulation(seed=self.seed)
+        sim = Simulation(seed=self.seed, state=self.state)
         sim.audit.keep_last(self.max_records)
         sim.trace.keep_last(self.max_records)
         if self.audit_log:
@@ -131,6 +139,13 @@ class WireServer:
         if (method, route) == ("GET", "health"):
             return self._health()
         if (method, route) == ("POST", "reset"):
+            if self.config.state is not None:
+                # A reset would throw away what the state file keeps (every key a team's
+                # ciphertexts need): never on one HTTP call.
+                raise UnsupportedOperationException(
+                    f"POST {ADMIN}reset is refused while serving the state file "
+                    f"{self.config.state!r}: stop the server and delete the file (and its "
+                    "-wal and -blocks side files) to start fresh.")
             seed = _document(body).get("seed", self.config.seed)
             if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
                 raise ValidationException("seed must be an integer or null")
@@ -156,6 +171,14 @@ class WireServer:
             text = sim.trace.to_json(params.get("workspace_id"))
             return WireResponse(200, text.encode(), {"content-type": "application/json"})
         if (method, route) == ("POST", "faults"):
+            if self.config.state is not None:
+                # Injected faults are not saved: the calls they failed would replay differently,
+                # and the file would then refuse to reopen.
+                raise UnsupportedOperationException(
+                    f"POST {ADMIN}faults is refused while serving the state file "
+                    f"{self.config.state!r}: a state file does not keep injected faults, so "
+                    "the calls they change could not be replayed. Serve without --state to "
+                    "inject faults.")
             return {"faults": self._inject(body)}
         if (method, route) == ("DELETE", "faults"):
             for cell in _cells(sim, params):
@@ -293,7 +316,7 @@ async def _ticker(server: WireServer, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            server.gateway.tick()
+            server.gateway.tick(idle=True)
         except Exception as exc:  # keep serving; the next request reports state
             _log.error("scheduled work failed (%s)", type(exc).__name__)
 
@@ -324,6 +347,8 @@ def serve(config: ServeConfig, announce: Callable[[str], None] = print) -> None:
         f"act as account {sim.account_id}'s root\n"
         f"  default Region {sim.region}, seed {config.seed}, "
         f"clock {config.clock} (speed {config.speed:g})\n"
+        + (f"  state:   {config.state} (every call saved; reopened on the next start)\n"
+           if config.state else "") +
         f"  boto3:   boto3.client('kms', endpoint_url='{endpoint}', region_name='{sim.region}',\n"
         f"                        aws_access_key_id='test', aws_secret_access_key='test')\n"
         f"  aws-cli: aws --endpoint-url {endpoint} --region {sim.region} kms list-keys\n"
@@ -342,6 +367,7 @@ def serve(config: ServeConfig, announce: Callable[[str], None] = print) -> None:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        app.gateway.sim.close()  # a state file: pending block writes committed, lock released
 
 
 class _Stopped(Exception):
