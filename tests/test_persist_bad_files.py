@@ -19,7 +19,8 @@ from simulator.persist import StateFileError
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
+            if p.is_file()}
 
 
 def _saved(folder: Path) -> Path:
@@ -139,7 +140,7 @@ def test_the_file_and_its_side_files_are_readable_by_the_owner_only(tmp_path: Pa
         sim = Simulation(seed=1, state=tmp_path / "sim.db")
         sim.kms.create_key(description="k")
         files = sorted(tmp_path.iterdir())
-        assert {p.name for p in files} >= {"sim.db", "sim.db-blocks", "sim.db-wal"}
+        assert {p.name for p in files} >= {"sim.db", "sim.db-blocks", "sim.db-wal", "sim.db-key"}
         assert all(p.stat().st_mode & 0o777 == 0o600 for p in files)
         sim.close()
     finally:
@@ -170,5 +171,44 @@ def test_a_journal_that_replays_differently_is_refused_and_untouched(tmp_path: P
     db.close()
     before = _digest(tmp_path)
     with pytest.raises(StateFileError, match="replay"):
+        Simulation(state=path)
+    assert _digest(tmp_path) == before
+
+
+def test_without_its_key_file_the_state_file_is_refused_and_untouched(tmp_path: Path) -> None:
+    path = _saved(tmp_path)
+    key_file = tmp_path / "sim.db-key"
+    kept = key_file.read_bytes()
+    key_file.unlink()
+    before = _digest(tmp_path)
+    with pytest.raises(StateFileError, match=r"without its key file .* missing"):
+        Simulation(state=path)
+    assert _digest(tmp_path) == before
+    key_file.write_bytes(kept)
+    with Simulation(state=path) as sim:  # the right key opens it again
+        assert sim.seed == 3 and sim.kms.describe_key(key_id="alias/a0").description == "k"
+
+
+@pytest.mark.parametrize("damage", ["another file's key", "a flipped bit", "not a key file"])
+def test_a_key_file_that_does_not_open_the_state_file_is_refused_and_untouched(
+        tmp_path: Path, damage: str) -> None:
+    path = _saved(tmp_path)
+    key_file = tmp_path / "sim.db-key"
+    if damage == "another file's key":
+        other = tmp_path / "other"
+        other.mkdir()
+        Simulation(seed=3, state=other / "sim.db").close()  # the same seed, another key
+        key_file.write_bytes((other / "sim.db-key").read_bytes())
+        match = "does not open"
+    elif damage == "a flipped bit":
+        text = key_file.read_text()
+        at = text.index(" ") + 5
+        key_file.write_text(text[:at] + ("A" if text[at] != "A" else "B") + text[at + 1:])
+        match = "does not open"
+    else:
+        key_file.write_text("hello\n")
+        match = "not an envelope-sim key file"
+    before = _digest(tmp_path)
+    with pytest.raises(StateFileError, match=match):
         Simulation(state=path)
     assert _digest(tmp_path) == before

@@ -110,3 +110,30 @@ def test_no_secret_reaches_the_state_file_or_its_side_files(tmp_path: Path) -> N
     assert again.kms.decrypt(ciphertext_blob=blob).plaintext == b"under imported"
     again.close()
 
+
+
+def test_the_seed_and_the_file_key_are_only_in_the_key_file(tmp_path: Path) -> None:
+    # Unseeded: the drawn seed recreates every key, so it is sealed under the file key, which
+    # only the key file holds; the database and its other side files reveal neither.
+    path = tmp_path / "sim.db"
+    sim = Simulation(state=path)
+    key = sim.kms.create_key(description="k").arn
+    sim.kms.generate_data_key(key_id=key, key_spec="AES_256")
+    seed = sim.seed
+    assert isinstance(seed, int) and seed > 2**32  # drawn, not guessable
+    open_files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    sim.close()
+    files = {**open_files, **{p.name + " (closed)": p.read_bytes() for p in tmp_path.iterdir()}}
+    text = (tmp_path / "sim.db-key").read_text()
+    file_key = base64.b64decode(text.split()[1])
+    assert len(file_key) == 32
+    secrets = {"file key": _forms(file_key),
+               "seed": [str(seed).encode(), f"{seed:x}".encode(), f"{seed:X}".encode(),
+                        *_forms(seed.to_bytes(8, "big")), *_forms(seed.to_bytes(8, "little"))]}
+    scanned = {name: data for name, data in files.items() if not name.startswith("sim.db-key")}
+    assert {"sim.db", "sim.db-blocks", "sim.db-wal"} <= set(scanned)
+    leaks = [(what, name) for what, forms in secrets.items() for form in forms
+             for name, data in scanned.items() if form in data]
+    assert leaks == []
+    with Simulation(state=path) as again:  # the key file opens it: the same seed, same keys
+        assert again.seed == seed and again.kms.describe_key(key_id=key).arn == key

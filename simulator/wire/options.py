@@ -49,9 +49,11 @@ state: --state FILE saves every call in an SQLite file (created readable by its 
   and reopens it on the next start, so keys, grants, volumes and WorkSpaces survive a restart
   (Ctrl-C or SIGTERM closes it cleanly; a SIGKILL loses no call that was answered). The file
   keeps its seed and settings (--seed must match it or be left out); virtual time does not move
-  while the server is stopped. POST reset is refused: stop the server and delete FILE,
-  FILE-wal and FILE-blocks to start fresh. POST faults is refused too (a state file does not
-  keep injected faults). One server per file (a second one is refused).
+  while the server is stopped. The seed that recreates every key is sealed under a file key
+  kept in FILE-key (0600): keep it, the state file cannot be opened without it. POST reset is
+  refused: stop the server and delete FILE, FILE-wal, FILE-blocks and FILE-key to start
+  fresh. POST faults is refused too (a state file does not keep injected faults). One server
+  per file (a second one is refused).
 calls are served one at a time, on one event loop; request and response bodies are never
   logged (they carry plaintext data keys).
 

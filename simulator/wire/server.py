@@ -145,7 +145,7 @@ class WireServer:
                 raise UnsupportedOperationException(
                     f"POST {ADMIN}reset is refused while serving the state file "
                     f"{self.config.state!r}: stop the server and delete the file (and its "
-                    "-wal and -blocks side files) to start fresh.")
+                    "-wal, -blocks and -key side files) to start fresh.")
             seed = _document(body).get("seed", self.config.seed)
             if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
                 raise ValidationException("seed must be an integer or null")
@@ -202,7 +202,9 @@ class WireServer:
     def _health(self) -> dict[str, Any]:
         sim = self.gateway.sim
         return {"status": "ok", "region": sim.region, "account_id": sim.account_id,
-                "seed": sim.seed, "clock": self.config.clock, "speed": self.config.speed,
+                # The seed asked for: a state file's drawn seed recreates every key, and it is
+                # sealed in the file for that reason.
+                "seed": self.config.seed, "clock": self.config.clock, "speed": self.config.speed,
                 "now": _iso(sim),
                 "cells": [{"account_id": c.account_id, "region": c.region} for c in sim.cells]}
 
