@@ -27,8 +27,8 @@ _CREDS = {"region_name": "us-west-2", "aws_access_key_id": "test", "aws_secret_a
           "config": Config(retries={"mode": "standard", "total_max_attempts": 1})}
 
 
-def _kms(endpoint: str) -> Any:
-    return boto3.client("kms", endpoint_url=endpoint, **_CREDS)
+def _kms(endpoint: str, region: str = "us-west-2") -> Any:
+    return boto3.client("kms", endpoint_url=endpoint, **{**_CREDS, "region_name": region})
 
 
 def _admin(endpoint: str, method: str, route: str, body: Any = None) -> tuple[int, Any]:
@@ -54,6 +54,9 @@ def test_a_blob_encrypted_before_a_sigterm_decrypts_after_a_restart(tmp_path: Pa
         key = kms.create_key(Description="kept across restarts")["KeyMetadata"]["KeyId"]
         kms.create_alias(AliasName="alias/team", TargetKeyId=key)
         blob = kms.encrypt(KeyId="alias/team", Plaintext=b"the team's secret")["CiphertextBlob"]
+        eu = _kms(endpoint, "eu-west-1")  # another Region: a cell made by the request
+        eu_blob = eu.encrypt(KeyId=eu.create_key()["KeyMetadata"]["KeyId"],
+                             Plaintext=b"in Ireland")["CiphertextBlob"]
         assert _admin(endpoint, "GET", "health")[1]["seed"] is None  # as asked: none
         output = _stop(proc)
     assert "Traceback" not in output and f"state:   {path}" in output
@@ -64,6 +67,8 @@ def test_a_blob_encrypted_before_a_sigterm_decrypts_after_a_restart(tmp_path: Pa
     with serve("--state", str(path)) as (endpoint, proc):
         kms = _kms(endpoint)
         assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"the team's secret"
+        assert _kms(endpoint, "eu-west-1").decrypt(CiphertextBlob=eu_blob)["Plaintext"] == \
+            b"in Ireland"
         assert kms.describe_key(KeyId="alias/team")["KeyMetadata"]["Description"] == \
             "kept across restarts"
         assert "Traceback" not in _stop(proc)
