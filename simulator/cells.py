@@ -77,7 +77,7 @@ class Cell:
         self.kms = KeyManagementService(self.kms_state, self.root)
         self.sts_state = sts_state
         self.sts = SecurityTokenService(sts_state, iam, self.root)
-        self.ebs_state: EbsState = EbsState(runtime)
+        self.ebs_state: EbsState = EbsState(runtime, iam)
         self.ebs: ElasticBlockStore = ElasticBlockStore(self.ebs_state, self.kms, self.root,
                                                         regions=cells.ebs_regions(self))
         self.directory_state: DirectoryState = DirectoryState(runtime)

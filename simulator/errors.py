@@ -89,6 +89,7 @@ __all__ = [
     "TagException",
     "TagLimitExceeded",
     "ThrottlingException",
+    "UnauthorizedOperation",
     "UnknownOperationException",
     "UnknownParameter",
     "UnrecognizedClientException",
@@ -328,6 +329,13 @@ class TagLimitExceeded(Ec2Error):
     """More than 50 tags on one resource (EC2 User Guide, "Tag restrictions")."""
 
     code = "TagLimitExceeded"
+
+
+class UnauthorizedOperation(Ec2Error):
+    """The caller's IAM policies do not allow the EC2 action on the resource (HTTP 403)."""
+
+    code = "UnauthorizedOperation"
+    http_status = 403
 
 
 class InvalidBlockCiphertext(Ec2Error):

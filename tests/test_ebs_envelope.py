@@ -198,6 +198,9 @@ def test_retryable_kms_errors_are_retried_at_attach(sim: Simulation,
 def test_principal_view_calls_kms_as_that_principal(sim: Simulation) -> None:
     key = sim.kms.create_key()
     alice = sim.iam.create_user(user_name="Alice")
+    sim.iam.put_user_policy(user_name="Alice", policy_name="ec2", policy_document=(
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*",'
+        '"Resource":"*"}]}'))
     vol = sim.as_principal(alice.arn).ebs.create_volume(size=1, encrypted=True,
                                                         kms_key_id=key.arn)
     sim.run_until_idle()

@@ -43,6 +43,7 @@ from ..errors import (
 from ..iam.principals import Caller, ebs_identity_arn
 from ..runtime import Runtime
 from .filters import SNAPSHOT_FILTERS, VOLUME_FILTERS, apply_filters, paginate
+from .authz import DEVICE_ACTION, instance_arn, snapshot_arn, volume_arn
 from .models import (
     Attachment,
     CopySnapshotResult,
@@ -281,6 +282,33 @@ class ElasticBlockStore(Tagging):
         raised by a handler (a fault plan) fails the call before anything has changed."""
         self._rt.hooks.emit("before-call.ec2." + operation, caller=self._caller, params=params)
 
+    def _allow(self, action: str, resources: Sequence[str], **conditions: object) -> None:
+        """Authorize ``ec2:<action>`` for the caller on ``resources`` (UnauthorizedOperation);
+        ``conditions`` are EC2 condition keys without the ``ec2:`` prefix."""
+        self._state.authz.check(self._caller, "ec2:" + action, resources,
+                                {"ec2:" + k: v for k, v in conditions.items() if v is not None})
+
+    def _volume_arn(self, volume_id: str = "*") -> str:
+        return volume_arn(self._rt.region, self._rt.account_id, volume_id)
+
+    def _snapshot_arn(self, snapshot_id: str = "*") -> str:
+        return snapshot_arn(self._rt.region, snapshot_id)
+
+    def _instance_arn(self, instance_id: str) -> str:
+        return instance_arn(self._rt.region, self._rt.account_id, instance_id)
+
+    def _allow_volume(self, action: str, rec: VolumeRecord, *more: str) -> None:
+        self._allow(action, (self._volume_arn(rec.volume_id), *more), Encrypted=rec.encrypted,
+                    VolumeID=rec.volume_id, VolumeSize=rec.size,
+                    AvailabilityZone=rec.availability_zone, ParentSnapshot=(
+                        self._snapshot_arn(rec.snapshot_id) if rec.snapshot_id else None))
+
+    def _allow_snapshot(self, action: str, snap: SnapshotRecord, *more: str) -> None:
+        self._allow(action, (self._snapshot_arn(snap.snapshot_id), *more),
+                    Encrypted=snap.encrypted, SnapshotID=snap.snapshot_id,
+                    VolumeSize=snap.volume_size,
+                    ParentVolume=self._volume_arn(snap.volume_id))
+
     def _named_tamper(self, volume_id: str) -> _TamperNamer:
         return _TamperNamer(volume_id)
 
@@ -439,6 +467,10 @@ class ElasticBlockStore(Tagging):
         if not will_encrypt and extra_context:
             raise InvalidParameterCombination(
                 "An encryption context applies only to encrypted volumes.")
+        parent = self._snapshot_arn(snap.snapshot_id) if snap is not None else None
+        self._allow("CreateVolume", (self._volume_arn(),) + ((parent,) if parent else ()),
+                    Encrypted=will_encrypt, VolumeSize=size, AvailabilityZone=az,
+                    ParentSnapshot=parent)
 
         # Valid: from here the call succeeds; KMS problems surface as the volume's error state.
         volume_id = rt.ids.volume_id()
@@ -458,7 +490,12 @@ class ElasticBlockStore(Tagging):
                 self._provision(rec, snap, key_arg, extra_context, tokens)
             except AwsError as err:
                 failure = f"{err.code}: {err.message}" if err.message else err.code
+                # Nothing half-made stays with the failed volume: no data key, grant or blocks.
+                if rec.grant_id is not None and rec.kms_key_arn is not None:
+                    self._retire_grant(rec)
                 rec.store = None
+                rec.encrypted_data_key = rec.data_encryption_key_id = None
+                rec.grant_id = rec.grant_token = None
                 self._trace("CreateVolume", volume_id, outcome=err.code,
                             reason=failure, kms_key=rec.kms_key_arn)
         delay = rt.settings.volume_create_seconds
@@ -607,6 +644,7 @@ class ElasticBlockStore(Tagging):
         """DescribeVolumes: the given volumes (all must exist), or every volume; narrowed by
         ``filters`` (``[{"name": "tag:team", "values": ["data*"]}]``) and paged by
         ``max_results``/``next_token`` (see :mod:`.filters`)."""
+        self._allow("DescribeVolumes", ("*",))
         if volume_ids is None:
             recs = [r for r in self._state.volumes.values() if r.state != "deleted"]
         else:
@@ -632,6 +670,7 @@ class ElasticBlockStore(Tagging):
         if not isinstance(device, str) or not _DEVICE.fullmatch(device):
             raise InvalidParameterValue(f"Value ({device!r}) for parameter device is invalid. "
                                         "Expected a name like /dev/sdf or /dev/xvdf.")
+        self._allow_volume("AttachVolume", rec, self._instance_arn(instance_id))
         if rec.attachment is not None:
             raise VolumeInUse(f"{rec.volume_id} is already attached to an instance")
         if rec.state != "available":
@@ -693,6 +732,10 @@ class ElasticBlockStore(Tagging):
         rec = self._volume(volume_id)
         self._check_bool(force, "force")
         a = rec.attachment
+        instance = a.instance_id if a is not None else instance_id
+        self._allow_volume("DetachVolume", rec, *(
+            (self._instance_arn(instance),) if isinstance(instance, str)
+            and _INSTANCE.fullmatch(instance) else ()))
         if a is None:
             raise IncorrectState(f"Volume '{rec.volume_id}' is in the '{rec.state}' state.")
         if (instance_id is not None and instance_id != a.instance_id) or (
@@ -749,6 +792,7 @@ class ElasticBlockStore(Tagging):
         """DeleteVolume: the EBS grant is retired (step 9); the blocks go with the volume."""
         self._before("DeleteVolume", volumeId=volume_id)
         rec = self._volume(volume_id)
+        self._allow_volume("DeleteVolume", rec)
         if rec.attachment is not None:
             raise VolumeInUse(f"Volume {rec.volume_id} is currently attached to "
                               f"{rec.attachment.instance_id}")
@@ -759,15 +803,7 @@ class ElasticBlockStore(Tagging):
         rec.state = "deleting"
         self._trace("DeleteVolume", rec.volume_id)
         if rec.grant_id is not None and rec.kms_key_arn is not None:
-            with rt.trace.phase("ebs.retire_grant"):
-                try:
-                    self._retrying(lambda: self._kms_as_ebs().retire_grant(
-                        key_id=rec.kms_key_arn, grant_id=rec.grant_id))
-                    self._trace("RetireGrant", rec.volume_id, kms_key=rec.kms_key_arn,
-                                grant_id=rec.grant_id)
-                except AwsError as err:  # already revoked or retired: nothing left to retire
-                    self._trace("RetireGrant", rec.volume_id, outcome=err.code,
-                                kms_key=rec.kms_key_arn, grant_id=rec.grant_id, cause=err.message)
+            self._retire_grant(rec)
         rec.grant_token = None
         rec.store = None
 
@@ -777,12 +813,28 @@ class ElasticBlockStore(Tagging):
 
         rt.clock.schedule(rt.settings.volume_create_seconds, f"ebs:{rec.volume_id}:deleted", gone)
 
+    def _retire_grant(self, rec: VolumeRecord) -> None:
+        """The EBS identity retires the volume's grant (DeleteVolume, or a failed create)."""
+        with self._rt.trace.phase("ebs.retire_grant"):
+            try:
+                self._retrying(lambda: self._kms_as_ebs().retire_grant(
+                    key_id=rec.kms_key_arn, grant_id=rec.grant_id))
+                self._trace("RetireGrant", rec.volume_id, kms_key=rec.kms_key_arn,
+                            grant_id=rec.grant_id)
+            except AwsError as err:  # already revoked or retired: nothing left to retire
+                self._trace("RetireGrant", rec.volume_id, outcome=err.code,
+                            kms_key=rec.kms_key_arn, grant_id=rec.grant_id, cause=err.message)
+
     def block_device(self, volume_id: str) -> BlockDevice:
         """The attached volume as a block device (refused unless attached: IncorrectState)."""
         rec = self._volume(volume_id)
         if rec.attachment is None or rec.attachment.state != "attached":
             raise IncorrectState(f"The volume '{rec.volume_id}' is not attached "
                                  f"(state: {rec.state}); attach it to read or write.")
+        # The instance's view: reached through a session on the attachment's instance.
+        self._state.authz.check(
+            self._caller, DEVICE_ACTION,
+            (self._instance_arn(rec.attachment.instance_id), self._volume_arn(rec.volume_id)))
         return BlockDevice(self, rec.volume_id, rec.attachment)
 
     def raw_blocks(self, volume_id: str) -> Mapping[int, bytes]:
@@ -802,6 +854,7 @@ class ElasticBlockStore(Tagging):
         """CreateSnapshot: a point-in-time copy sharing the volume's KMS key and data key."""
         self._before("CreateSnapshot", volumeId=volume_id)
         rec = self._volume(volume_id)
+        self._allow_volume("CreateSnapshot", rec, self._snapshot_arn())
         desc = "" if description is None else description
         if not isinstance(desc, str) or len(desc) > 255:
             raise InvalidParameterValue("The description must be a string of at most 255 characters.")
@@ -842,6 +895,7 @@ class ElasticBlockStore(Tagging):
         """DescribeSnapshots: the given snapshots (all must exist), or every snapshot;
         ``owner_ids`` (``"self"`` or account ids: only this account owns snapshots here),
         ``filters`` and paging as for :meth:`describe_volumes`."""
+        self._allow("DescribeSnapshots", ("*",))
         if snapshot_ids is None:
             recs = list(self._state.snapshots.values())
         else:
@@ -866,6 +920,7 @@ class ElasticBlockStore(Tagging):
         """DeleteSnapshot (volumes restored from it keep their own blocks)."""
         self._before("DeleteSnapshot", snapshotId=snapshot_id)
         snap = self._snapshot(snapshot_id)
+        self._allow_snapshot("DeleteSnapshot", snap)
         del self._state.snapshots[snap.snapshot_id]
         snap.store = None
         self._trace("DeleteSnapshot", snap.snapshot_id)
@@ -927,6 +982,9 @@ class ElasticBlockStore(Tagging):
                                  f"(state: {src.state}).")
         rt = self._rt
         will_encrypt = src.encrypted or enc_flag is True or self._state.encryption_by_default
+        self._allow_snapshot("CopySnapshot", src)
+        self._allow("CopySnapshot", (self._snapshot_arn(),), Encrypted=will_encrypt,
+                    VolumeSize=src.volume_size)
         copy = SnapshotRecord(
             snapshot_id=rt.ids.snapshot_id(), volume_id=src.volume_id, state="pending",
             encrypted=will_encrypt, volume_size=src.volume_size, start_time=rt.clock.now(),
@@ -996,16 +1054,19 @@ class ElasticBlockStore(Tagging):
 
     def enable_ebs_encryption_by_default(self) -> EbsEncryptionByDefault:
         """New volumes and snapshot copies are encrypted (existing ones are unaffected)."""
+        self._allow("EnableEbsEncryptionByDefault", ("*",))
         self._state.encryption_by_default = True
         self._trace("EnableEbsEncryptionByDefault", self._rt.region)
         return EbsEncryptionByDefault(True)
 
     def disable_ebs_encryption_by_default(self) -> EbsEncryptionByDefault:
+        self._allow("DisableEbsEncryptionByDefault", ("*",))
         self._state.encryption_by_default = False
         self._trace("DisableEbsEncryptionByDefault", self._rt.region)
         return EbsEncryptionByDefault(False)
 
     def get_ebs_encryption_by_default(self) -> EbsEncryptionByDefault:
+        self._allow("GetEbsEncryptionByDefault", ("*",))
         return EbsEncryptionByDefault(self._state.encryption_by_default)
 
     def modify_ebs_default_kms_key_id(self, *, kms_key_id: str) -> EbsDefaultKmsKeyId:
@@ -1013,15 +1074,18 @@ class ElasticBlockStore(Tagging):
         key = self._check_key_id(kms_key_id)
         if key is None:
             raise MissingParameter("The request must contain the parameter KmsKeyId.")
+        self._allow("ModifyEbsDefaultKmsKeyId", ("*",))
         self._state.default_kms_key_id = key
         self._trace("ModifyEbsDefaultKmsKeyId", self._rt.region, kms_key=key)
         return EbsDefaultKmsKeyId(key)
 
     def get_ebs_default_kms_key_id(self) -> EbsDefaultKmsKeyId:
+        self._allow("GetEbsDefaultKmsKeyId", ("*",))
         return EbsDefaultKmsKeyId(self._state.default_kms_key_id)
 
     def reset_ebs_default_kms_key_id(self) -> EbsDefaultKmsKeyId:
         """Back to the AWS managed key ``alias/aws/ebs``."""
+        self._allow("ResetEbsDefaultKmsKeyId", ("*",))
         self._state.default_kms_key_id = DEFAULT_KMS_KEY
         self._trace("ResetEbsDefaultKmsKeyId", self._rt.region)
         return EbsDefaultKmsKeyId(DEFAULT_KMS_KEY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..runtime import Runtime
+from .authz import Ec2Authorizer, IamForEbs
 from .models import SnapshotRecord, VolumeRecord
 from .store import ChunkPool
 
@@ -12,8 +13,10 @@ __all__ = ["EbsState"]
 class EbsState:
     """Volumes, snapshots and the Region's encryption-by-default settings."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, iam: IamForEbs) -> None:
         self.runtime = runtime
+        #: Decides every caller's EC2 requests by its IAM identity policies.
+        self.authz = Ec2Authorizer(iam, runtime.region, runtime.clock.now)
         self.volumes: dict[str, VolumeRecord] = {}
         self.snapshots: dict[str, SnapshotRecord] = {}
         #: (instance id, device) -> the volume attached there

@@ -13,8 +13,8 @@ policy naming the role ARN matches its sessions.
 
 The service identities of :mod:`.principals` (the EC2 infrastructure that decrypts EBS data
 keys, the WorkSpaces infrastructure) carry a built-in, service-linked identity policy allowing
-their own service's actions (``ec2:*``; ``ec2:*`` and ``ds:*`` for WorkSpaces) and nothing in
-KMS: they reach keys only through grants.
+their own service's actions (``ec2:*``; ``ec2:*``, ``ds:*`` and ``ssm:StartSession`` on its
+instances for WorkSpaces) and nothing in KMS: they reach keys only through grants.
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ _SERVICE_POLICIES = {
     "ebs": '{"Version":"2012-10-17","Statement":[{"Sid":"EbsServiceLinked","Effect":"Allow",'
            '"Action":"ec2:*","Resource":"*"}]}',
     "workspaces": '{"Version":"2012-10-17","Statement":[{"Sid":"WorkSpacesServiceLinked",'
-                  '"Effect":"Allow","Action":["ec2:*","ds:*"],"Resource":"*"}]}',
+                  '"Effect":"Allow","Action":["ec2:*","ds:*","ssm:StartSession"],'
+                  '"Resource":"*"}]}',
 }
 
 
