@@ -22,9 +22,12 @@ principals it names directly (not their account's users).
 
 Condition keys (IAM User Guide, "AWS global condition context keys"): the request's own keys,
 any case, plus ``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``aws:PrincipalType``,
-``aws:username``, ``aws:ViaAWSService`` derived from the caller, and ``aws:CurrentTime`` /
-``aws:EpochTime`` when the request has ``now``. A service adds its own derived keys by
-subclassing :class:`RequestContext`.
+``aws:userid``, ``aws:username``, ``aws:ViaAWSService`` derived from the caller,
+``aws:SourceIp`` and ``aws:SecureTransport`` from the transport facts the wire layer puts on
+the caller (:meth:`~.principals.Caller.over`; absent for in-process calls and for calls an AWS
+service makes on the caller's behalf), and ``aws:CurrentTime`` / ``aws:EpochTime`` when the
+request has ``now``. A key none of these give is absent. A service adds its own derived keys
+by subclassing :class:`RequestContext`.
 """
 
 from __future__ import annotations
@@ -104,8 +107,9 @@ class RequestContext:
 
     #: The lower-case keys :meth:`derive` may answer.
     DERIVED_KEYS: tuple[str, ...] = (
-        "aws:principalarn", "aws:principalaccount", "aws:principaltype", "aws:username",
-        "aws:viaawsservice", "aws:currenttime", "aws:epochtime")
+        "aws:principalarn", "aws:principalaccount", "aws:principaltype", "aws:userid",
+        "aws:username", "aws:viaawsservice", "aws:sourceip", "aws:securetransport",
+        "aws:currenttime", "aws:epochtime")
 
     def __init__(self, request: AuthRequest) -> None:
         self._req = request
@@ -122,10 +126,17 @@ class RequestContext:
             return (caller.account_id,)
         if key == "aws:principaltype":
             return (_PRINCIPAL_TYPES.get(caller.type, caller.type),)
+        if key == "aws:userid":
+            return (caller.principal_id or caller.account_id,)
         if key == "aws:username":
             return (caller.user_name,) if caller.type == "IAMUser" and caller.user_name else None
         if key == "aws:viaawsservice":
             return ("true" if caller.via_service else "false",)
+        if key == "aws:sourceip":
+            return (caller.source_ip,) if caller.source_ip else None
+        if key == "aws:securetransport":
+            secure = caller.secure_transport
+            return None if secure is None else ("true" if secure else "false",)
         if request.now is not None:
             if key == "aws:currenttime":
                 return (request.now.isoformat(),)

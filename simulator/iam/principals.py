@@ -58,6 +58,10 @@ class Caller:
     role_arn: str | None = None
     #: The access key a signed request used (CloudTrail's ``userIdentity.accessKeyId``).
     access_key_id: str | None = None
+    #: Transport facts of the request (``aws:SourceIp``, ``aws:SecureTransport``), set by the
+    #: wire layer with :meth:`over`; ``None`` for in-process calls.
+    source_ip: str | None = None
+    secure_transport: bool | None = None
 
     @property
     def is_root(self) -> bool:
@@ -68,11 +72,20 @@ class Caller:
         return self.via_service is not None
 
     def through(self, service: str, region: str) -> Caller:
-        """This caller, as seen when ``service`` (``"ec2"``, ``"workspaces"``) acts for it."""
+        """This caller, as seen when ``service`` (``"ec2"``, ``"workspaces"``) acts for it.
+
+        The service's own request carries no caller IP or transport: a policy condition on
+        ``aws:SourceIp`` does not hold for it (IAM User Guide, ``aws:SourceIp``).
+        """
         return replace(
             self, via_service=via_service_name(service, region),
-            invoked_by=f"{service}.amazonaws.com",
+            invoked_by=f"{service}.amazonaws.com", source_ip=None, secure_transport=None,
         )
+
+    def over(self, *, source_ip: str | None, secure_transport: bool | None) -> Caller:
+        """This caller on one request that arrived from ``source_ip`` over TLS or not (what
+        the wire layer knows; ``aws:SourceIp``, ``aws:SecureTransport``)."""
+        return replace(self, source_ip=source_ip, secure_transport=secure_transport)
 
     def direct(self) -> Caller:
         """This caller calling directly (no service in between)."""

@@ -20,9 +20,10 @@ instances for WorkSpaces) and nothing in KMS: they reach keys only through grant
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from types import MappingProxyType
 
 from ..boundary import operation_boundary
 from ..errors import (
@@ -52,6 +53,7 @@ __all__ = [
     "ListAccessKeysResult",
     "ListPolicyNamesResult",
     "ListRolesResult",
+    "ListTagsResult",
     "ListUsersResult",
     "Role",
     "RolePolicy",
@@ -182,14 +184,63 @@ class ListPolicyNamesResult:
     marker: str | None = None
 
 
-class _Principal:
-    """A user or role with its inline policies (name -> parsed document), in put order."""
+@dataclass(frozen=True)
+class ListTagsResult:
+    tags: list[dict[str, str]]
 
-    __slots__ = ("entity", "policies")
+
+def _tag_list(p: _Principal) -> ListTagsResult:
+    return ListTagsResult([{"key": k, "value": v} for k, v in p.tags.items()])
+
+
+_NO_TAGS: Mapping[str, str] = MappingProxyType({})
+
+
+class _Principal:
+    """A user or role with its inline policies (name -> parsed document), in put order, and
+    its tags (``aws:PrincipalTag/<key>``)."""
+
+    __slots__ = ("entity", "policies", "tags")
 
     def __init__(self, entity: User | Role) -> None:
         self.entity = entity
         self.policies: dict[str, PolicyDocument] = {}
+        self.tags: dict[str, str] = {}
+
+
+#: IAM quotas: tags per user or role; tag key and value lengths.
+TAGS_PER_PRINCIPAL = 50
+_TAG_RE = re.compile(r"^[\w\s.:/=+@-]*\Z")
+
+
+def _check_tags(tags: object) -> dict[str, str]:
+    """IAM's ``Tags`` parameter: ``[{"key": ..., "value": ...}]`` (InvalidInput as
+    IamValidationError otherwise)."""
+    if tags is None:
+        return {}
+    if isinstance(tags, str | bytes) or not isinstance(tags, Sequence):
+        raise IamValidationError("tags must be a list of {'key': ..., 'value': ...} mappings.")
+    out: dict[str, str] = {}
+    for tag in tags:
+        if not isinstance(tag, Mapping) or set(tag) != {"key", "value"}:
+            raise IamValidationError(
+                "Each tag must be a mapping with exactly the keys 'key' and 'value'.")
+        key, value = tag["key"], tag["value"]
+        if (not isinstance(key, str) or not 1 <= len(key) <= 128 or not _TAG_RE.match(key)
+                or key.lower().startswith("aws:")):
+            raise IamValidationError(
+                f"1 validation error detected: Value at 'tags.member.key' failed to satisfy "
+                f"constraint: a tag key is 1-128 letters, digits, spaces or _.:/=+-@ and does "
+                f"not begin with aws: (got {key!r:.80})")
+        if not isinstance(value, str) or len(value) > 256 or not _TAG_RE.match(value):
+            raise IamValidationError(
+                "1 validation error detected: Value at 'tags.member.value' failed to satisfy "
+                "constraint: a tag value is 0-256 letters, digits, spaces or _.:/=+-@")
+        out[key] = value
+    if len(out) > TAGS_PER_PRINCIPAL:
+        raise IamLimitExceededException(
+            f"A user or role can have at most {TAGS_PER_PRINCIPAL} tags.")
+    return out
 
 
 class _AccessKeyRecord:
@@ -267,16 +318,19 @@ class IdentityAndAccessManagement(ManagedPolicies, RoleTrust):
 
     # --- users ------------------------------------------------------------------------------
 
-    def create_user(self, *, user_name: str, path: str = "/") -> User:
+    def create_user(self, *, user_name: str, path: str = "/",
+                    tags: Sequence[Mapping[str, str]] | None = None) -> User:
         """CreateUser. Names are unique case-insensitively (EntityAlreadyExists)."""
         _check_name(user_name, "userName", _NAME_RE, 64)
         path = self._check_path(path)
+        tag_map = _check_tags(tags)
         if user_name.lower() in self._users:
             raise EntityAlreadyExistsException(f"User with name {user_name} already exists.")
         user = User(arn=f"arn:aws:iam::{self._account}:user{path}{user_name}",
                     user_name=user_name, user_id=self._unique_id("AIDA"), path=path,
                     create_date=self._rt.clock.now())
-        self._users[user_name.lower()] = _Principal(user)
+        p = self._users[user_name.lower()] = _Principal(user)
+        p.tags.update(tag_map)
         return user
 
     def get_user(self, *, user_name: str) -> User:
@@ -404,12 +458,14 @@ class IdentityAndAccessManagement(ManagedPolicies, RoleTrust):
 
     def create_role(self, *, role_name: str, path: str = "/",
                     assume_role_policy_document: str | None = None,
-                    description: str | None = None, max_session_duration: int = 3600) -> Role:
+                    description: str | None = None, max_session_duration: int = 3600,
+                    tags: Sequence[Mapping[str, str]] | None = None) -> Role:
         """CreateRole. ``assume_role_policy_document`` is the trust policy STS's AssumeRole
         checks (:mod:`.trust`); a role without one cannot be assumed through STS, though
         ``sim.as_principal(role_arn)`` still acts as a session of it."""
         _check_name(role_name, "roleName", _NAME_RE, 64)
         path = self._check_path(path)
+        tag_map = _check_tags(tags)
         if description is not None and (not isinstance(description, str)
                                         or len(description) > 1000):
             raise IamValidationError(
@@ -430,7 +486,8 @@ class IdentityAndAccessManagement(ManagedPolicies, RoleTrust):
                     create_date=self._rt.clock.now(),
                     assume_role_policy_document=assume_role_policy_document,
                     description=description, max_session_duration=max_session_duration)
-        self._roles[role_name.lower()] = _Principal(role)
+        p = self._roles[role_name.lower()] = _Principal(role)
+        p.tags.update(tag_map)
         if trust is not None:
             self._trust[role.arn] = trust
         return role
@@ -480,6 +537,44 @@ class IdentityAndAccessManagement(ManagedPolicies, RoleTrust):
                            max_items: int | None = None) -> ListPolicyNamesResult:
         got = page(list(self._role(role_name).policies), str, marker=marker, max_items=max_items)
         return ListPolicyNamesResult(got.items, got.is_truncated, got.marker)
+
+    # --- tags ---------------------------------------------------------------------------------
+
+    def tag_user(self, *, user_name: str, tags: Sequence[Mapping[str, str]]) -> None:
+        """TagUser: add or overwrite tags (``aws:PrincipalTag/<key>`` for its requests)."""
+        self._tag(self._user(user_name), tags)
+
+    def untag_user(self, *, user_name: str, tag_keys: Sequence[str]) -> None:
+        self._untag(self._user(user_name), tag_keys)
+
+    def list_user_tags(self, *, user_name: str) -> ListTagsResult:
+        return _tag_list(self._user(user_name))
+
+    def tag_role(self, *, role_name: str, tags: Sequence[Mapping[str, str]]) -> None:
+        """TagRole: tags of a role are its sessions' ``aws:PrincipalTag/<key>``."""
+        self._tag(self._role(role_name), tags)
+
+    def untag_role(self, *, role_name: str, tag_keys: Sequence[str]) -> None:
+        self._untag(self._role(role_name), tag_keys)
+
+    def list_role_tags(self, *, role_name: str) -> ListTagsResult:
+        return _tag_list(self._role(role_name))
+
+    @staticmethod
+    def _tag(p: _Principal, tags: object) -> None:
+        new = _check_tags(tags)
+        if len({**p.tags, **new}) > TAGS_PER_PRINCIPAL:
+            raise IamLimitExceededException(
+                f"A user or role can have at most {TAGS_PER_PRINCIPAL} tags.")
+        p.tags.update(new)
+
+    @staticmethod
+    def _untag(p: _Principal, tag_keys: object) -> None:
+        if isinstance(tag_keys, str | bytes) or not isinstance(tag_keys, Sequence) or not all(
+                isinstance(k, str) for k in tag_keys):
+            raise IamValidationError("tag_keys must be a list of strings.")
+        for k in tag_keys:
+            p.tags.pop(k, None)
 
     # --- callers and authorisation support ---------------------------------------------------
 
@@ -550,6 +645,36 @@ class IdentityAndAccessManagement(ManagedPolicies, RoleTrust):
             if p is not None:
                 docs = tuple(p.policies.values()) + self._managed_documents(p.entity.arn)
         return docs
+
+    def principal_tags(self, caller: Caller) -> Mapping[str, str]:
+        """The tags of the user or role behind ``caller`` (``aws:PrincipalTag/<key>``)."""
+        if not isinstance(caller, Caller):
+            raise ValidationException("principal_tags takes a Caller (see sim.iam.caller_for)")
+        p: _Principal | None = None
+        if caller.type == "IAMUser" and caller.user_name is not None:
+            p = self._users.get(caller.user_name.lower())
+            if p is not None and p.entity.arn != caller.arn:
+                p = None
+        elif caller.role_arn is not None or caller.type == "AssumedRole":
+            p = self._role_of(caller)
+        return MappingProxyType(p.tags) if p is not None else _NO_TAGS
+
+    def unique_id(self, arn: str) -> str | None:
+        """The unique id (``AIDA...``, ``AROA...``) of the user or role ``arn`` names now, else
+        None. A key policy naming a user or role is bound to this id (IAM User Guide, "Unique
+        identifiers"): a later user or role of the same name is someone else."""
+        prefix = f"arn:aws:iam::{self._account}:"
+        if not isinstance(arn, str) or not arn.startswith(prefix):
+            return None
+        rest = arn[len(prefix):]
+        table = (self._users if rest.startswith("user/") else
+                 self._roles if rest.startswith("role/") else None)
+        if table is None:
+            return None
+        p = table.get(rest.rsplit("/", 1)[-1].lower())
+        if p is None or p.entity.arn != arn:
+            return None
+        return p.entity.user_id if isinstance(p.entity, User) else p.entity.role_id
 
     def _role_of(self, caller: Caller) -> _Principal | None:
         if caller.role_arn is not None:

@@ -42,6 +42,7 @@ from ..iam.evaluator import (
     evaluate,
 )
 from ..iam.policy import PolicyDocument, role_arn_of
+from .conditions import KmsFacts, keys_for_action
 from .grants import Grant, GrantStore
 
 __all__ = [
@@ -59,12 +60,13 @@ class KmsRequest(AuthRequest):
     """A request on a KMS key. ``grant_operation`` is the grant operation that could allow it
     (``"Decrypt"``; ``None``: no grant can); ``encryption_context`` is checked against grant
     constraints; ``grant_check`` is an extra test a grant must pass (CreateGrant's "the child
-    grant is narrower")."""
+    grant is narrower"); ``facts`` answers the KMS condition keys (:mod:`.conditions`)."""
 
     grant_operation: str | None = None
     encryption_context: Mapping[str, str] | None = None
     grant_tokens: tuple[str, ...] = ()
     grant_check: Callable[[Grant], bool] | None = None
+    facts: KmsFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -76,23 +78,34 @@ class KmsDecision(Decision):
 
 
 class KmsRequestContext(RequestContext):
-    """The condition context of a KMS request: the global keys, plus ``kms:CallerAccount`` and
-    ``kms:ViaService`` derived from the caller (AWS KMS Developer Guide, "AWS KMS condition
-    keys")."""
+    """The condition context of a KMS request: the global keys, plus the keys the table of
+    :mod:`.conditions` gives the request's action (AWS KMS Developer Guide, "AWS KMS condition
+    keys"). Without ``facts`` (a bare :class:`KmsRequest`), the caller's keys only."""
 
     __slots__ = ()
 
     DERIVED_KEYS = (*RequestContext.DERIVED_KEYS, "kms:calleraccount", "kms:viaservice")
 
     def derive(self, key: str) -> tuple[str, ...] | None:
-        if key.startswith("kms:"):
-            caller = self._req.caller
-            if key == "kms:calleraccount":
-                return (caller.account_id,)
-            if key == "kms:viaservice":
-                return (caller.via_service,) if caller.via_service else None
-            return None
+        req = self._req
+        facts = req.facts if isinstance(req, KmsRequest) else None
+        got = (facts or _NO_FACTS).value(req.caller, req.action, key)
+        if got is not False:
+            return got
         return super().derive(key)
+
+    def as_dict(self) -> dict[str, tuple[str, ...]]:
+        ctx = super().as_dict()
+        for name in keys_for_action(self._req.action):
+            low = name.lower()
+            if low not in ctx and not name.endswith((":", "/")):
+                value = self.get(low)
+                if value:
+                    ctx[low] = value
+        return ctx
+
+
+_NO_FACTS = KmsFacts()
 
 
 def request_context(request: AuthRequest) -> dict[str, tuple[str, ...]]:

@@ -31,11 +31,12 @@ from ..iam.policy import PolicyDocument, parse_policy
 from ..iam.principals import Caller
 from . import validation as v
 from .authz import KmsRequest, authorize_kms, authorize_kms_identity
-from .grants import CONTEXT_OPERATIONS, Grant, GrantStore
+from .conditions import KmsFacts
+from .grants import Grant, GrantStore
 from .keys import AWS_MANAGED_SERVICES, ENCRYPT_DECRYPT, KeyRecord, Rotation
 from .state import AliasRecord, KmsState
 
-__all__ = ["KmsBase", "check_marker"]
+__all__ = ["KmsBase", "check_marker", "request_alias"]
 
 _T = TypeVar("_T")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}")
@@ -356,6 +357,7 @@ class KmsBase:
         extra: Mapping[str, object] | None = None,
         grant_check: Callable[[Grant], bool] | None = None,
         caller: Caller | None = None,
+        request_tags: Mapping[str, str] | None = None,
     ) -> None:
         caller = caller or self._caller
         grants = self._home(key).grants
@@ -365,24 +367,13 @@ class KmsBase:
             grants.resolve_tokens(tokens)
         # The root has every IAM permission: its identity policies are never consulted.
         identity = () if caller.is_root else self._s.iam.identity_policies(caller)
-        conditions: dict[str, object] = {
-            "kms:GrantIsForAWSResource": caller.via_service is not None,
-            "kms:KeyOrigin": key.origin,
-            "kms:KeySpec": key.key_spec,
-            "kms:KeyUsage": key.key_usage,
-        }
-        if context is not None or grant_operation in CONTEXT_OPERATIONS:
-            ctx = context or {}
-            for k, val in ctx.items():
-                conditions["kms:EncryptionContext:" + k] = val
-            conditions["kms:EncryptionContextKeys"] = list(ctx)
-        if extra:
-            conditions.update(extra)
+        facts = self._facts(caller, key=key, params=extra, context=context,
+                            request_tags=request_tags)
         decision = authorize_kms(
             KmsRequest(
-                caller=caller, action=action, resource=key.arn, conditions=conditions,
+                caller=caller, action=action, resource=key.arn, now=self._now(),
                 grant_operation=grant_operation, encryption_context=context,
-                grant_tokens=tokens, grant_check=grant_check,
+                grant_tokens=tokens, grant_check=grant_check, facts=facts,
             ),
             key_policy=key.policy,
             identity_policies=identity,
@@ -392,10 +383,27 @@ class KmsBase:
         if not decision.allowed:
             raise AccessDeniedException(decision.message)
 
-    def _authorize_identity(self, action: str, resource: str = "*") -> None:
+    def _facts(self, caller: Caller, *, key: KeyRecord | None = None,
+               params: Mapping[str, object] | None = None,
+               context: Mapping[str, str] | None = None,
+               request_tags: Mapping[str, str] | None = None) -> KmsFacts:
+        """The condition-key facts of one request (:mod:`.conditions`); ``params`` holds the
+        request-parameter keys by their documented names."""
+        iam = self._s.iam
+        return KmsFacts(key=key, params=params, context=context, request_tags=request_tags,
+                        aliases=self._aliases_of, principal_tags=lambda: iam.principal_tags(caller))
+
+    def _aliases_of(self, key: KeyRecord) -> list[str]:
+        return [a.alias_name for a in self._s.aliases.values() if a.target_key_id == key.key_id]
+
+    def _authorize_identity(self, action: str, resource: str = "*", *,
+                            params: Mapping[str, object] | None = None,
+                            request_tags: Mapping[str, str] | None = None) -> None:
+        caller = self._caller
         decision = authorize_kms_identity(
-            AuthRequest(caller=self._caller, action=action, resource=resource),
-            identity_policies=self._s.iam.identity_policies(self._caller),
+            KmsRequest(caller=caller, action=action, resource=resource, now=self._now(),
+                       facts=self._facts(caller, params=params, request_tags=request_tags)),
+            identity_policies=self._s.iam.identity_policies(caller),
         )
         if not decision.allowed:
             raise AccessDeniedException(decision.message)
@@ -523,15 +531,28 @@ class KmsBase:
                 arn=key.arn, usage=key.key_usage, operation=operation))
         return key
 
-    def _admin_key(self, key_id: str, action: str, call: _Api) -> KeyRecord:
+    def _admin_key(self, key_id: str, action: str, call: _Api,
+                   params: Mapping[str, object] | None = None,
+                   request_tags: Mapping[str, str] | None = None) -> KeyRecord:
         """The customer managed key a key-administration call acts on, authorized and not
-        pending deletion (EnableKey, DisableKey, ScheduleKeyDeletion, tags, description)."""
+        pending deletion (EnableKey, DisableKey, ScheduleKeyDeletion, tags, description);
+        ``params``: the request's condition keys."""
         key = self._resolve(key_id, aliases=False)
         call.resources.append(key.arn)
-        self._authorize(key, action)
+        self._authorize(key, action, extra=params, request_tags=request_tags)
         self._require_customer_managed(key, action)
         self._require_not_pending(key)
         return key
+
+
+def request_alias(key_id: object) -> str | None:
+    """The alias a ``KeyId`` parameter names (``alias/x`` or its ARN), for ``kms:RequestAlias``."""
+    if not isinstance(key_id, str):
+        return None
+    if key_id.startswith("alias/"):
+        return key_id
+    m = _ALIAS_ARN.fullmatch(key_id)
+    return m.group(4) if m is not None else None
 
 
 _MARKER_CHARS = re.compile(r"[\u0020-\u00ff]*")

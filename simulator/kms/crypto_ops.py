@@ -18,7 +18,7 @@ from ..errors import (
     ValidationException,
 )
 from . import validation as v
-from .base import KmsBase
+from .base import KmsBase, request_alias
 from .keys import ENCRYPT_DECRYPT, KeyRecord, mrk_key_id
 from .models import (
     DataKey,
@@ -152,7 +152,8 @@ class CryptoOperations(KmsBase):
             key = self._resolve(key_id, aliases=True, cross_account=True)
             call.resources.append(key.arn)
             self._authorize(key, "kms:Encrypt", grant_operation="Encrypt", context=ctx, tokens=tokens,
-                            extra={"kms:EncryptionAlgorithm": algorithm})
+                            extra={"kms:EncryptionAlgorithm": algorithm,
+                                   "kms:RequestAlias": request_alias(key_id)})
             self._require_usable(key)
             self._require_encrypt_usage(key, "Encrypt")
             self._check_algorithm(key, algorithm)
@@ -186,7 +187,9 @@ class CryptoOperations(KmsBase):
             tokens = v.check_tokens(grant_tokens)
             key = self._resolve(key_id, aliases=True, cross_account=True)
             call.resources.append(key.arn)
-            self._authorize(key, "kms:" + name, grant_operation=name, context=ctx, tokens=tokens)
+            self._authorize(key, "kms:" + name, grant_operation=name, context=ctx, tokens=tokens,
+                            extra={"kms:EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+                                   "kms:RequestAlias": request_alias(key_id)})
             self._require_usable(key)
             if key.key_usage != ENCRYPT_DECRYPT or key.key_spec != "SYMMETRIC_DEFAULT":
                 raise InvalidKeyUsageException(
@@ -291,7 +294,8 @@ class CryptoOperations(KmsBase):
             key, material_id = self._open(blob, expected)
             call.resources.append(key.arn)
             self._authorize(key, "kms:Decrypt", grant_operation="Decrypt", context=ctx, tokens=tokens,
-                            extra={"kms:EncryptionAlgorithm": algorithm})
+                            extra={"kms:EncryptionAlgorithm": algorithm,
+                                   "kms:RequestAlias": request_alias(key_id)})
             self._require_usable(key)
             self._require_encrypt_usage(key, "Decrypt")
             self._check_algorithm(key, algorithm)
@@ -336,12 +340,17 @@ class CryptoOperations(KmsBase):
                                  cross_account=True)
             src, material_id = self._open(blob, expected)
             call.resources.extend(dict.fromkeys([src.arn, dest.arn]))
+            same = src.key_id == dest.key_id
             self._authorize(src, "kms:ReEncryptFrom", grant_operation="ReEncryptFrom",
-                            context=src_ctx, tokens=tokens,
-                            extra={"kms:EncryptionAlgorithm": src_alg})
+                            context=src_ctx, tokens=tokens, extra={
+                                "kms:EncryptionAlgorithm": src_alg,
+                                "kms:ReEncryptOnSameKey": same,
+                                "kms:RequestAlias": request_alias(source_key_id)})
             self._authorize(dest, "kms:ReEncryptTo", grant_operation="ReEncryptTo",
-                            context=dst_ctx, tokens=tokens,
-                            extra={"kms:EncryptionAlgorithm": dst_alg})
+                            context=dst_ctx, tokens=tokens, extra={
+                                "kms:EncryptionAlgorithm": dst_alg,
+                                "kms:ReEncryptOnSameKey": same,
+                                "kms:RequestAlias": request_alias(destination_key_id)})
             self._require_usable(src)
             self._require_usable(dest)
             self._require_encrypt_usage(src, "ReEncrypt")

@@ -88,7 +88,11 @@ class KeyOperations(KmsBase):
             multi = v.check_bool(multi_region, "multiRegion")
             bypass = v.check_bool(bypass_policy_lockout_safety_check, "bypassPolicyLockoutSafetyCheck")
             tag_map = self._check_tags(tags)
-            self._authorize_identity("kms:CreateKey")
+            self._authorize_identity("kms:CreateKey", request_tags=tag_map, params={
+                "kms:KeySpec": spec, "kms:CustomerMasterKeySpec": spec, "kms:KeyUsage": usage,
+                "kms:CustomerMasterKeyUsage": usage, "kms:KeyOrigin": origin,
+                "kms:MultiRegion": False, "kms:BypassPolicyLockoutSafetyCheck": bypass,
+                "aws:TagKeys": list(tag_map)})
             key_id = rt.ids.key_id()
             if multi:  # mrk- and 32 hex digits (KMS Developer Guide, "Multi-Region key IDs")
                 key_id = "mrk-" + key_id.replace("-", "")
@@ -133,7 +137,8 @@ class KeyOperations(KmsBase):
             else:
                 key = self._resolve(ident, aliases=True, cross_account=True)
             call.resources.append(key.arn)
-            self._authorize(key, "kms:DescribeKey", grant_operation="DescribeKey", tokens=tokens)
+            self._authorize(key, "kms:DescribeKey", grant_operation="DescribeKey", tokens=tokens,
+                            extra={"kms:RequestAlias": alias})
             return key.metadata()
 
     def list_keys(self, *, limit: int | None = None, marker: str | None = None) -> ListKeysResult:
@@ -174,7 +179,11 @@ class KeyOperations(KmsBase):
             if not 7 <= days <= 30:
                 raise ValidationException(
                     f"PendingWindowInDays should be between 7 and 30, but it is {days}")
-            key = self._admin_key(key_id, "kms:ScheduleKeyDeletion", call)
+            key = self._admin_key(key_id, "kms:ScheduleKeyDeletion", call,
+                                  {"kms:ScheduleKeyDeletionPendingWindowInDays": days})
+            when = self._now() + timedelta(days=days)
+            key.key_state = "PendingDeletion"
+            key.deletion_date = when
             key.pending_window_in_days = days
             if key.multi_region is not None and not key.is_replica and self._replicas(key):
                 # KMS never deletes a primary key with replicas: it waits, unusable, until the

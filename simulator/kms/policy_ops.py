@@ -38,7 +38,8 @@ class PolicyOperations(KmsBase):
             bypass = v.check_bool(bypass_policy_lockout_safety_check, "bypassPolicyLockoutSafetyCheck")
             key = self._resolve(key_id, aliases=False)
             call.resources.append(key.arn)
-            self._authorize(key, "kms:PutKeyPolicy")
+            self._authorize(key, "kms:PutKeyPolicy",
+                            extra={"kms:BypassPolicyLockoutSafetyCheck": bypass})
             self._require_customer_managed(key, "kms:PutKeyPolicy")
             key.policy = self._check_policy(policy, key.arn, bypass)
             call.trace_detail = {"policy_statements": len(key.policy.statements)}

@@ -27,10 +27,11 @@ __all__ = ["RotationOperations"]
 class RotationOperations(KmsBase):
     """The operations of this family, as a mixin of :class:`~.service.KeyManagementService`."""
 
-    def _rotation_key(self, key_id: str, action: str, call: _Api) -> KeyRecord:
+    def _rotation_key(self, key_id: str, action: str, call: _Api,
+                      params: dict[str, object] | None = None) -> KeyRecord:
         key = self._resolve(key_id, aliases=False)
         call.resources.append(key.arn)
-        self._authorize(key, action)
+        self._authorize(key, action, extra=params)
         self._require_customer_managed(key, action)
         if key.origin != "AWS_KMS":  # KMS cannot make new material for imported keys
             raise UnsupportedOperationException(
@@ -51,7 +52,8 @@ class RotationOperations(KmsBase):
                                              "rotationPeriodInDays": rotation_period_in_days}) as call:
             days = (365 if rotation_period_in_days is None else
                     v.check_int(rotation_period_in_days, "rotationPeriodInDays", 90, 2560))
-            key = self._rotation_key(key_id, "kms:EnableKeyRotation", call)
+            key = self._rotation_key(key_id, "kms:EnableKeyRotation", call,
+                                     {"kms:RotationPeriodInDays": days})
             changed = not key.rotation_enabled or key.rotation_period_in_days != days
             key.rotation_enabled = True
             key.rotation_period_in_days = days

@@ -1,8 +1,10 @@
 """What KMS needs from its collaborators, as typing Protocols.
 
-KMS asks IAM two things (``simulator.iam.service`` provides them): a caller's identity policies
-(for every decision a key policy delegates to IAM) and whether a principal named in a key
-policy exists (PutKeyPolicy and CreateKey refuse a policy naming one that does not).
+KMS asks IAM (``simulator.iam.service`` provides it): a caller's identity policies (for every
+decision a key policy delegates to IAM), a caller's tags (``aws:PrincipalTag/<k>``), whether a
+principal named in a key policy exists (PutKeyPolicy and CreateKey refuse a policy naming one
+that does not) and which unique id a user or role ARN names now (a key policy binds it, as AWS
+does).
 
 KMS asks the simulation's directory of account/Region cells (``simulator.cells`` provides it)
 where another account's or Region's KMS is: a key used across accounts by its ARN, a blob whose
@@ -11,7 +13,7 @@ key lives in another account, a multi-Region key's replicas.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from ..iam.policy import PolicyDocument
@@ -29,6 +31,10 @@ class IamForKms(Protocol):
     def identity_policies(self, caller: Caller) -> Sequence[PolicyDocument]: ...
 
     def principal_exists(self, arn: str) -> bool: ...
+
+    def principal_tags(self, caller: Caller) -> Mapping[str, str]: ...
+
+    def unique_id(self, arn: str) -> str | None: ...
 
 
 class KmsDirectory(Protocol):

@@ -24,7 +24,8 @@ class TagOperations(KmsBase):
     def tag_resource(self, *, key_id: str, tags: Sequence[Mapping[str, str]]) -> None:
         with self._api("TagResource", {"keyId": key_id, "tags": tags}) as call:
             new = self._check_tags(tags)
-            key = self._admin_key(key_id, "kms:TagResource", call)
+            key = self._admin_key(key_id, "kms:TagResource", call, {"aws:TagKeys": list(new)},
+                                  request_tags=new)
             if len({**key.tags, **new}) > _TAG_LIMIT:
                 raise LimitExceededException(f"A key can have at most {_TAG_LIMIT} tags.")
             key.tags.update(new)
@@ -32,7 +33,7 @@ class TagOperations(KmsBase):
     def untag_resource(self, *, key_id: str, tag_keys: Sequence[str]) -> None:
         with self._api("UntagResource", {"keyId": key_id, "tagKeys": tag_keys}) as call:
             names = [v.check_str(t, "tagKeys.member", max_len=128) for t in v.as_list(tag_keys, "tagKeys")]
-            key = self._admin_key(key_id, "kms:UntagResource", call)
+            key = self._admin_key(key_id, "kms:UntagResource", call, {"aws:TagKeys": names})
             for name in names:
                 key.tags.pop(name, None)
 
