@@ -91,7 +91,10 @@ class PrincipalSpec:
     """A ``Principal`` / ``NotPrincipal`` element, compiled.
 
     ``aws`` keeps the values as written; ``arns`` holds them normalised (a bare account id becomes
-    ``arn:aws:iam::<acct>:root``); ``accounts`` the account ids whose root is named.
+    ``arn:aws:iam::<acct>:root``); ``accounts`` the account ids whose root is named; ``bound``
+    pairs a user or role ARN with the unique id it named when the policy was put (IAM User
+    Guide, "Unique identifiers": a policy names *that* user or role, not a later one of the
+    same name).
     """
 
     any: bool
@@ -101,18 +104,37 @@ class PrincipalSpec:
     canonical_users: tuple[str, ...] = ()
     arns: frozenset[str] = frozenset()
     accounts: frozenset[str] = frozenset()
+    bound: tuple[tuple[str, str], ...] = ()
+
+    def _same_entity(self, arn: str, unique_id: str) -> bool:
+        for named, uid in self.bound:
+            if named == arn:
+                return uid == unique_id
+        return True
+
+    def names(self, caller: Caller) -> bool:
+        """Whether it names ``caller``'s own ARN (or ``"*"``, or its service principal): what
+        ``NotPrincipal`` exempts. A role's ARN does not name the role's sessions here (IAM
+        User Guide, ``NotPrincipal``: list the assumed-role session ARN for the session)."""
+        if self.any:
+            return True
+        if caller.arn in self.arns:
+            return self._same_entity(caller.arn, caller.principal_id)
+        return bool(self.services) and caller.type == "AWSService" and (
+            caller.arn in self.services or caller.principal_id in self.services)
 
     def match(self, caller: Caller) -> int:
-        """2 if it names ``caller`` itself (or ``"*"``), 1 if only its account, else 0."""
-        if self.any or caller.arn in self.arns:
+        """2 if it names ``caller`` itself (or ``"*"``), 1 if only its account, else 0.
+
+        A role's ARN names its sessions too (a ``Principal`` naming a role applies to whoever
+        assumed it)."""
+        if self.names(caller):
             return 2
         if self.arns:
             role = role_arn_of(caller)
-            if role is not None and role in self.arns:
+            if role is not None and role in self.arns and self._same_entity(
+                    role, caller.principal_id.partition(":")[0]):
                 return 2
-        if self.services and caller.type == "AWSService" and (
-                caller.arn in self.services or caller.principal_id in self.services):
-            return 2
         if caller.account_id in self.accounts:
             return 1
         return 0
@@ -127,7 +149,8 @@ def _strings(raw: object, what: str) -> tuple[str, ...]:
 
 
 def _parse_principal(raw: object,
-                     principal_exists: Callable[[str], bool] | None) -> PrincipalSpec:
+                     principal_exists: Callable[[str], bool] | None,
+                     unique_id: Callable[[str], str | None] | None = None) -> PrincipalSpec:
     if raw == "*":
         return PrincipalSpec(any=True, aws=("*",))
     if not isinstance(raw, dict) or not raw:
@@ -153,6 +176,7 @@ def _parse_principal(raw: object,
             raise _bad(_INVALID_PRINCIPALS)
     arns: set[str] = set()
     accounts: set[str] = set()
+    bound: dict[str, str] = {}
     any_ = False
     for v in aws:
         if v == "*":
@@ -173,6 +197,10 @@ def _parse_principal(raw: object,
         arns.add(arn)
         if arn.endswith(":root"):
             accounts.add(acct)
+        elif unique_id is not None:
+            uid = unique_id(arn)
+            if uid is not None:
+                bound[arn] = uid
     for s in services:
         if not _SERVICE_RE.match(s):
             raise _bad(_INVALID_PRINCIPALS)
@@ -184,7 +212,7 @@ def _parse_principal(raw: object,
             raise _bad(_INVALID_PRINCIPALS)
     return PrincipalSpec(any=any_, aws=aws, services=services, federated=federated,
                          canonical_users=canonical, arns=frozenset(arns),
-                         accounts=frozenset(accounts))
+                         accounts=frozenset(accounts), bound=tuple(sorted(bound.items())))
 
 
 # --- statements ------------------------------------------------------------------------------
@@ -244,11 +272,12 @@ class Statement:
         """2: names the caller (or everyone); 1: names only the caller's account; 0: no.
 
         Identity-policy statements (no principal element) apply to their owner: 2.
+        ``NotPrincipal`` applies to everyone it does not name itself (:meth:`PrincipalSpec.names`).
         """
         if self.principal is not None:
             return self.principal.match(caller)
         if self.not_principal is not None:
-            return 0 if self.not_principal.match(caller) == 2 else 2
+            return 0 if self.not_principal.names(caller) else 2
         return 2
 
     def conditions_hold(self, context: ConditionLookup) -> bool:
@@ -260,7 +289,8 @@ class Statement:
 
 
 def _compile_statement(raw: object, kind: PolicyKind,
-                       principal_exists: Callable[[str], bool] | None) -> Statement:
+                       principal_exists: Callable[[str], bool] | None,
+                       unique_id: Callable[[str], str | None] | None) -> Statement:
     if not isinstance(raw, dict):
         raise _bad("Each statement must be a JSON object")
     unknown = set(raw) - _STATEMENT_FIELDS
@@ -287,9 +317,9 @@ def _compile_statement(raw: object, kind: PolicyKind,
             raise _bad("Policy document should not specify a principal.")
     else:
         if "Principal" in raw:
-            principal = _parse_principal(raw["Principal"], principal_exists)
+            principal = _parse_principal(raw["Principal"], principal_exists, unique_id)
         elif "NotPrincipal" in raw:
-            not_principal = _parse_principal(raw["NotPrincipal"], principal_exists)
+            not_principal = _parse_principal(raw["NotPrincipal"], principal_exists, unique_id)
         else:
             raise _bad(_INVALID_PRINCIPALS + " A key policy statement must name a Principal.")
 
@@ -349,11 +379,12 @@ def _compile_statement(raw: object, kind: PolicyKind,
 
 @dataclass(frozen=True)
 class PolicyDocument:
-    """A parsed, validated policy. ``text`` is exactly what the caller gave (GetKeyPolicy
-    returns it as is).
+    """A parsed, validated policy. ``text`` is exactly what the caller gave.
 
-    A document's value is its kind and text (the statements are compiled from them), so equal
-    documents compare and hash equal whatever object holds them.
+    A document's value is its kind, text and ``bindings`` (the statements are compiled from
+    them), so equal documents compare and hash equal whatever object holds them; the same
+    text naming a user deleted and re-created since is another document.
+    ``bindings``: each user or role ARN the policy names, with the unique id it named.
     """
 
     text: str
@@ -361,6 +392,7 @@ class PolicyDocument:
     kind: PolicyKind = "key"
     version: str | None = field(default=None, compare=False)
     id: str | None = field(default=None, compare=False)
+    bindings: tuple[tuple[str, str], ...] = ()
 
     def applicable(self, action: str, resource: str) -> tuple[Statement, ...]:
         """The statements whose action and resource elements cover this request."""
@@ -374,11 +406,14 @@ class PolicyDocument:
 
 
 def parse_policy(text: object, *, kind: PolicyKind,
-                 principal_exists: Callable[[str], bool] | None = None) -> PolicyDocument:
+                 principal_exists: Callable[[str], bool] | None = None,
+                 unique_id: Callable[[str], str | None] | None = None) -> PolicyDocument:
     """Validate and compile a policy (see the module docstring for what is rejected, and how).
 
     ``kind="key"`` for KMS key policies, ``"identity"`` for IAM identity policies.
-    ``principal_exists`` (key policies) is asked about every ``AWS`` principal except ``"*"``.
+    ``principal_exists`` (key policies) is asked about every ``AWS`` principal except ``"*"``;
+    ``unique_id`` gives the unique id a user or role ARN names now, to bind it to
+    (:attr:`PolicyDocument.bindings`).
     """
     if kind not in ("key", "identity"):
         raise ValidationException(f"Unknown policy kind {kind!r}")
@@ -423,12 +458,16 @@ def parse_policy(text: object, *, kind: PolicyKind,
         raw_statements = [raw_statements]
     if not isinstance(raw_statements, list) or not raw_statements:
         raise _bad("Statement must be a JSON object or a non-empty list of objects")
-    statements = tuple(_compile_statement(s, kind, principal_exists)
+    statements = tuple(_compile_statement(s, kind, principal_exists, unique_id)
                        for s in raw_statements)
     sids = [s.sid for s in statements if s.sid]
     if kind == "identity" and len(sids) != len(set(sids)):
         raise _bad("Statement IDs (SID) in a single policy must be unique.")
-    return PolicyDocument(text=text, statements=statements, kind=kind, version=version, id=pid)
+    bindings = tuple(sorted({pair for s in statements
+                             for spec in (s.principal, s.not_principal) if spec is not None
+                             for pair in spec.bound}))
+    return PolicyDocument(text=text, statements=statements, kind=kind, version=version, id=pid,
+                          bindings=bindings)
 
 
 def default_key_policy(account_id: str) -> str:

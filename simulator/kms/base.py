@@ -456,7 +456,8 @@ class KmsBase:
     def _check_policy(self, policy: object, key_arn: str, bypass: bool) -> PolicyDocument:
         """The parsed key policy (parse_policy checks its size and syntax) and the lockout check."""
         text = v.check_policy(policy)
-        doc = parse_policy(text, kind="key", principal_exists=self._s.iam.principal_exists)
+        doc = parse_policy(text, kind="key", principal_exists=self._s.iam.principal_exists,
+                           unique_id=self._s.iam.unique_id)
         if not bypass:
             decision = authorize_kms(
                 AuthRequest(caller=self._caller, action="kms:PutKeyPolicy", resource=key_arn),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from ..errors import (
     NotFoundException,
 )
+from ..iam.policy import PolicyDocument
 from . import validation as v
 from .base import KmsBase, check_marker
 from .models import (
@@ -26,7 +29,17 @@ class PolicyOperations(KmsBase):
             key = self._resolve(key_id, aliases=False)
             call.resources.append(key.arn)
             self._authorize(key, "kms:GetKeyPolicy")
-            return KeyPolicyResult(key.policy.text, "default")
+            return KeyPolicyResult(self._shown_policy(key.policy), "default")
+
+    def _shown_policy(self, doc: PolicyDocument) -> str:
+        """The policy text as given, except that a user or role it names that has since been
+        deleted (or replaced by a new one of the same name) shows as the unique id the policy
+        is bound to, as GetKeyPolicy does in AWS."""
+        text = doc.text
+        for arn, uid in doc.bindings:
+            if self._s.iam.unique_id(arn) != uid:
+                text = text.replace(json.dumps(arn), json.dumps(uid))
+        return text
 
     def put_key_policy(self, *, key_id: str, policy: str, policy_name: str = "default",
                        bypass_policy_lockout_safety_check: bool = False) -> None:
