@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 from ..errors import UnauthorizedOperation
@@ -48,9 +49,11 @@ DEVICE_ACTION = "ssm:StartSession"
 
 
 class IamForEbs(Protocol):
-    """What EBS needs from IAM: the caller's identity policies."""
+    """What EBS needs from IAM: the caller's identity policies and tags."""
 
     def identity_policies(self, caller: Caller) -> Sequence[PolicyDocument]: ...
+
+    def principal_tags(self, caller: Caller) -> Mapping[str, str]: ...
 
 
 def volume_arn(region: str, account_id: str, volume_id: str = "*") -> str:
@@ -84,10 +87,11 @@ class Ec2Authorizer:
         policies = self._iam.identity_policies(caller)
         conds = {"ec2:Region": self._region, **(conditions or {})}
         now = self._now()
+        tags = partial(self._iam.principal_tags, caller)
         for resource in resources:
             decision = authorize_identity(
                 AuthRequest(caller=caller, action=action, resource=resource, conditions=conds,
-                            now=now),
+                            now=now, principal_tags=tags),
                 identity_policies=policies)
             if not decision.allowed:
                 raise UnauthorizedOperation(

@@ -23,6 +23,7 @@ principals it names directly (not their account's users).
 Condition keys (IAM User Guide, "AWS global condition context keys"): the request's own keys,
 any case, plus ``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``aws:PrincipalType``,
 ``aws:userid``, ``aws:username``, ``aws:ViaAWSService`` derived from the caller,
+``aws:PrincipalTag/<key>`` from the caller's IAM tags (:attr:`AuthRequest.principal_tags`),
 ``aws:SourceIp`` and ``aws:SecureTransport`` from the transport facts the wire layer puts on
 the caller (:meth:`~.principals.Caller.over`; absent for in-process calls and for calls an AWS
 service makes on the caller's behalf), and ``aws:CurrentTime`` / ``aws:EpochTime`` when the
@@ -33,7 +34,7 @@ by subclassing :class:`RequestContext`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -73,7 +74,8 @@ class AuthRequest:
     through ``object.__setattr__``.
 
     ``conditions`` holds the request's condition keys (any case); see :class:`RequestContext`
-    for the keys derived when absent.
+    for the keys derived when absent. ``principal_tags`` gives the caller's IAM tags
+    (``aws:PrincipalTag/<key>``), called only if a condition asks.
     """
 
     caller: Caller
@@ -81,6 +83,7 @@ class AuthRequest:
     resource: str
     conditions: Mapping[str, object] = field(default_factory=dict)
     now: datetime | None = None
+    principal_tags: Callable[[], Mapping[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,12 @@ class RequestContext:
             return (caller.user_name,) if caller.type == "IAMUser" and caller.user_name else None
         if key == "aws:viaawsservice":
             return ("true" if caller.via_service else "false",)
+        if key.startswith("aws:principaltag/"):
+            tags = request.principal_tags() if request.principal_tags is not None else {}
+            name = key[len("aws:principaltag/"):]
+            # Condition-key names are case-insensitive, the tag key inside one too.
+            found = tuple(v for k, v in tags.items() if k.lower() == name)
+            return found or None
         if key == "aws:sourceip":
             return (caller.source_ip,) if caller.source_ip else None
         if key == "aws:securetransport":

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -372,6 +373,7 @@ class KmsBase:
         decision = authorize_kms(
             KmsRequest(
                 caller=caller, action=action, resource=key.arn, now=self._now(),
+                principal_tags=partial(self._s.iam.principal_tags, caller),
                 grant_operation=grant_operation, encryption_context=context,
                 grant_tokens=tokens, grant_check=grant_check, facts=facts,
             ),
@@ -389,9 +391,8 @@ class KmsBase:
                request_tags: Mapping[str, str] | None = None) -> KmsFacts:
         """The condition-key facts of one request (:mod:`.conditions`); ``params`` holds the
         request-parameter keys by their documented names."""
-        iam = self._s.iam
         return KmsFacts(key=key, params=params, context=context, request_tags=request_tags,
-                        aliases=self._aliases_of, principal_tags=lambda: iam.principal_tags(caller))
+                        aliases=self._aliases_of)
 
     def _aliases_of(self, key: KeyRecord) -> list[str]:
         return [a.alias_name for a in self._s.aliases.values() if a.target_key_id == key.key_id]
@@ -402,6 +403,7 @@ class KmsBase:
         caller = self._caller
         decision = authorize_kms_identity(
             KmsRequest(caller=caller, action=action, resource=resource, now=self._now(),
+                       principal_tags=partial(self._s.iam.principal_tags, caller),
                        facts=self._facts(caller, params=params, request_tags=request_tags)),
             identity_policies=self._s.iam.identity_policies(caller),
         )

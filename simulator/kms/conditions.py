@@ -17,7 +17,8 @@ Sources:
   CreateKey the same keys come from the request;
 - ``request``: a parameter of the request, given by the operation (``kms:EncryptionAlgorithm``,
   ``kms:RequestAlias``, ``kms:GrantOperations``, ``aws:RequestTag/<k>``, ...);
-- ``principal``: the caller's IAM tags (``aws:PrincipalTag/<k>``).
+- ``principal``: the caller's IAM tags (``aws:PrincipalTag/<k>``, answered by the evaluator
+  from :attr:`simulator.iam.evaluator.AuthRequest.principal_tags`).
 
 The global keys derived from the caller alone (``aws:PrincipalArn``, ``aws:PrincipalAccount``,
 ``aws:PrincipalType``, ``aws:userid``, ``aws:username``, ``aws:CurrentTime``, ``aws:EpochTime``,
@@ -170,23 +171,21 @@ class KmsFacts:
     ``params`` holds the request-parameter keys by their documented names
     (``{"kms:EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}``); ``context`` the encryption
     context (``None``: the request has none); ``request_tags`` the tags a request adds;
-    ``aliases`` and ``principal_tags`` are called only if a condition asks.
+    ``aliases`` is called only if a condition asks.
     """
 
-    __slots__ = ("_aliases", "_principal_tags", "context", "key", "params", "request_tags")
+    __slots__ = ("_aliases", "context", "key", "params", "request_tags")
 
     def __init__(self, *, key: KeyRecord | None = None,
                  params: Mapping[str, object] | None = None,
                  context: Mapping[str, str] | None = None,
                  request_tags: Mapping[str, str] | None = None,
-                 aliases: Callable[[KeyRecord], Iterable[str]] | None = None,
-                 principal_tags: Callable[[], Mapping[str, str]] | None = None) -> None:
+                 aliases: Callable[[KeyRecord], Iterable[str]] | None = None) -> None:
         self.key = key
         self.params = params
         self.context = context
         self.request_tags = request_tags
         self._aliases = aliases
-        self._principal_tags = principal_tags
 
     def value(self, caller: Caller, action: str, key: str) -> tuple[str, ...] | Literal[False] | None:
         """The values of lower-case condition ``key`` in a request of ``action`` by
@@ -205,8 +204,7 @@ class KmsFacts:
                 return (caller.via_service,) if caller.via_service else None
             return ("true" if caller.via_service is not None else "false",)
         if row.source == "principal":
-            tags = self._principal_tags() if self._principal_tags is not None else _NO_TAGS
-            return _tag_values(tags, key[len(row.name):])
+            return False  # the evaluator's (AuthRequest.principal_tags)
         if row.source == "key" and self.key is not None:
             return self._key_value(self.key, row, key)
         return self._request_value(row, key)
