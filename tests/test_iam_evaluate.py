@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from authz_support import ACCOUNT, KEY_ARN, ROOT, identity_policy, key_policy, user
 
-from simulator.iam.evaluator import AuthRequest, Effect, applicable_statements, evaluate
+from simulator.iam.evaluator import (
+    AuthRequest,
+    Effect,
+    applicable_statements,
+    evaluate,
+    statements_for,
+)
 
 BOB = user("Bob")
 
@@ -59,9 +65,11 @@ def test_the_memo_is_keyed_by_value_and_bounded():
     # Two documents parsed from the same text are one value: one memo entry serves both.
     first, second = _key(ALLOW_BOB), _key(ALLOW_BOB)
     assert first is not second and first == second and hash(first) == hash(second)
-    applicable_statements.cache_clear()
+    statements_for.cache_clear()
     applicable_statements(first, "kms:Decrypt", KEY_ARN, BOB)
     applicable_statements(second, "kms:Decrypt", KEY_ARN, user("Bob"))
-    info = applicable_statements.cache_info()
-    assert (info.hits, info.misses) == (1, 1)
+    # The resource is not part of the key: one entry serves every volume of EC2.
+    applicable_statements(second, "kms:Decrypt", KEY_ARN + "-other", user("Bob"))
+    info = statements_for.cache_info()
+    assert (info.hits, info.misses) == (2, 1)
     assert info.maxsize is not None and info.maxsize <= 10_000

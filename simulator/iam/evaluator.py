@@ -54,6 +54,7 @@ __all__ = [
     "denial_message",
     "evaluate",
     "request_context",
+    "statements_for",
 ]
 
 
@@ -196,18 +197,27 @@ def request_context(request: AuthRequest) -> dict[str, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=4096)
-def applicable_statements(doc: PolicyDocument, action: str, resource: str,
-                          caller: Caller) -> tuple[tuple[Statement, int], ...]:
-    """The statements of ``doc`` whose action, resource and principal cover the request, each
-    with its :meth:`Statement.principal_match` level (2: the caller itself, 1: its account).
+def statements_for(doc: PolicyDocument, action: str,
+                   caller: Caller) -> tuple[tuple[Statement, int], ...]:
+    """The statements of ``doc`` whose action and principal cover ``caller`` doing ``action``,
+    each with its :meth:`Statement.principal_match` level (2: the caller itself, 1: its
+    account); the resource is checked per request.
 
-    The evaluator's one memo: a pure function of values (a document is its kind and text, a
-    caller its fields), bounded, safe to share between simulations and threads.
+    The evaluator's one memo: a pure function of values (a document is its kind, text and
+    bindings, a caller its fields), bounded, safe to share between simulations and threads.
+    The resource is not part of the key: EC2 resources are one ARN per volume, and would
+    fill the memo with entries used once.
     """
     low = action.lower()
     return tuple((s, m) for s in doc.statements
-                 if not s.inert and s._action(low) and s._resource(resource)
-                 and (m := s.principal_match(caller)))
+                 if not s.inert and s._action(low) and (m := s.principal_match(caller)))
+
+
+def applicable_statements(doc: PolicyDocument, action: str, resource: str,
+                          caller: Caller) -> tuple[tuple[Statement, int], ...]:
+    """The statements of ``doc`` whose action, resource and principal cover the request, each
+    with its :meth:`Statement.principal_match` level."""
+    return tuple((s, m) for s, m in statements_for(doc, action, caller) if s._resource(resource))
 
 
 def evaluate(policies: Sequence[PolicyDocument], request: AuthRequest,
@@ -221,7 +231,9 @@ def evaluate(policies: Sequence[PolicyDocument], request: AuthRequest,
     ctx = context
     allow = account = False
     for doc in policies:
-        for st, level in applicable_statements(doc, action, resource, caller):
+        for st, level in statements_for(doc, action, caller):
+            if not st._resource(resource):
+                continue
             if st.conditions:
                 if ctx is None:
                     ctx = RequestContext(request)
