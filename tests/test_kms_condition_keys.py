@@ -257,3 +257,12 @@ def test_explicit_request_conditions_still_win_over_derived_ones() -> None:
         '"Condition":{"StringEquals":{"kms:CallerAccount":"999999999999"}}}'))
     assert decide(ROOT, "kms:Decrypt", policy=doc,
                   conditions={"kms:CallerAccount": "999999999999"}).allowed
+
+
+def test_the_readme_lists_every_key_of_the_table() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for row in CONDITION_KEYS:
+        shown = row.name + "<key>" if row.prefix else row.name
+        assert f"`{shown}`" in readme, shown
