@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from ebs_support import DEVICE, INSTANCE, attached
-from test_workspaces_support import make_fleet
 
 from simulator import Simulation
 from simulator.errors import IncorrectState, UnauthorizedOperation
+from simulator.testing.world import WorkspacesWorld
 
 ACCOUNT = "123456789012"
 VOLUME_ARN = f"arn:aws:ec2:us-west-2:{ACCOUNT}:volume/"
@@ -55,7 +55,7 @@ def _operations(vol: str, free: str, snap: str) -> dict[str, Callable[[Any], obj
         "DetachVolume": lambda e: e.detach_volume(volume_id=vol),
         "DeleteVolume": lambda e: e.delete_volume(volume_id=free),
         "CreateSnapshot": lambda e: e.create_snapshot(volume_id=vol),
-        "CopySnapshot": lambda e: e.copy_snapshot(source_snapshot_id=snap),
+        "CopySnapshot": lambda e: e.copy_snapshot(source_snapshot_id=snap, source_region="us-west-2"),
         "DeleteSnapshot": lambda e: e.delete_snapshot(snapshot_id=snap),
         "DescribeVolumes": lambda e: e.describe_volumes(),
         "DescribeSnapshots": lambda e: e.describe_snapshots(),
@@ -158,10 +158,10 @@ def test_ec2_volume_size_and_parent_snapshot_conditions(
 
 
 def test_a_user_denied_everything_cannot_read_a_workspace_volume() -> None:
-    fleet = make_fleet(users=("jdoe",))
-    sim = fleet.sim
-    ws = fleet.launch("jdoe")
-    volume = fleet.user_volume(ws)
+    sim = Simulation(seed=7)
+    world = WorkspacesWorld.build(sim, users=("jdoe",), admin="Alice")
+    ws = world.launch("jdoe")
+    volume = world.user_volume(ws)
     mallory = user_with(sim, "Mallory", DENY_ALL)
     with pytest.raises(UnauthorizedOperation, match="ssm:StartSession"):
         mallory.ebs.block_device(volume)

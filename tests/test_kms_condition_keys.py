@@ -34,6 +34,7 @@ class Case:
     miss: object
     call: Callable[[Any, str], object]
     caller: Callable[[Caller], Caller] = lambda c: c
+    spec: tuple[str, str] = ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT")
 
 
 def _encrypt(context: dict[str, str] | None = None, key: str | None = None
@@ -98,6 +99,19 @@ CASES = [
     Case("aws:TagKeys", "ForAllValues:StringEquals", "Project", "Owner",
          lambda kms, k: kms.untag_resource(key_id=k, tag_keys=["Project"])),
     Case("aws:PrincipalTag/team", "StringEquals", "blue", "red", _encrypt()),
+    Case("kms:SigningAlgorithm", "StringEquals", "ECDSA_SHA_256", "ECDSA_SHA_384",
+         lambda kms, k: kms.sign(key_id=k, message=b"m", signing_algorithm="ECDSA_SHA_256"),
+         spec=("ECC_NIST_P256", "SIGN_VERIFY")),
+    Case("kms:MessageType", "StringEquals", "RAW", "DIGEST",
+         lambda kms, k: kms.sign(key_id=k, message=b"m", signing_algorithm="ECDSA_SHA_256"),
+         spec=("ECC_NIST_P256", "SIGN_VERIFY")),
+    Case("kms:MacAlgorithm", "StringEquals", "HMAC_SHA_256", "HMAC_SHA_512",
+         lambda kms, k: kms.generate_mac(key_id="alias/app", message=b"m",
+                                         mac_algorithm="HMAC_SHA_256"),
+         spec=("HMAC_256", "GENERATE_VERIFY_MAC")),
+    Case("kms:DataKeyPairSpec", "StringEquals", "ECC_NIST_P256", "RSA_2048",
+         lambda kms, k: kms.generate_data_key_pair_without_plaintext(
+             key_id=k, key_pair_spec="ECC_NIST_P256")),
     Case("aws:PrincipalArn", "ArnEquals", f"arn:aws:iam::{ACCOUNT}:user/Bob",
          f"arn:aws:iam::{ACCOUNT}:user/Eve", _encrypt()),
     Case("aws:PrincipalAccount", "StringEquals", ACCOUNT, "111122223333", _encrypt()),
@@ -131,7 +145,9 @@ def _run(case: Case, effect: str, value: object) -> bool:
     bob = sim.iam.create_user(user_name="Bob", tags=[{"key": "team", "value": "blue"}])
     sim.iam.create_user(user_name="Carol")
     cond = {"Condition": {case.operator: {case.key: value}}}
-    key = sim.kms.create_key(policy=_policy(effect, cond, bob.arn),
+    key_spec, usage = case.spec
+    key = sim.kms.create_key(policy=_policy(effect, cond, bob.arn), key_spec=key_spec,
+                             key_usage=None if key_spec == "SYMMETRIC_DEFAULT" else usage,
                              tags=[{"tag_key": "Project", "tag_value": "alpha"}])
     sim.kms.create_alias(alias_name="alias/app", target_key_id=key.key_id)
     kms = sim.kms.with_caller(case.caller(sim.iam.caller_for(bob.arn)))

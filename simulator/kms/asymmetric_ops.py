@@ -29,7 +29,7 @@ from .asymmetric_models import (
     SignResult,
     VerifyResult,
 )
-from .base import KmsBase
+from .base import KmsBase, request_alias
 from .key_material import UNSUPPORTED_KEY_SPECS
 from .keys import ENCRYPT_DECRYPT, KEY_AGREEMENT, SIGN_VERIFY, KeyRecord
 
@@ -127,7 +127,8 @@ class AsymmetricOperations(KmsBase):
             tokens = v.check_tokens(grant_tokens)
             key = self._resolve(key_id, aliases=True, cross_account=True)
             call.resources.append(key.arn)
-            self._authorize(key, "kms:GetPublicKey", grant_operation="GetPublicKey", tokens=tokens)
+            self._authorize(key, "kms:GetPublicKey", grant_operation="GetPublicKey", tokens=tokens,
+                            extra={"kms:RequestAlias": request_alias(key_id)})
             self._require_usable(key)
             if key.asymmetric is None:
                 raise UnsupportedOperationException(
@@ -184,7 +185,8 @@ class AsymmetricOperations(KmsBase):
             tokens = v.check_tokens(grant_tokens)
             self._recipient(recipient)
             key = self._use_key(call, key_id, name, ENCRYPT_DECRYPT, tokens=tokens, context=ctx,
-                                extra={"kms:DataKeyPairSpec": spec})
+                                extra={"kms:DataKeyPairSpec": spec,
+                                       "kms:EncryptionAlgorithm": "SYMMETRIC_DEFAULT"})
             if not key.is_symmetric:
                 raise InvalidKeyUsageException(
                     f"{key.arn} key spec {key.key_spec} is not valid for {name}: the private key "

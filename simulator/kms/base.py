@@ -527,7 +527,8 @@ class KmsBase:
         key = self._resolve(key_id, aliases=True, cross_account=True)
         call.resources.append(key.arn)
         self._authorize(key, "kms:" + operation, grant_operation=operation, tokens=tokens,
-                        context=context, extra=extra)
+                        context=context,
+                        extra={"kms:RequestAlias": request_alias(key_id), **extra})
         self._require_usable(key)
         if key.key_usage != usage:
             raise InvalidKeyUsageException(MESSAGES["key_usage"].format(
