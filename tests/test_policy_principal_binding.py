@@ -22,38 +22,35 @@ def _policy(*arns: str) -> str:
          "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"}]})
 
 
-def test_a_recreated_user_does_not_inherit_the_old_users_key_policy_access() -> None:
+@pytest.mark.parametrize("kind", ["user", "role"])
+def test_a_recreated_principal_does_not_inherit_the_old_ones_key_policy_access(kind: str) -> None:
     sim = Simulation(seed=5)
-    old = sim.iam.create_user(user_name="Alice")
-    key = sim.kms.create_key(policy=_policy(old.arn))
-    sim.as_principal(old.arn).kms.encrypt(key_id=key.key_id, plaintext=b"x")
 
-    sim.iam.delete_user(user_name="Alice")
+    def create() -> tuple[str, str]:
+        if kind == "user":
+            u = sim.iam.create_user(user_name="Alice")
+            return u.arn, u.user_id
+        r = sim.iam.create_role(role_name="Alice")
+        return r.arn, r.role_id
+
+    old_arn, old_id = create()
+    key = sim.kms.create_key(policy=_policy(old_arn))
+    sim.as_principal(old_arn).kms.encrypt(key_id=key.key_id, plaintext=b"x")
+
+    getattr(sim.iam, f"delete_{kind}")(**{f"{kind}_name": "Alice"})
     shown = sim.kms.get_key_policy(key_id=key.key_id).policy
-    assert old.arn not in shown and json.dumps(old.user_id) in shown
+    assert old_arn not in shown and json.dumps(old_id) in shown
 
-    new = sim.iam.create_user(user_name="Alice")
-    assert new.arn == old.arn and new.user_id != old.user_id
+    new_arn, new_id = create()
+    assert new_arn == old_arn and new_id != old_id
     with pytest.raises(AccessDeniedException):
-        sim.as_principal(new.arn).kms.encrypt(key_id=key.key_id, plaintext=b"x")
-    # Still shown as the old id: the policy names the deleted user, not the new one.
-    assert json.dumps(old.user_id) in sim.kms.get_key_policy(key_id=key.key_id).policy
+        sim.as_principal(new_arn).kms.encrypt(key_id=key.key_id, plaintext=b"x")
+    # Still shown as the old id: the policy names the deleted principal, not the new one.
+    assert json.dumps(old_id) in sim.kms.get_key_policy(key_id=key.key_id).policy
 
-    sim.kms.put_key_policy(key_id=key.key_id, policy=_policy(new.arn))
-    sim.as_principal(new.arn).kms.encrypt(key_id=key.key_id, plaintext=b"x")
-    assert new.arn in sim.kms.get_key_policy(key_id=key.key_id).policy
-
-
-def test_a_recreated_role_does_not_inherit_the_old_roles_key_policy_access() -> None:
-    sim = Simulation(seed=5)
-    old = sim.iam.create_role(role_name="App")
-    key = sim.kms.create_key(policy=_policy(old.arn))
-    sim.as_principal(old.arn).kms.encrypt(key_id=key.key_id, plaintext=b"x")
-    sim.iam.delete_role(role_name="App")
-    new = sim.iam.create_role(role_name="App")
-    with pytest.raises(AccessDeniedException):
-        sim.as_principal(new.arn).kms.encrypt(key_id=key.key_id, plaintext=b"x")
-    assert json.dumps(old.role_id) in sim.kms.get_key_policy(key_id=key.key_id).policy
+    sim.kms.put_key_policy(key_id=key.key_id, policy=_policy(new_arn))
+    sim.as_principal(new_arn).kms.encrypt(key_id=key.key_id, plaintext=b"x")
+    assert new_arn in sim.kms.get_key_policy(key_id=key.key_id).policy
 
 
 def test_a_live_user_keeps_the_policy_text_as_written() -> None:
