@@ -20,7 +20,7 @@ from simulator import Simulation
 from simulator.errors import AccessDeniedException
 from simulator.iam.principals import Caller
 from simulator.kms.authz import KmsRequest, authorize_kms
-from simulator.kms.conditions import CONDITION_KEYS, KEY_RESOURCE_ACTIONS, KmsFacts, keys_for_action
+from simulator.kms.conditions import CONDITION_KEYS, KEY_RESOURCE_ACTIONS, keys_for_action
 
 ACCOUNT = "123456789012"
 EC2 = "ec2.us-west-2.amazonaws.com"
@@ -254,15 +254,13 @@ def test_the_keys_of_the_new_operation_families_plug_in_by_parameter(
                                           ("Deny", value, False), ("Deny", other, True)):
         doc = key_policy(_policy(effect, {"Condition": {"StringEquals": {key: policy_value}}},
                                  bob.arn))
-        request = KmsRequest(caller=bob, action=action, resource=KEY_ARN,
-                             facts=KmsFacts(params={key: value}))
+        request = KmsRequest(caller=bob, action=action, resource=KEY_ARN, params={key: value})
         decision = authorize_kms(request, key_policy=doc, identity_policies=(), grants=None,
                                  key_arn=KEY_ARN)
         assert decision.allowed is allowed
     # The same parameter on an action whose row does not list the key is absent.
     doc = key_policy(_policy("Allow", {"Condition": {"StringEquals": {key: value}}}, bob.arn))
-    request = KmsRequest(caller=bob, action="kms:Encrypt", resource=KEY_ARN,
-                         facts=KmsFacts(params={key: value}))
+    request = KmsRequest(caller=bob, action="kms:Encrypt", resource=KEY_ARN, params={key: value})
     assert not authorize_kms(request, key_policy=doc, identity_policies=(), grants=None,
                              key_arn=KEY_ARN).allowed
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from functools import partial
 from typing import Protocol
 
 from ..errors import UnauthorizedOperation
@@ -87,7 +86,7 @@ class Ec2Authorizer:
         policies = self._iam.identity_policies(caller)
         conds = {"ec2:Region": self._region, **(conditions or {})}
         now = self._now()
-        tags = partial(self._iam.principal_tags, caller)
+        tags = self._iam.principal_tags
         for resource in resources:
             decision = authorize_identity(
                 AuthRequest(caller=caller, action=action, resource=resource, conditions=conds,

@@ -75,7 +75,7 @@ class AuthRequest:
     through ``object.__setattr__``.
 
     ``conditions`` holds the request's condition keys (any case); see :class:`RequestContext`
-    for the keys derived when absent. ``principal_tags`` gives the caller's IAM tags
+    for the keys derived when absent. ``principal_tags(caller)`` gives the caller's IAM tags
     (``aws:PrincipalTag/<key>``), called only if a condition asks.
     """
 
@@ -84,7 +84,7 @@ class AuthRequest:
     resource: str
     conditions: Mapping[str, object] = field(default_factory=dict)
     now: datetime | None = None
-    principal_tags: Callable[[], Mapping[str, str]] | None = None
+    principal_tags: Callable[[Caller], Mapping[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,8 @@ class RequestContext:
         if key == "aws:viaawsservice":
             return ("true" if caller.via_service else "false",)
         if key.startswith("aws:principaltag/"):
-            tags = request.principal_tags() if request.principal_tags is not None else {}
+            tags = (request.principal_tags(caller) if request.principal_tags is not None
+                    else {})
             name = key[len("aws:principaltag/"):]
             # Condition-key names are case-insensitive, the tag key inside one too.
             found = tuple(v for k, v in tags.items() if k.lower() == name)

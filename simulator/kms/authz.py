@@ -29,7 +29,7 @@ combines its answers with grants.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..iam.evaluator import (
@@ -42,8 +42,9 @@ from ..iam.evaluator import (
     evaluate,
 )
 from ..iam.policy import PolicyDocument, role_arn_of
-from .conditions import KmsFacts, keys_for_action
+from .conditions import condition_value, keys_for_action
 from .grants import Grant, GrantStore
+from .keys import KeyRecord
 
 __all__ = [
     "KmsDecision",
@@ -60,13 +61,17 @@ class KmsRequest(AuthRequest):
     """A request on a KMS key. ``grant_operation`` is the grant operation that could allow it
     (``"Decrypt"``; ``None``: no grant can); ``encryption_context`` is checked against grant
     constraints; ``grant_check`` is an extra test a grant must pass (CreateGrant's "the child
-    grant is narrower"); ``facts`` answers the KMS condition keys (:mod:`.conditions`)."""
+    grant is narrower"). ``key_record``, ``params``, ``request_tags`` and ``aliases`` are what
+    the KMS condition keys are read from (:mod:`.conditions`)."""
 
     grant_operation: str | None = None
     encryption_context: Mapping[str, str] | None = None
     grant_tokens: tuple[str, ...] = ()
     grant_check: Callable[[Grant], bool] | None = None
-    facts: KmsFacts | None = None
+    key_record: KeyRecord | None = None
+    params: Mapping[str, object] | None = None
+    request_tags: Mapping[str, str] | None = None
+    aliases: Callable[[KeyRecord], Iterable[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class KmsDecision(Decision):
 class KmsRequestContext(RequestContext):
     """The condition context of a KMS request: the global keys, plus the keys the table of
     :mod:`.conditions` gives the request's action (AWS KMS Developer Guide, "AWS KMS condition
-    keys"). Without ``facts`` (a bare :class:`KmsRequest`), the caller's keys only."""
+    keys), read from the :class:`KmsRequest`; for another request, the caller's keys only."""
 
     __slots__ = ()
 
@@ -88,8 +93,8 @@ class KmsRequestContext(RequestContext):
 
     def derive(self, key: str) -> tuple[str, ...] | None:
         req = self._req
-        facts = req.facts if isinstance(req, KmsRequest) else None
-        got = (facts or _NO_FACTS).value(req.caller, req.action, key)
+        got = condition_value(req if isinstance(req, KmsRequest) else KmsRequest(
+            caller=req.caller, action=req.action, resource=req.resource), key)
         if got is not False:
             return got
         return super().derive(key)
@@ -104,8 +109,6 @@ class KmsRequestContext(RequestContext):
                     ctx[low] = value
         return ctx
 
-
-_NO_FACTS = KmsFacts()
 
 
 def request_context(request: AuthRequest) -> dict[str, tuple[str, ...]]:

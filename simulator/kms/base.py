@@ -7,7 +7,6 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from functools import partial
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -32,7 +31,6 @@ from ..iam.policy import PolicyDocument, parse_policy
 from ..iam.principals import Caller
 from . import validation as v
 from .authz import KmsRequest, authorize_kms, authorize_kms_identity
-from .conditions import KmsFacts
 from .grants import Grant, GrantStore
 from .keys import AWS_MANAGED_SERVICES, ENCRYPT_DECRYPT, KeyRecord, Rotation
 from .state import AliasRecord, KmsState
@@ -368,14 +366,13 @@ class KmsBase:
             grants.resolve_tokens(tokens)
         # The root has every IAM permission: its identity policies are never consulted.
         identity = () if caller.is_root else self._s.iam.identity_policies(caller)
-        facts = self._facts(caller, key=key, params=extra, context=context,
-                            request_tags=request_tags)
         decision = authorize_kms(
             KmsRequest(
                 caller=caller, action=action, resource=key.arn, now=self._now(),
-                principal_tags=partial(self._s.iam.principal_tags, caller),
+                principal_tags=self._s.iam.principal_tags,
                 grant_operation=grant_operation, encryption_context=context,
-                grant_tokens=tokens, grant_check=grant_check, facts=facts,
+                grant_tokens=tokens, grant_check=grant_check, key_record=key, params=extra,
+                request_tags=request_tags, aliases=self._aliases_of,
             ),
             key_policy=key.policy,
             identity_policies=identity,
@@ -384,15 +381,6 @@ class KmsBase:
         )
         if not decision.allowed:
             raise AccessDeniedException(decision.message)
-
-    def _facts(self, caller: Caller, *, key: KeyRecord | None = None,
-               params: Mapping[str, object] | None = None,
-               context: Mapping[str, str] | None = None,
-               request_tags: Mapping[str, str] | None = None) -> KmsFacts:
-        """The condition-key facts of one request (:mod:`.conditions`); ``params`` holds the
-        request-parameter keys by their documented names."""
-        return KmsFacts(key=key, params=params, context=context, request_tags=request_tags,
-                        aliases=self._aliases_of)
 
     def _aliases_of(self, key: KeyRecord) -> list[str]:
         return [a.alias_name for a in self._s.aliases.values() if a.target_key_id == key.key_id]
@@ -403,8 +391,8 @@ class KmsBase:
         caller = self._caller
         decision = authorize_kms_identity(
             KmsRequest(caller=caller, action=action, resource=resource, now=self._now(),
-                       principal_tags=partial(self._s.iam.principal_tags, caller),
-                       facts=self._facts(caller, params=params, request_tags=request_tags)),
+                       principal_tags=self._s.iam.principal_tags, params=params,
+                       request_tags=request_tags),
             identity_policies=self._s.iam.identity_policies(caller),
         )
         if not decision.allowed:
@@ -551,7 +539,7 @@ class KmsBase:
 
 def request_alias(key_id: object) -> str | None:
     """The alias a ``KeyId`` parameter names (``alias/x`` or its ARN), for ``kms:RequestAlias``."""
-    if not isinstance(key_id, str):
+    if not isinstance(key_id, str) or "alias/" not in key_id:
         return None
     if key_id.startswith("alias/"):
         return key_id

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from ..iam.conditions import request_values
 from ..iam.principals import Caller
@@ -41,8 +41,9 @@ from .keys import KeyRecord
 __all__ = [
     "CONDITION_KEYS",
     "KEY_RESOURCE_ACTIONS",
+    "ConditionFacts",
     "ConditionKey",
-    "KmsFacts",
+    "condition_value",
     "keys_for_action",
 ]
 
@@ -165,52 +166,59 @@ def _tag_values(tags: Mapping[str, str], name: str) -> tuple[str, ...] | None:
 _NO_TAGS: Mapping[str, str] = {}
 
 
-class KmsFacts:
-    """The facts of one KMS request that condition keys read, each looked up on first ask.
+class ConditionFacts(Protocol):
+    """What a KMS request carries for its condition keys (:class:`~.authz.KmsRequest` is one).
 
     ``params`` holds the request-parameter keys by their documented names
-    (``{"kms:EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}``); ``context`` the encryption
-    context (``None``: the request has none); ``request_tags`` the tags a request adds;
-    ``aliases`` is called only if a condition asks.
+    (``{"kms:EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}``); ``encryption_context`` the
+    encryption context (``None``: the request has none); ``request_tags`` the tags a request
+    adds; ``aliases`` is called only if a condition asks for the key's aliases.
     """
 
-    __slots__ = ("_aliases", "context", "key", "params", "request_tags")
+    @property
+    def caller(self) -> Caller: ...
 
-    def __init__(self, *, key: KeyRecord | None = None,
-                 params: Mapping[str, object] | None = None,
-                 context: Mapping[str, str] | None = None,
-                 request_tags: Mapping[str, str] | None = None,
-                 aliases: Callable[[KeyRecord], Iterable[str]] | None = None) -> None:
-        self.key = key
-        self.params = params
-        self.context = context
-        self.request_tags = request_tags
-        self._aliases = aliases
+    @property
+    def action(self) -> str: ...
 
-    def value(self, caller: Caller, action: str, key: str) -> tuple[str, ...] | Literal[False] | None:
-        """The values of lower-case condition ``key`` in a request of ``action`` by
-        ``caller``: ``None`` when the request lacks it, ``False`` when the table does not
-        know the key (the evaluator's global keys answer then)."""
-        row = _row(key)
-        if row is None:
-            return False
-        if row.actions is not None and action not in row.actions:
-            return None
-        name = row.name
-        if row.source == "caller":
-            if name == "kms:CallerAccount":
-                return (caller.account_id,)
-            if name == "kms:ViaService":
-                return (caller.via_service,) if caller.via_service else None
-            return ("true" if caller.via_service is not None else "false",)
-        if row.source == "principal":
-            return False  # the evaluator's (AuthRequest.principal_tags)
-        if row.source == "key" and self.key is not None:
-            return self._key_value(self.key, row, key)
-        return self._request_value(row, key)
+    @property
+    def key_record(self) -> KeyRecord | None: ...
 
-    def _key_value(self, rec: KeyRecord, row: ConditionKey, key: str) -> tuple[str, ...] | None:
-        name = row.name
+    @property
+    def params(self) -> Mapping[str, object] | None: ...
+
+    @property
+    def encryption_context(self) -> Mapping[str, str] | None: ...
+
+    @property
+    def request_tags(self) -> Mapping[str, str] | None: ...
+
+    @property
+    def aliases(self) -> Callable[[KeyRecord], Iterable[str]] | None: ...
+
+
+def condition_value(req: ConditionFacts, key: str) -> tuple[str, ...] | Literal[False] | None:
+    """The values of lower-case condition ``key`` in ``req``: ``None`` when the request lacks
+    it, ``False`` when the table does not know the key (the evaluator's global keys answer
+    then)."""
+    row = _row(key)
+    if row is None:
+        return False
+    if row.actions is not None and req.action not in row.actions:
+        return None
+    name = row.name
+    source = row.source
+    if source == "caller":
+        caller = req.caller
+        if name == "kms:CallerAccount":
+            return (caller.account_id,)
+        if name == "kms:ViaService":
+            return (caller.via_service,) if caller.via_service else None
+        return ("true" if caller.via_service is not None else "false",)
+    if source == "principal":
+        return False  # the evaluator's (AuthRequest.principal_tags)
+    rec = req.key_record
+    if source == "key" and rec is not None:
         if name in ("kms:KeySpec", "kms:CustomerMasterKeySpec"):
             return (rec.key_spec,)
         if name in ("kms:KeyUsage", "kms:CustomerMasterKeyUsage"):
@@ -220,21 +228,16 @@ class KmsFacts:
         if name == "kms:MultiRegion":
             return ("false",)  # multi-Region keys are not simulated
         if name == "kms:ResourceAliases":
-            return tuple(self._aliases(rec)) if self._aliases is not None else ()
+            aliases = req.aliases
+            return tuple(aliases(rec)) if aliases is not None else ()
         return _tag_values(rec.tags, key[len(name):])  # aws:ResourceTag/<k>
-
-    def _request_value(self, row: ConditionKey, key: str) -> tuple[str, ...] | None:
-        name = row.name
-        if name == "kms:EncryptionContext:":
-            ctx = self.context
-            if not ctx:
-                return None
-            return _tag_values(ctx, key[len(name):])
-        if name == "kms:EncryptionContextKeys":
-            return tuple(self.context) if self.context else ()
-        if name == "aws:RequestTag/":
-            return _tag_values(self.request_tags or _NO_TAGS, key[len(name):])
-        params = self.params
-        if params is None:
-            return None
-        return request_values(params.get(name))
+    if name == "kms:EncryptionContext:":
+        ctx = req.encryption_context
+        return _tag_values(ctx, key[len(name):]) if ctx else None
+    if name == "kms:EncryptionContextKeys":
+        ctx = req.encryption_context
+        return tuple(ctx) if ctx else ()
+    if name == "aws:RequestTag/":
+        return _tag_values(req.request_tags or _NO_TAGS, key[len(name):])
+    params = req.params
+    return None if params is None else request_values(params.get(name))
