@@ -43,7 +43,8 @@ class IamAuthorizer:
     def __call__(self, caller: Caller, action: str, resource: str) -> str | None:
         if caller.is_root:
             return None
-        request = AuthRequest(caller=caller, action=action, resource=resource, now=self._now())
+        request = AuthRequest(caller=caller, action=action, resource=resource, now=self._now(),
+                              principal_tags=self._iam.principal_tags)
         policies = self._iam.identity_policies(caller)
         decision = authorize_identity(request, identity_policies=policies)
         return None if decision.allowed else decision.message
