@@ -70,21 +70,28 @@ def instance_arn(region: str, account_id: str, instance_id: str) -> str:
 class Ec2Authorizer:
     """Decides EC2 requests for one simulation (shared by every caller's EBS view)."""
 
-    __slots__ = ("_iam", "_now", "_region")
+    __slots__ = ("_iam", "_now", "_region", "_region_only")
 
     def __init__(self, iam: IamForEbs, region: str, now: Callable[[], datetime]) -> None:
         self._iam = iam
         self._region = region
+        self._region_only: Mapping[str, object] = {"ec2:Region": region}
         self._now = now
 
     def check(self, caller: Caller, action: str, resources: Sequence[str],
-              conditions: Mapping[str, object] | None = None) -> None:
+              conditions: dict[str, object] | None = None) -> None:
         """Raise ``UnauthorizedOperation`` unless ``caller`` may do ``action`` on every one of
-        ``resources``; ``conditions`` are the request's EC2 condition keys."""
+        ``resources``; ``conditions`` are the request's EC2 condition keys (a dict made for
+        this request: ``ec2:Region`` is added to it; a None value is an absent key)."""
         if caller.is_root:  # the root has every IAM permission
             return
         policies = self._iam.identity_policies(caller)
-        conds = {"ec2:Region": self._region, **(conditions or {})}
+        conds: Mapping[str, object]
+        if conditions is None:
+            conds = self._region_only
+        else:
+            conditions["ec2:Region"] = self._region
+            conds = conditions
         now = self._now()
         tags = self._iam.principal_tags
         for resource in resources:

@@ -282,11 +282,11 @@ class ElasticBlockStore(Tagging):
         raised by a handler (a fault plan) fails the call before anything has changed."""
         self._rt.hooks.emit("before-call.ec2." + operation, caller=self._caller, params=params)
 
-    def _allow(self, action: str, resources: Sequence[str], **conditions: object) -> None:
+    def _allow(self, action: str, resources: Sequence[str],
+               conditions: dict[str, object] | None = None) -> None:
         """Authorize ``ec2:<action>`` for the caller on ``resources`` (UnauthorizedOperation);
-        ``conditions`` are EC2 condition keys without the ``ec2:`` prefix."""
-        self._state.authz.check(self._caller, "ec2:" + action, resources,
-                                {"ec2:" + k: v for k, v in conditions.items() if v is not None})
+        ``conditions``: the request's EC2 condition keys (a None value is an absent key)."""
+        self._state.authz.check(self._caller, "ec2:" + action, resources, conditions)
 
     def _volume_arn(self, volume_id: str = "*") -> str:
         return volume_arn(self._rt.region, self._rt.account_id, volume_id)
@@ -298,16 +298,17 @@ class ElasticBlockStore(Tagging):
         return instance_arn(self._rt.region, self._rt.account_id, instance_id)
 
     def _allow_volume(self, action: str, rec: VolumeRecord, *more: str) -> None:
-        self._allow(action, (self._volume_arn(rec.volume_id), *more), Encrypted=rec.encrypted,
-                    VolumeID=rec.volume_id, VolumeSize=rec.size,
-                    AvailabilityZone=rec.availability_zone, ParentSnapshot=(
-                        self._snapshot_arn(rec.snapshot_id) if rec.snapshot_id else None))
+        self._allow(action, (self._volume_arn(rec.volume_id), *more), {
+            "ec2:Encrypted": rec.encrypted, "ec2:VolumeID": rec.volume_id,
+            "ec2:VolumeSize": rec.size, "ec2:AvailabilityZone": rec.availability_zone,
+            "ec2:ParentSnapshot": (self._snapshot_arn(rec.snapshot_id) if rec.snapshot_id
+                                   else None)})
 
     def _allow_snapshot(self, action: str, snap: SnapshotRecord, *more: str) -> None:
-        self._allow(action, (self._snapshot_arn(snap.snapshot_id), *more),
-                    Encrypted=snap.encrypted, SnapshotID=snap.snapshot_id,
-                    VolumeSize=snap.volume_size,
-                    ParentVolume=self._volume_arn(snap.volume_id))
+        self._allow(action, (self._snapshot_arn(snap.snapshot_id), *more), {
+            "ec2:Encrypted": snap.encrypted, "ec2:SnapshotID": snap.snapshot_id,
+            "ec2:VolumeSize": snap.volume_size,
+            "ec2:ParentVolume": self._volume_arn(snap.volume_id)})
 
     def _named_tamper(self, volume_id: str) -> _TamperNamer:
         return _TamperNamer(volume_id)
@@ -468,9 +469,9 @@ class ElasticBlockStore(Tagging):
             raise InvalidParameterCombination(
                 "An encryption context applies only to encrypted volumes.")
         parent = self._snapshot_arn(snap.snapshot_id) if snap is not None else None
-        self._allow("CreateVolume", (self._volume_arn(),) + ((parent,) if parent else ()),
-                    Encrypted=will_encrypt, VolumeSize=size, AvailabilityZone=az,
-                    ParentSnapshot=parent)
+        self._allow("CreateVolume", (self._volume_arn(),) + ((parent,) if parent else ()), {
+            "ec2:Encrypted": will_encrypt, "ec2:VolumeSize": size,
+            "ec2:AvailabilityZone": az, "ec2:ParentSnapshot": parent})
 
         # Valid: from here the call succeeds; KMS problems surface as the volume's error state.
         volume_id = rt.ids.volume_id()
@@ -983,8 +984,8 @@ class ElasticBlockStore(Tagging):
         rt = self._rt
         will_encrypt = src.encrypted or enc_flag is True or self._state.encryption_by_default
         self._allow_snapshot("CopySnapshot", src)
-        self._allow("CopySnapshot", (self._snapshot_arn(),), Encrypted=will_encrypt,
-                    VolumeSize=src.volume_size)
+        self._allow("CopySnapshot", (self._snapshot_arn(),), {
+            "ec2:Encrypted": will_encrypt, "ec2:VolumeSize": src.volume_size})
         copy = SnapshotRecord(
             snapshot_id=rt.ids.snapshot_id(), volume_id=src.volume_id, state="pending",
             encrypted=will_encrypt, volume_size=src.volume_size, start_time=rt.clock.now(),
