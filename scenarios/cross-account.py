@@ -68,7 +68,12 @@ def run(sim: Any, out: Narrator) -> ScenarioResult:
 
     out.section("Dev, in the workload account, names the key by its ARN")
     sim.iam.create_user(user_name="Dev")
+    sim.iam.put_user_policy(user_name="Dev", policy_name="RunWorkload", policy_document=json.dumps(
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["ec2:*", "ssm:StartSession"], "Resource": "*"}]}))
     dev = sim.as_principal(f"arn:aws:iam::{workload}:user/Dev")
+    out.say("Dev's IAM policy lets Dev run the workload's volumes and instances (ec2:*, and a "
+            "session on its instances to reach their disks); EBS checks it on every call.")
     out.say("Another account's key is found only by its key ARN (or alias ARN): a key id or "
             "an alias name is looked up in the caller's own account and Region.")
     try:

@@ -46,6 +46,9 @@ def two_accounts(*, key_policy_names: tuple[str, ...] = (f"arn:aws:iam::{WORKLOA
                                       description="central key").arn
     security.kms.create_alias(alias_name="alias/central", target_key_id=key_arn)
     sim.iam.create_user(user_name="dev")
+    # EBS authorizes its callers too: dev runs the workload's volumes and instances.
+    sim.iam.put_user_policy(user_name="dev", policy_name="Ec2", policy_document=iam_policy(
+        "*", ["ec2:*", "ssm:StartSession"]))
     if dev_iam:
         sim.iam.put_user_policy(user_name="dev", policy_name="UseCentralKey",
                                 policy_document=iam_policy(key_arn))

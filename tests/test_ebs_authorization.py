@@ -231,3 +231,44 @@ def test_kms_sees_the_caller_through_ec2_and_a_kms_denial_fails_the_volume(
     assert len(sim.kms.grants.list(key.arn)) == grants
     rec = sim._ebs_state.volumes[bad.volume_id]
     assert rec.encrypted_data_key is None and rec.grant_id is None and rec.store is None
+
+
+def test_ec2_resource_tags_and_tagging_are_authorized(sim: Simulation) -> None:
+    team = user_with(sim, "Team", {"Effect": "Allow", "Action": "ec2:*", "Resource": "*",
+                                   "Condition": {"StringEquals": {"ec2:ResourceTag/team": "data"}}},
+                     {"Effect": "Allow", "Action": ["ec2:CreateVolume", "ec2:DescribeVolumes"],
+                      "Resource": "*"})
+    ours = sim.ebs.create_volume(size=1, tag_specifications=[
+        {"resource_type": "volume", "tags": [{"key": "team", "value": "data"}]}]).volume_id
+    theirs = sim.ebs.create_volume(size=1, tag_specifications=[
+        {"resource_type": "volume", "tags": [{"key": "team", "value": "web"}]}]).volume_id
+    sim.run_until_idle()
+    with pytest.raises(UnauthorizedOperation, match=f"volume/{theirs}"):
+        team.ebs.delete_volume(volume_id=theirs)
+    with pytest.raises(UnauthorizedOperation, match="ec2:CreateTags"):
+        team.ebs.create_tags(resources=[theirs], tags=[{"key": "team", "value": "data"}])
+    team.ebs.create_tags(resources=[ours], tags=[{"key": "owner", "value": "me"}])
+    team.ebs.delete_volume(volume_id=ours)
+    # Tagging at creation needs ec2:CreateTags with ec2:CreateAction = CreateVolume.
+    before = sim.ebs.describe_volumes().volumes
+    with pytest.raises(UnauthorizedOperation, match="ec2:CreateTags"):
+        team.ebs.create_volume(size=1, tag_specifications=[
+            {"resource_type": "volume", "tags": [{"key": "team", "value": "data"}]}])
+    assert sim.ebs.describe_volumes().volumes == before  # nothing was created
+
+
+def test_request_tags_and_tag_keys_condition_tagging(sim: Simulation) -> None:
+    vol = sim.ebs.create_volume(size=1).volume_id
+    view = user_with(sim, "Tagger", {
+        "Effect": "Allow", "Action": ["ec2:CreateTags", "ec2:DeleteTags"], "Resource": "*",
+        "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]},
+                      "StringEqualsIfExists": {"aws:RequestTag/team": "data"}}})
+    view.ebs.create_tags(resources=[vol], tags=[{"key": "team", "value": "data"}])
+    with pytest.raises(UnauthorizedOperation):
+        view.ebs.create_tags(resources=[vol], tags=[{"key": "team", "value": "web"}])
+    with pytest.raises(UnauthorizedOperation):
+        view.ebs.create_tags(resources=[vol], tags=[{"key": "cost", "value": "1"}])
+    with pytest.raises(UnauthorizedOperation):
+        view.ebs.delete_tags(resources=[vol], tags=[{"key": "cost"}])
+    view.ebs.delete_tags(resources=[vol], tags=[{"key": "team"}])
+    assert sim.ebs.describe_volumes(volume_ids=[vol]).volumes[0].tags == ()

@@ -280,3 +280,29 @@ def test_the_readme_lists_every_key_of_the_table() -> None:
     for row in CONDITION_KEYS:
         shown = row.name + "<key>" if row.prefix else row.name
         assert f"`{shown}`" in readme, shown
+
+
+@pytest.mark.parametrize(("key", "operator", "match", "miss"), [
+    ("kms:MultiRegion", "Bool", "true", "false"),
+    ("kms:MultiRegionKeyType", "StringEquals", "PRIMARY", "REPLICA"),
+    ("kms:ReplicaRegion", "StringEquals", "eu-west-1", "us-east-1"),
+])
+def test_multi_region_keys_allow_and_deny(key: str, operator: str, match: str, miss: str) -> None:
+    for effect, value, ok in (("Allow", match, True), ("Allow", miss, False),
+                              ("Deny", match, False), ("Deny", miss, True)):
+        sim = Simulation(seed=3)
+        bob = sim.iam.create_user(user_name="Bob")
+        sim.iam.put_user_policy(user_name="Bob", policy_name="replicas", policy_document=(
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+            '"Action":"kms:CreateKey","Resource":"*"}]}'))  # the replica is a new key
+        mrk = sim.kms.create_key(multi_region=True, policy=_policy(
+            effect, {"Condition": {operator: {key: value}}}, bob.arn))
+        kms = sim.as_principal(bob.arn).kms
+        try:
+            if key == "kms:ReplicaRegion":
+                kms.replicate_key(key_id=mrk.key_id, replica_region="eu-west-1")
+            else:
+                kms.encrypt(key_id=mrk.key_id, plaintext=b"x")
+            assert ok, (effect, value)
+        except AccessDeniedException:
+            assert not ok, (effect, value)

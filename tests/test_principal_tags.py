@@ -15,6 +15,7 @@ from simulator.errors import (
     IamValidationError,
     UnauthorizedOperation,
 )
+from simulator.iam.service import Tag
 
 ONLY_BLUE = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["ec2:DescribeVolumes", "ds:DescribeDirectories"],
@@ -25,13 +26,12 @@ def test_user_tags_are_put_listed_and_removed() -> None:
     sim = Simulation(seed=2)
     sim.iam.create_user(user_name="Bob", tags=[{"key": "team", "value": "blue"}])
     sim.iam.tag_user(user_name="Bob", tags=[{"key": "cost", "value": "42"}])
-    assert sim.iam.list_user_tags(user_name="Bob").tags == [
-        {"key": "team", "value": "blue"}, {"key": "cost", "value": "42"}]
+    assert sim.iam.list_user_tags(user_name="Bob").tags == [Tag("team", "blue"), Tag("cost", "42")]
     sim.iam.untag_user(user_name="Bob", tag_keys=["team"])
-    assert sim.iam.list_user_tags(user_name="Bob").tags == [{"key": "cost", "value": "42"}]
+    assert sim.iam.list_user_tags(user_name="Bob").tags == [Tag("cost", "42")]
     sim.iam.create_role(role_name="App", tags=[{"key": "team", "value": "red"}])
     sim.iam.tag_role(role_name="App", tags=[{"key": "team", "value": "blue"}])
-    assert sim.iam.list_role_tags(role_name="App").tags == [{"key": "team", "value": "blue"}]
+    assert sim.iam.list_role_tags(role_name="App").tags == [Tag("team", "blue")]
     sim.iam.untag_role(role_name="App", tag_keys=["team"])
     assert sim.iam.list_role_tags(role_name="App").tags == []
 

@@ -31,7 +31,8 @@ ATTRIBUTES = {"iam": "iam", "sts": "sts", "ec2": "ebs"}
 PROTOCOLS = {"iam": QueryProtocol(), "sts": QueryProtocol(), "ec2": Ec2Protocol()}
 #: Not API operations: what the wire uses to sign and to find callers.
 HELPERS = {"caller_for", "identity_policies", "principal_exists", "credentials_for",
-           "trust_policy", "with_caller", "caller_for_session", "block_device", "raw_blocks"}
+           "trust_policy", "with_caller", "caller_for_session", "block_device", "raw_blocks",
+           "principal_tags", "unique_id"}
 USER_ARN = f"arn:aws:iam::{ACCT}:user/ci"
 ROLE_ARN = f"arn:aws:iam::{ACCT}:role/app"
 POLICY_ARN = f"arn:aws:iam::{ACCT}:policy/use"
@@ -77,6 +78,12 @@ def scenario() -> list[Step]:
                                              "policy_document": "{"}, "MalformedPolicyDocument"),
         s("iam", "GetUserPolicy", lambda c: {"user_name": "ci", "policy_name": "p"}),
         s("iam", "ListUserPolicies", lambda c: {"user_name": "ci"}),
+        s("iam", "TagUser", lambda c: {"user_name": "ci", "tags": [
+            {"key": "team", "value": "blue"}, {"key": "cost", "value": "42"}]}),
+        s("iam", "TagUser", lambda c: {"user_name": "ci", "tags": [
+            {"key": "aws:team", "value": "x"}]}, "ValidationError"),
+        s("iam", "UntagUser", lambda c: {"user_name": "ci", "tag_keys": ["cost"]}),
+        s("iam", "ListUserTags", lambda c: {"user_name": "ci"}),
         s("iam", "CreateRole", lambda c: {"role_name": "app", "assume_role_policy_document": TRUST,
                                           "description": "d"}),
         s("iam", "CreateRole", lambda c: {"role_name": "bad", "assume_role_policy_document": "{}"},
@@ -89,6 +96,10 @@ def scenario() -> list[Step]:
                                              "policy_document": DOC}),
         s("iam", "GetRolePolicy", lambda c: {"role_name": "app", "policy_name": "p"}),
         s("iam", "ListRolePolicies", lambda c: {"role_name": "app"}),
+        s("iam", "TagRole", lambda c: {"role_name": "app", "tags": [
+            {"key": "team", "value": "blue"}]}),
+        s("iam", "UntagRole", lambda c: {"role_name": "app", "tag_keys": ["nope"]}),
+        s("iam", "ListRoleTags", lambda c: {"role_name": "app"}),
         s("iam", "CreatePolicy", lambda c: {"policy_name": "use", "policy_document": DOC}),
         s("iam", "GetPolicy", lambda c: {"policy_arn": POLICY_ARN}),
         s("iam", "GetPolicy", lambda c: {"policy_arn": POLICY_ARN + "x"}, "NoSuchEntity"),

@@ -42,8 +42,8 @@ from ..errors import (
 )
 from ..iam.principals import Caller, ebs_identity_arn
 from ..runtime import Runtime
-from .filters import SNAPSHOT_FILTERS, VOLUME_FILTERS, apply_filters, paginate
 from .authz import DEVICE_ACTION, instance_arn, snapshot_arn, volume_arn
+from .filters import SNAPSHOT_FILTERS, VOLUME_FILTERS, apply_filters, paginate
 from .models import (
     Attachment,
     CopySnapshotResult,
@@ -297,18 +297,56 @@ class ElasticBlockStore(Tagging):
     def _instance_arn(self, instance_id: str) -> str:
         return instance_arn(self._rt.region, self._rt.account_id, instance_id)
 
+    def _resource_conditions(self, rec: VolumeRecord | SnapshotRecord) -> dict[str, object]:
+        """The EC2 condition keys of an existing volume or snapshot, its tags included
+        (``ec2:ResourceTag/<key>`` and ``aws:ResourceTag/<key>``)."""
+        conds: dict[str, object]
+        if isinstance(rec, VolumeRecord):
+            conds = {"ec2:Encrypted": rec.encrypted, "ec2:VolumeID": rec.volume_id,
+                     "ec2:VolumeSize": rec.size, "ec2:AvailabilityZone": rec.availability_zone,
+                     "ec2:ParentSnapshot": (self._snapshot_arn(rec.snapshot_id)
+                                            if rec.snapshot_id else None)}
+        else:
+            conds = {"ec2:Encrypted": rec.encrypted, "ec2:SnapshotID": rec.snapshot_id,
+                     "ec2:VolumeSize": rec.volume_size,
+                     "ec2:ParentVolume": self._volume_arn(rec.volume_id)}
+        for k, v in rec.tags.items():
+            conds["ec2:ResourceTag/" + k] = conds["aws:ResourceTag/" + k] = v
+        return conds
+
+    @staticmethod
+    def _request_tags(conds: dict[str, object], tags: Mapping[str, str] | None,
+                      keys: Sequence[str] | None = None) -> dict[str, object]:
+        """``conds`` with a request's tags: ``aws:RequestTag/<key>`` and ``aws:TagKeys``."""
+        if tags:
+            for k, v in tags.items():
+                conds["aws:RequestTag/" + k] = v
+        if keys is not None or tags:
+            conds["aws:TagKeys"] = list(keys if keys is not None else tags or ())
+        return conds
+
     def _allow_volume(self, action: str, rec: VolumeRecord, *more: str) -> None:
-        self._allow(action, (self._volume_arn(rec.volume_id), *more), {
-            "ec2:Encrypted": rec.encrypted, "ec2:VolumeID": rec.volume_id,
-            "ec2:VolumeSize": rec.size, "ec2:AvailabilityZone": rec.availability_zone,
-            "ec2:ParentSnapshot": (self._snapshot_arn(rec.snapshot_id) if rec.snapshot_id
-                                   else None)})
+        self._allow(action, (self._volume_arn(rec.volume_id), *more),
+                    self._resource_conditions(rec))
 
     def _allow_snapshot(self, action: str, snap: SnapshotRecord, *more: str) -> None:
-        self._allow(action, (self._snapshot_arn(snap.snapshot_id), *more), {
-            "ec2:Encrypted": snap.encrypted, "ec2:SnapshotID": snap.snapshot_id,
-            "ec2:VolumeSize": snap.volume_size,
-            "ec2:ParentVolume": self._volume_arn(snap.volume_id)})
+        self._allow(action, (self._snapshot_arn(snap.snapshot_id), *more),
+                    self._resource_conditions(snap))
+
+    def _allow_tags(self, action: str, rec: VolumeRecord | SnapshotRecord,
+                    tags: Mapping[str, str] | None, keys: Sequence[str] | None) -> None:
+        """CreateTags / DeleteTags on one volume or snapshot."""
+        arn = (self._volume_arn(rec.volume_id) if isinstance(rec, VolumeRecord)
+               else self._snapshot_arn(rec.snapshot_id))
+        self._allow(action, (arn,), self._request_tags(self._resource_conditions(rec), tags, keys))
+
+    def _allow_tags_on_create(self, action: str, arn: str, tags: Mapping[str, str]) -> None:
+        """Tags given at creation (TagSpecifications) also need ``ec2:CreateTags`` on the new
+        resource, with ``ec2:CreateAction`` naming the creating action (EC2 User Guide,
+        "Grant permission to tag Amazon EC2 resources during creation")."""
+        if tags:
+            self._allow("CreateTags", (arn,),
+                        self._request_tags({"ec2:CreateAction": action}, tags))
 
     def _named_tamper(self, volume_id: str) -> _TamperNamer:
         return _TamperNamer(volume_id)
@@ -429,6 +467,9 @@ class ElasticBlockStore(Tagging):
                         f"The client token {client_token} was used with other parameters.")
                 done = self._state.volumes.get(seen[1])
                 if done is not None:
+                    # A replay is still the caller's CreateVolume: authorized like the first.
+                    self._allow("CreateVolume", (self._volume_arn(),),
+                                self._resource_conditions(done))
                     return done.to_volume()
         rt = self._rt
         enc_flag = self._check_bool(encrypted, "encrypted")
@@ -469,9 +510,11 @@ class ElasticBlockStore(Tagging):
             raise InvalidParameterCombination(
                 "An encryption context applies only to encrypted volumes.")
         parent = self._snapshot_arn(snap.snapshot_id) if snap is not None else None
-        self._allow("CreateVolume", (self._volume_arn(),) + ((parent,) if parent else ()), {
-            "ec2:Encrypted": will_encrypt, "ec2:VolumeSize": size,
-            "ec2:AvailabilityZone": az, "ec2:ParentSnapshot": parent})
+        self._allow("CreateVolume", (self._volume_arn(),) + ((parent,) if parent else ()),
+                    self._request_tags({"ec2:Encrypted": will_encrypt, "ec2:VolumeSize": size,
+                                        "ec2:AvailabilityZone": az, "ec2:ParentSnapshot": parent},
+                                       tags))
+        self._allow_tags_on_create("CreateVolume", self._volume_arn(), tags)
 
         # Valid: from here the call succeeds; KMS problems surface as the volume's error state.
         volume_id = rt.ids.volume_id()
@@ -855,11 +898,13 @@ class ElasticBlockStore(Tagging):
         """CreateSnapshot: a point-in-time copy sharing the volume's KMS key and data key."""
         self._before("CreateSnapshot", volumeId=volume_id)
         rec = self._volume(volume_id)
-        self._allow_volume("CreateSnapshot", rec, self._snapshot_arn())
         desc = "" if description is None else description
         if not isinstance(desc, str) or len(desc) > 255:
             raise InvalidParameterValue("The description must be a string of at most 255 characters.")
         tags = tags_from_specifications(tag_specifications, "snapshot")
+        self._allow("CreateSnapshot", (self._volume_arn(rec.volume_id), self._snapshot_arn()),
+                    self._request_tags(self._resource_conditions(rec), tags))
+        self._allow_tags_on_create("CreateSnapshot", self._snapshot_arn(), tags)
         if rec.state not in ("available", "in-use") or rec.store is None:
             raise IncorrectState(f"The volume '{rec.volume_id}' is '{rec.state}'.")
         rt = self._rt
@@ -984,8 +1029,9 @@ class ElasticBlockStore(Tagging):
         rt = self._rt
         will_encrypt = src.encrypted or enc_flag is True or self._state.encryption_by_default
         self._allow_snapshot("CopySnapshot", src)
-        self._allow("CopySnapshot", (self._snapshot_arn(),), {
-            "ec2:Encrypted": will_encrypt, "ec2:VolumeSize": src.volume_size})
+        self._allow("CopySnapshot", (self._snapshot_arn(),), self._request_tags(
+            {"ec2:Encrypted": will_encrypt, "ec2:VolumeSize": src.volume_size}, tags))
+        self._allow_tags_on_create("CopySnapshot", self._snapshot_arn(), tags)
         copy = SnapshotRecord(
             snapshot_id=rt.ids.snapshot_id(), volume_id=src.volume_id, state="pending",
             encrypted=will_encrypt, volume_size=src.volume_size, start_time=rt.clock.now(),

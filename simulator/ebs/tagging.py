@@ -107,6 +107,9 @@ class Tagging:
     if TYPE_CHECKING:
         _state: EbsState
 
+        def _allow_tags(self, action: str, rec: VolumeRecord | SnapshotRecord,
+                        tags: Mapping[str, str] | None, keys: Sequence[str] | None) -> None: ...
+
     def _taggable(self, resources: object) -> list[VolumeRecord | SnapshotRecord]:
         if isinstance(resources, str | bytes | Mapping) or not isinstance(resources, Sequence):
             raise InvalidParameterValue("Resources must be a list of resource ids.")
@@ -137,6 +140,8 @@ class Tagging:
         if not new:
             raise MissingParameter("The request must contain the parameter Tags")
         for rec in records:
+            self._allow_tags("CreateTags", rec, new, None)
+        for rec in records:
             if len({**rec.tags, **new}) > MAX_TAGS:
                 raise TagLimitExceeded(
                     f"The maximum number of tags per resource is {MAX_TAGS}.")
@@ -153,6 +158,9 @@ class Tagging:
             if isinstance(tags, str | bytes | Mapping) or not isinstance(tags, Sequence):
                 raise InvalidParameterValue("Tags must be a list of tags.")
             wanted = [_pair(t, "Tags", value_required=False) for t in tags]
+        for rec in records:
+            self._allow_tags("DeleteTags", rec, None,
+                             None if tags is None else [key for key, _ in wanted])
         for rec in records:
             if tags is None:
                 rec.tags.clear()

@@ -31,7 +31,8 @@ __all__ = ["NOT_OPERATIONS", "IamAsCaller", "iam_action", "install_operations"]
 #: Public methods of the IAM service that are not IAM API operations (the simulation's own
 #: plumbing: finding callers and policies, checking signatures); never authorized.
 NOT_OPERATIONS = frozenset({"caller_for", "identity_policies", "principal_exists",
-                            "credentials_for", "trust_policy", "with_caller"})
+                            "principal_tags", "unique_id", "credentials_for", "trust_policy",
+                            "with_caller"})
 
 
 def iam_action(method: str) -> str:

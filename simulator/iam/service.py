@@ -57,6 +57,7 @@ __all__ = [
     "ListUsersResult",
     "Role",
     "RolePolicy",
+    "Tag",
     "User",
     "UserPolicy",
 ]
@@ -185,12 +186,21 @@ class ListPolicyNamesResult:
 
 
 @dataclass(frozen=True)
+class Tag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
 class ListTagsResult:
-    tags: list[dict[str, str]]
+    """ListUserTags / ListRoleTags: every tag (at most 50, one page)."""
+
+    tags: list[Tag]
+    is_truncated: bool = False
 
 
 def _tag_list(p: _Principal) -> ListTagsResult:
-    return ListTagsResult([{"key": k, "value": v} for k, v in p.tags.items()])
+    return ListTagsResult([Tag(k, v) for k, v in p.tags.items()])
 
 
 _NO_TAGS: Mapping[str, str] = MappingProxyType({})

@@ -58,9 +58,9 @@ KEY_RESOURCE_ACTIONS: frozenset[str] = frozenset(f"kms:{a}" for a in (
     "GenerateDataKeyWithoutPlaintext", "GenerateMac", "GetKeyPolicy", "GetKeyRotationStatus",
     "GetParametersForImport", "GetPublicKey", "ImportKeyMaterial", "ListGrants",
     "ListKeyPolicies", "ListKeyRotations", "ListResourceTags", "PutKeyPolicy", "ReEncryptFrom",
-    "ReEncryptTo", "RetireGrant", "RevokeGrant", "RotateKeyOnDemand", "ScheduleKeyDeletion",
-    "Sign", "TagResource", "UntagResource", "UpdateAlias", "UpdateKeyDescription", "Verify",
-    "VerifyMac"))
+    "ReEncryptTo", "ReplicateKey", "RetireGrant", "RevokeGrant", "RotateKeyOnDemand",
+    "ScheduleKeyDeletion", "Sign", "TagResource", "UntagResource", "UpdateAlias",
+    "UpdateKeyDescription", "UpdatePrimaryRegion", "Verify", "VerifyMac"))
 
 _ENCRYPTING = frozenset(f"kms:{a}" for a in (
     "Encrypt", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
@@ -104,6 +104,9 @@ CONDITION_KEYS: tuple[ConditionKey, ...] = (
     ConditionKey("kms:CustomerMasterKeyUsage", "key", _KEY_AND_CREATE),
     ConditionKey("kms:KeyOrigin", "key", _KEY_AND_CREATE),
     ConditionKey("kms:MultiRegion", "key", _KEY_AND_CREATE),
+    ConditionKey("kms:MultiRegionKeyType", "key", _KEY_AND_CREATE),
+    ConditionKey("kms:ReplicaRegion", "request", _acts("ReplicateKey")),
+    ConditionKey("kms:PrimaryRegion", "request", _acts("UpdatePrimaryRegion")),
     ConditionKey("kms:ResourceAliases", "key", KEY_RESOURCE_ACTIONS, multivalued=True),
     ConditionKey("aws:ResourceTag/", "key", KEY_RESOURCE_ACTIONS),
     ConditionKey("aws:RequestTag/", "request", _TAGGING),
@@ -226,7 +229,11 @@ def condition_value(req: ConditionFacts, key: str) -> tuple[str, ...] | Literal[
         if name == "kms:KeyOrigin":
             return (rec.origin,)
         if name == "kms:MultiRegion":
-            return ("false",)  # multi-Region keys are not simulated
+            return ("true" if rec.multi_region is not None else "false",)
+        if name == "kms:MultiRegionKeyType":
+            if rec.multi_region is None:
+                return None
+            return ("REPLICA" if rec.is_replica else "PRIMARY",)
         if name == "kms:ResourceAliases":
             aliases = req.aliases
             return tuple(aliases(rec)) if aliases is not None else ()

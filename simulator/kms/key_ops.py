@@ -91,7 +91,8 @@ class KeyOperations(KmsBase):
             self._authorize_identity("kms:CreateKey", request_tags=tag_map, params={
                 "kms:KeySpec": spec, "kms:CustomerMasterKeySpec": spec, "kms:KeyUsage": usage,
                 "kms:CustomerMasterKeyUsage": usage, "kms:KeyOrigin": origin,
-                "kms:MultiRegion": False, "kms:BypassPolicyLockoutSafetyCheck": bypass,
+                "kms:MultiRegion": multi, "kms:MultiRegionKeyType": "PRIMARY" if multi else None,
+                "kms:BypassPolicyLockoutSafetyCheck": bypass,
                 "aws:TagKeys": list(tag_map)})
             key_id = rt.ids.key_id()
             if multi:  # mrk- and 32 hex digits (KMS Developer Guide, "Multi-Region key IDs")

@@ -74,7 +74,7 @@ class MultiRegionOperations(KmsBase):
             tag_map = self._check_tags(tags)
             key = self._resolve(key_id, aliases=False)
             call.resources.append(key.arn)
-            self._authorize(key, "kms:ReplicateKey")
+            self._authorize(key, "kms:ReplicateKey", extra={"kms:ReplicaRegion": region})
             self._primary(key, "ReplicateKey")
             self._require_usable(key)
             self._authorize_identity("kms:CreateKey")
@@ -136,7 +136,7 @@ class MultiRegionOperations(KmsBase):
             region = self._check_region(primary_region, "primaryRegion")
             key = self._resolve(key_id, aliases=False)
             call.resources.append(key.arn)
-            self._authorize(key, "kms:UpdatePrimaryRegion")
+            self._authorize(key, "kms:UpdatePrimaryRegion", extra={"kms:PrimaryRegion": region})
             self._primary(key, "UpdatePrimaryRegion")
             self._require_usable(key)
             mrk = key.multi_region
@@ -150,7 +150,8 @@ class MultiRegionOperations(KmsBase):
                     arn=f"arn:aws:kms:{region}:{key.account_id}:key/{key.key_id}"))
             call.resources.append(replica.arn)
             there = self._in(state)
-            there._authorize(replica, "kms:UpdatePrimaryRegion")
+            there._authorize(replica, "kms:UpdatePrimaryRegion",
+                             extra={"kms:PrimaryRegion": region})
             if replica.key_state in ("Creating", "PendingDeletion"):
                 raise self._invalid_state(replica)
             mrk.primary_region = region
