@@ -64,7 +64,7 @@ def test_same_key_restore_sends_generate_data_key_without_plaintext_not_re_encry
 
 _EBS_USER_WITHOUT_REENCRYPT = """{"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["kms:GenerateDataKeyWithoutPlaintext", "kms:Decrypt",
-     "kms:DescribeKey", "kms:CreateGrant"], "Resource": "*"}]}"""
+     "kms:DescribeKey", "kms:CreateGrant", "ec2:*"], "Resource": "*"}]}"""
 
 
 def test_same_key_restore_and_copy_need_no_re_encrypt_permission(sim: Simulation) -> None:

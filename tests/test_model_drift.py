@@ -68,8 +68,8 @@ NOT_TAKEN: dict[str, set[str]] = {
     "ds-data.CreateUser": {"client_token", "other_attributes", "sam_account_name"},
     "ds-data.DescribeUser": {"other_attributes", "realm", "sam_account_name"},
     "ds-data.ListUsers": {"max_results", "next_token", "realm"},
-    "iam.CreateRole": {"max_signin_session_duration", "permissions_boundary", "tags"},
-    "iam.CreateUser": {"permissions_boundary", "tags"},
+    "iam.CreateRole": {"max_signin_session_duration", "permissions_boundary"},
+    "iam.CreateUser": {"permissions_boundary"},
     "iam.ListAccessKeys": {"marker", "max_items"},
 }
 

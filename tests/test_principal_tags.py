@@ -83,3 +83,12 @@ def test_a_roles_tags_are_its_sessions_tags() -> None:
     sim.iam.untag_role(role_name="App", tag_keys=["team"])
     with pytest.raises(UnauthorizedOperation):
         sim.as_principal(role.arn).ebs.describe_volumes()
+
+
+def test_list_user_tags_pages_with_marker_and_max_items() -> None:
+    sim = Simulation(seed=2)
+    sim.iam.create_user(user_name="Bob", tags=[{"key": k, "value": ""} for k in "abc"])
+    first = sim.iam.list_user_tags(user_name="Bob", max_items=2)
+    assert [t.key for t in first.tags] == ["a", "b"] and first.is_truncated
+    rest = sim.iam.list_user_tags(user_name="Bob", marker=first.marker)
+    assert [t.key for t in rest.tags] == ["c"] and not rest.is_truncated

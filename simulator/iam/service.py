@@ -193,14 +193,17 @@ class Tag:
 
 @dataclass(frozen=True)
 class ListTagsResult:
-    """ListUserTags / ListRoleTags: every tag (at most 50, one page)."""
+    """ListUserTags / ListRoleTags: one page of tags (``marker``/``max_items``)."""
 
     tags: list[Tag]
     is_truncated: bool = False
+    marker: str | None = None
 
 
-def _tag_list(p: _Principal) -> ListTagsResult:
-    return ListTagsResult([Tag(k, v) for k, v in p.tags.items()])
+def _tag_list(p: _Principal, marker: object, max_items: object) -> ListTagsResult:
+    got = page([Tag(k, v) for k, v in p.tags.items()], lambda t: t.key, marker=marker,
+               max_items=max_items)
+    return ListTagsResult(got.items, got.is_truncated, got.marker)
 
 
 _NO_TAGS: Mapping[str, str] = MappingProxyType({})
@@ -557,8 +560,9 @@ class IdentityAndAccessManagement(ManagedPolicies, RoleTrust):
     def untag_user(self, *, user_name: str, tag_keys: Sequence[str]) -> None:
         self._untag(self._user(user_name), tag_keys)
 
-    def list_user_tags(self, *, user_name: str) -> ListTagsResult:
-        return _tag_list(self._user(user_name))
+    def list_user_tags(self, *, user_name: str, marker: str | None = None,
+                       max_items: int | None = None) -> ListTagsResult:
+        return _tag_list(self._user(user_name), marker, max_items)
 
     def tag_role(self, *, role_name: str, tags: Sequence[Mapping[str, str]]) -> None:
         """TagRole: tags of a role are its sessions' ``aws:PrincipalTag/<key>``."""
@@ -567,8 +571,9 @@ class IdentityAndAccessManagement(ManagedPolicies, RoleTrust):
     def untag_role(self, *, role_name: str, tag_keys: Sequence[str]) -> None:
         self._untag(self._role(role_name), tag_keys)
 
-    def list_role_tags(self, *, role_name: str) -> ListTagsResult:
-        return _tag_list(self._role(role_name))
+    def list_role_tags(self, *, role_name: str, marker: str | None = None,
+                       max_items: int | None = None) -> ListTagsResult:
+        return _tag_list(self._role(role_name), marker, max_items)
 
     @staticmethod
     def _tag(p: _Principal, tags: object) -> None:

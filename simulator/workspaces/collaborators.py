@@ -82,8 +82,11 @@ class EbsApi(Protocol):
 
 
 class IamApi(Protocol):
-    """What WorkSpaces asks IAM: who an ARN is, and which identity policies apply to a caller."""
+    """What WorkSpaces asks IAM: who an ARN is, which identity policies apply to a caller, and
+    the caller's tags (``aws:PrincipalTag/<key>``)."""
 
     def caller_for(self, arn: str) -> Caller: ...
 
     def identity_policies(self, caller: Caller) -> Sequence[PolicyDocument]: ...
+
+    def principal_tags(self, caller: Caller) -> Mapping[str, str]: ...
