@@ -162,7 +162,8 @@ class Gateway:
         self._sim = sim
         self._authenticate = Authenticator(sim.cells, sim.account_id, sim.region,
                                            self.strict_credentials)
-        self._views: dict[tuple[str, str | None, str], dict[tuple[str, str], _Method]] = {}
+        self._views: dict[tuple[str, str | None, str, str | None, bool | None],
+                           dict[tuple[str, str], _Method]] = {}
         self._pacer = WallClockPacer(self.speed) if self.clock == "realtime" else None
 
     def tick(self, idle: bool = False) -> None:
@@ -204,6 +205,8 @@ class Gateway:
             if self._pacer is not None:
                 self.tick()
             caller, region = self._authenticate(request, spec.signing_name, protocol.name)
+            transport = request.transport
+            caller = caller.over(source_ip=transport.source_ip, secure_transport=transport.secure)
             operation = protocol.operation(spec.model, request)
             params = protocol.decode(operation, request)
             method = self._method(spec, caller, region, operation)
@@ -235,13 +238,16 @@ class Gateway:
 
     def _method(self, spec: ServiceSpec, caller: Caller, region: str,
                 operation: OperationModel) -> _Method:
-        # Keyed by ARN, access key and Region: hashing the whole frozen Caller costs more, and
-        # the caller's ARN names its account.
-        views = self._views.get((caller.arn, caller.access_key_id, region))
+        # Keyed by ARN, access key, Region and transport: hashing the whole frozen Caller costs
+        # more, and the caller's ARN names its account. The transport is in the key because the
+        # view's caller carries it (a view must never answer with another request's address).
+        key = (caller.arn, caller.access_key_id, region, caller.source_ip,
+               caller.secure_transport)
+        views = self._views.get(key)
         if views is None:
             if len(self._views) >= 256:
                 self._views.clear()
-            views = self._views[caller.arn, caller.access_key_id, region] = {}
+            views = self._views[key] = {}
         method = views.get((spec.attribute, operation.name))
         if method is None:
             cell = self._cell(spec, caller.account_id, region)
