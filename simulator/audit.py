@@ -199,12 +199,20 @@ class AuditTrail:
     def keep_last(self, limit: int | None) -> None:
         """Keep only the ``limit`` most recent records in memory (``None``: all), so a
         long-running server does not grow without bound; sinks still see every record."""
+        if limit is not None and (type(limit) is not int or limit < 0):
+            raise ValidationException(
+                f"keep_last takes a non-negative int or None, not {limit!r}"
+            )
         old = self._records
         self._records = deque(old, maxlen=limit)
         self._sinks.replace(old.append, self._records.append)
 
     def write_jsonl(self, path: str | Path) -> None:
         """Also append every record from now on to ``path`` as JSON lines (closed by ``close``)."""
+        if not isinstance(path, str | Path):
+            raise ValidationException(
+                f"write_jsonl takes a str or Path, not {type(path).__name__}"
+            )
         handle = Path(path).open("a", encoding="utf-8")  # noqa: SIM115 - closed in close()
         self._files.append(handle)
         render = structlog.processors.JSONRenderer()
