@@ -145,7 +145,7 @@ def test_the_readme_example_runs_and_prints_the_disabled_key_error() -> None:
 @pytest.mark.parametrize("options", [
     {"sim": "not a simulation"}, {"clock": "realtime", "speed": -1},
     {"clock": "realtime", "speed": "fast"}, {"clock": "realtime", "speed": float("nan")},
-    {"speed": 0},
+    {"speed": 0}, {"strict_credentials": "yes"}, {"strict_credentials": 1},
 ])
 def test_bad_mock_aws_options_are_a_validation_error_and_open_no_route(
         options: dict[str, object]) -> None:

@@ -146,6 +146,9 @@ class Gateway:
             raise ValidationException(f"speed must be a positive number, not {speed!r}")
         if not isinstance(sim, Simulation):
             raise ValidationException(f"a Simulation is needed, not {type(sim).__name__}")
+        if type(strict_credentials) is not bool:
+            raise ValidationException(
+                f"strict_credentials must be True or False, not {strict_credentials!r}")
         self.catalog = catalog()
         self.strict_credentials = strict_credentials
         self.clock = clock
