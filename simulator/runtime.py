@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
 from dataclasses import dataclass, field
 
@@ -92,6 +93,8 @@ class Runtime:
         self.hooks = Hooks()
         #: Which account issued each access key id (every account's IAM and STS write it).
         self.access_keys = AccessKeyIndex()
+        #: Numbers fault ids: shared by every cell, so an id names one fault of the simulation.
+        self.fault_numbers = itertools.count(1)
         self.account_id = settings.account_id
         self.region = settings.region
 

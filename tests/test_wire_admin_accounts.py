@@ -123,3 +123,19 @@ def test_the_server_puts_the_connections_transport_on_each_request(app: WireServ
     # In process (mock_aws) the request is botocore's: TLS as its URL says, no address.
     assert WireRequest("POST", "https://kms.us-west-2.amazonaws.com/", {}, b"").transport \
         == Transport(True, None)
+
+
+def test_fault_ids_are_unique_across_cells_and_replay_under_a_seed() -> None:
+    def ids() -> list[str]:
+        app = WireServer(ServeConfig(seed=4, clock="manual"))
+        fault = {"trigger": {"type": "OnCall", "operation": "kms:Encrypt"},
+                 "effect": {"type": "RaiseError", "error": "KMSInternalException"}}
+        out = []
+        for where in ({"account_id": B, "region": "eu-west-1"}, {}, {"region": "eu-west-1"}):
+            status, body = _call(app, "POST", "faults", {**fault, **where})
+            assert status == 200
+            out += body["faults"]
+        return out
+
+    first = ids()
+    assert len(set(first)) == 3 and ids() == first

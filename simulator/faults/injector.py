@@ -164,7 +164,6 @@ class FaultInjector:
         self._workspaces = workspaces
         self._active: list[ActiveFault] = []
         self._records: list[FaultRecord] = []
-        self._seq = 0
         # While a fault acts (an admin call goes through KMS's own hooks) or while suspended,
         # triggers ignore what happens: faults never trigger faults.
         self._quiet = 0
@@ -185,8 +184,7 @@ class FaultInjector:
         problem = fault.missing_target()
         if problem is not None:
             raise ValidationException(f"This fault could never act ({fault.describe()}): {problem}")
-        self._seq += 1
-        active = ActiveFault(f"fault-{self._seq}", fault)
+        active = ActiveFault(f"fault-{next(self._rt.fault_numbers)}", fault)
         self._install(active)
         self._active.append(active)
         self._rt.trace.record("Faults", "Armed", active.fault_id, fault=fault.describe())
