@@ -119,3 +119,17 @@ def test_requests_over_different_transports_do_not_share_a_cached_view() -> None
     assert statuses == [200, 400, 200, 400, 200]
     assert [r.get("errorCode") for r in sim.audit.events("Encrypt")] == [
         None, "AccessDeniedException", None, "AccessDeniedException", None]
+
+
+def test_the_audit_record_of_a_wire_request_names_the_clients_address() -> None:
+    sim = Simulation(seed=1)
+    key = sim.kms.create_key(policy=_key_policy(
+        sim.account_id, {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})).key_id
+    in_process = sim.audit.events("CreateKey")[0]["sourceIPAddress"]
+    gateway = Gateway(sim)
+    for transport in (Transport(True, "192.0.2.7"), Transport(True, "10.1.2.3")):
+        gateway.handle(_encrypt_request(key, sim.region, transport))
+    assert [(r["sourceIPAddress"], r.get("errorCode")) for r in sim.audit.events("Encrypt")] == [
+        ("192.0.2.7", None), ("10.1.2.3", "AccessDeniedException")]
+    sim.kms.encrypt(key_id=key, plaintext=b"x")  # in process: as before
+    assert sim.audit.events("Encrypt")[-1]["sourceIPAddress"] == in_process

@@ -91,7 +91,8 @@ class _Api:
                 name, user_identity=svc._user_identity(),
                 request_parameters=self.params,
                 response_elements=self.response, additional_event_data=self.additional,
-                resources=self.resources, read_only=self._read_only)
+                resources=self.resources, read_only=self._read_only,
+                source_ip=caller.source_ip)
         if ev is None:
             detail = self.trace_detail
             if detail is not None:
@@ -112,6 +113,7 @@ class _Api:
                 read_only=self._read_only,
                 error_code=err.code if err is not None else "InternalFailure",
                 error_message=err.message if err is not None else None,
+                source_ip=caller.source_ip,
             )
         if self.trace_detail is not None or err is not None:
             detail = self.trace_detail or {}
@@ -139,7 +141,8 @@ class _Api:
         fields: dict[str, Any] = {
             "request_parameters": self.params, "response_elements": self.response,
             "additional_event_data": self.additional, "resources": self.resources,
-            "read_only": self._read_only, "shared_event_id": s.runtime.ids.shared_event_id()}
+            "read_only": self._read_only, "shared_event_id": s.runtime.ids.shared_event_id(),
+            "source_ip": svc._caller.source_ip}
         if ev is not None:
             fields["error_code"] = err.code if err is not None else "InternalFailure"
             fields["error_message"] = err.message if err is not None else None

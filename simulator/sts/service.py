@@ -261,4 +261,5 @@ class SecurityTokenService:
             "AssumeRole", user_identity=caller.user_identity(),
             request_parameters={"roleArn": role_arn, "roleSessionName": session_name},
             response_elements=response, event_source="sts.amazonaws.com",
-            error_code=code, error_message=getattr(error, "message", None))
+            error_code=code, error_message=getattr(error, "message", None),
+            source_ip=caller.source_ip)
